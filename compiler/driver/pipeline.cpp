@@ -1,0 +1,54 @@
+#include "driver/pipeline.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace sbpolicy::driver {
+
+namespace {
+
+void finish(Compilation& c) {
+  const sema::CheckedPolicy checked = sema::resolve_program(c.program, c.sources, c.diags);
+  if (!c.diags.has_errors()) c.policy = ir::build_policy(c.program, checked, c.sources);
+  c.diags.sort();
+}
+
+std::string current_directory() {
+  char buf[4096];
+  return getcwd(buf, sizeof buf) != nullptr ? std::string(buf) : std::string(".");
+}
+
+}  // namespace
+
+void compile_file(Compilation& c, const std::string& path, const sema::LoadOptions& options) {
+  if (path == "-") {
+    // Read at most one byte past the limit: enough for the parser to refuse
+    // an oversized policy, without holding an endless stream in memory.
+    std::string text;
+    char buf[65536];
+    while (text.size() <= options.parse_limits.max_file_bytes) {
+      const ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      text.append(buf, static_cast<std::size_t>(n));
+    }
+    compile_text(c, "<stdin>", current_directory(), std::move(text), options);
+    return;
+  }
+  c.program = sema::load_program(path, c.sources, c.diags, options);
+  if (c.program.root == kNoFile) {
+    c.root_unreadable = true;
+    c.diags.sort();
+    return;
+  }
+  finish(c);
+}
+
+void compile_text(Compilation& c, const std::string& display_name, const std::string& base_dir, std::string text,
+                  const sema::LoadOptions& options) {
+  c.program = sema::load_program_text(display_name, base_dir, std::move(text), c.sources, c.diags, options);
+  finish(c);
+}
+
+}  // namespace sbpolicy::driver

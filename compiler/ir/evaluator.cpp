@@ -1,0 +1,56 @@
+#include "ir/evaluator.hpp"
+
+namespace sbpolicy::ir {
+
+namespace {
+
+bool pattern_matches(const Pattern& pattern, const Subject& subject, const sema::PathBindings& bindings) {
+  if (const auto* path = std::get_if<sema::PathPattern>(&pattern)) {
+    const auto* s = std::get_if<std::string>(&subject);
+    return s != nullptr && sema::path_matches(*path, bindings, *s);
+  }
+  if (const auto* host = std::get_if<sema::HostPattern>(&pattern)) {
+    const auto* s = std::get_if<sema::HostSubject>(&subject);
+    return s != nullptr && sema::host_matches(*host, *s);
+  }
+  const auto& env = std::get<sema::EnvPattern>(pattern);
+  const auto* s = std::get_if<std::string>(&subject);
+  return s != nullptr && sema::env_matches(env, *s);
+}
+
+}  // namespace
+
+bool applies_to(const Rule& rule, Operation op) {
+  if (rule.operation == op) return true;
+  if (op == Operation::Read && rule.operation == Operation::Write) return rule.effect != Effect::Deny;
+  if (op == Operation::Write && rule.operation == Operation::Read) return rule.effect == Effect::Deny;
+  return false;
+}
+
+bool rule_matches(const Rule& rule, const Subject& subject, const sema::PathBindings& bindings) {
+  if (!pattern_matches(rule.pattern, subject, bindings)) return false;
+  for (const Pattern& e : rule.excepts) {
+    if (pattern_matches(e, subject, bindings)) return false;
+  }
+  return true;
+}
+
+Decision decide(const Policy& policy, Operation op, const Subject& subject, const sema::PathBindings& bindings) {
+  Decision d;
+  for (const Rule& rule : policy.rules) {
+    if (applies_to(rule, op) && rule_matches(rule, subject, bindings)) d.matching.push_back(&rule);
+  }
+  for (Effect winner : {Effect::Deny, Effect::Allow, Effect::Ask}) {
+    for (const Rule* r : d.matching) {
+      if (r->effect == winner) d.deciding.push_back(r);
+    }
+    if (!d.deciding.empty()) {
+      d.effect = winner;
+      return d;
+    }
+  }
+  d.effect = Effect::Deny;
+  return d;
+}
+
+}  // namespace sbpolicy::ir

@@ -1,0 +1,45 @@
+// The reference evaluator: the definition of what a policy means.
+//
+// decide(policy, operation, subject, bindings) answers one question: may
+// this operation touch this subject? The rules, in full:
+//  - The rules that apply to an operation are its own, plus: `allow` and
+//    `ask` write rules for `read` (write implies read), and `deny` read rules
+//    for `write` (deny read implies deny write).
+//  - A rule matches when its pattern matches the subject and none of its
+//    `except` patterns does.
+//  - deny beats allow beats ask; when nothing matches, the answer is deny.
+// Every target is tested against this function, so it stays a plain loop
+// over the rules with the reference matchers of sema, and nothing clever.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ir/ir.hpp"
+
+namespace sbpolicy::ir {
+
+// What a decision is about: an absolute normalised path (read, write, unix),
+// a host and port (net), or a variable name (env).
+using Subject = std::variant<std::string, sema::HostSubject>;
+
+struct Decision {
+  Effect effect = Effect::Deny;
+  // The rules that decided: every matching rule of the winning effect, in
+  // IR order. Empty when nothing matched (the default deny).
+  std::vector<const Rule*> deciding;
+  // Every matching rule, of any effect, in IR order.
+  std::vector<const Rule*> matching;
+  bool defaulted() const { return deciding.empty(); }
+};
+
+// Does `rule` take part in decisions about `op`?
+bool applies_to(const Rule& rule, Operation op);
+
+// Does `rule`'s pattern match `subject` with none of its excepts matching?
+bool rule_matches(const Rule& rule, const Subject& subject, const sema::PathBindings& bindings);
+
+Decision decide(const Policy& policy, Operation op, const Subject& subject, const sema::PathBindings& bindings);
+
+}  // namespace sbpolicy::ir

@@ -1,0 +1,49 @@
+#include "ir/ir.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <tuple>
+
+namespace sbpolicy::ir {
+
+std::string SourceLocation::text() const { return fmt::format("{}:{}:{}", file, line, column); }
+
+namespace {
+
+SourceLocation locate(const SourceMap& sources, Span span) {
+  SourceLocation loc;
+  if (!span.valid()) return loc;
+  const SourceFile& f = sources.file(span.file);
+  const LineCol lc = f.line_col(span.begin);
+  loc.file = f.name();
+  loc.line = lc.line;
+  loc.column = lc.column;
+  loc.span = span;
+  return loc;
+}
+
+}  // namespace
+
+Policy build_policy(const sema::Program& program, const sema::CheckedPolicy& checked, const SourceMap& sources) {
+  Policy policy;
+  for (const auto& f : program.files) policy.files.push_back(sources.file(f.file).name());
+  for (const sema::CheckedRule& c : checked.rules) {
+    Rule r{0, c.effect, c.operation, c.pattern, c.excepts, {}};
+    r.origin.target = locate(sources, c.target);
+    r.origin.statement = locate(sources, c.statement);
+    for (const auto& step : c.chain) r.origin.via.push_back(locate(sources, step.use_span));
+    std::sort(r.excepts.begin(), r.excepts.end());
+    r.excepts.erase(std::unique(r.excepts.begin(), r.excepts.end()), r.excepts.end());
+    policy.rules.push_back(std::move(r));
+  }
+  auto key = [](const Rule& r) {
+    return std::tie(r.operation, r.effect, r.pattern, r.excepts, r.origin.target.file, r.origin.target.line,
+                    r.origin.target.column);
+  };
+  std::sort(policy.rules.begin(), policy.rules.end(), [&](const Rule& a, const Rule& b) { return key(a) < key(b); });
+  for (std::size_t i = 0; i < policy.rules.size(); ++i) policy.rules[i].id = static_cast<std::uint32_t>(i);
+  return policy;
+}
+
+}  // namespace sbpolicy::ir

@@ -1,0 +1,55 @@
+// The IR: the checked policy as one flat, ordered set of rules.
+//
+// Every rule has one effect, one operation, one normalised pattern, the
+// `except` patterns of its statement, and where it came from: the file, the
+// line and column of its target, and the chain of `use` statements through
+// which that file was reached. Paths stay symbolic (`~`, `.`); targets bind
+// them. Rules are sorted by operation, effect, pattern and origin, and
+// numbered in that order, so the IR of a policy is the same byte for byte
+// whatever the order of its statements and imports.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sema/resolve.hpp"
+#include "support/source.hpp"
+
+namespace sbpolicy::ir {
+
+using sema::Effect;
+using sema::Operation;
+using sema::Pattern;
+
+struct SourceLocation {
+  std::string file;  // display name
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  Span span;
+  std::string text() const;  // "file:line:col"
+};
+
+struct Origin {
+  SourceLocation target;             // the pattern's string literal
+  SourceLocation statement;          // the rule statement
+  std::vector<SourceLocation> via;   // the `use` statements, root first
+};
+
+struct Rule {
+  std::uint32_t id = 0;
+  Effect effect;
+  Operation operation;
+  Pattern pattern;
+  std::vector<Pattern> excepts;
+  Origin origin;
+};
+
+struct Policy {
+  std::vector<std::string> files;  // display names, in load order, root first
+  std::vector<Rule> rules;
+};
+
+Policy build_policy(const sema::Program& program, const sema::CheckedPolicy& checked, const SourceMap& sources);
+
+}  // namespace sbpolicy::ir

@@ -1,0 +1,49 @@
+// sbc's subcommands. main.cpp parses options with CLI11 and calls one of
+// these; each returns the process exit status:
+//   0 success, 1 policy errors (or warnings with --fail-level warning),
+//   2 usage or I/O error, 3 internal error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sema/loader.hpp"
+#include "support/render.hpp"
+
+namespace sbpolicy::sbc {
+
+enum Exit { kOk = 0, kPolicyErrors = 1, kUsage = 2, kInternal = 3 };
+
+struct CommonOptions {
+  std::string format = "human";  // human | plain | json
+  std::string color = "auto";    // auto | always | never
+  std::string fail_level = "error";
+  std::string stdlib_dir;        // development: a directory to use instead of the embedded stdlib
+};
+
+RenderOptions render_options(const CommonOptions& common);
+sema::LoadOptions load_options(const CommonOptions& common);
+
+struct CheckOptions {
+  std::vector<std::string> files;
+};
+int run_check(const CommonOptions& common, const CheckOptions& options);
+
+struct CompileOptions {
+  std::string file;
+  std::string target = "ir";
+  std::string emit;    // "", "ast" or "ir"
+  std::string output;  // "" or "-": stdout
+};
+int run_compile(const CommonOptions& common, const CompileOptions& options);
+
+struct ExplainOptions {
+  std::string file;
+  std::string operation;
+  std::string subject;
+  std::string workspace;
+  std::string home;
+};
+int run_explain(const CommonOptions& common, const ExplainOptions& options);
+
+}  // namespace sbpolicy::sbc

@@ -1,0 +1,38 @@
+// sbc compile FILE --target ir [-o OUT] [--emit ast|ir]
+#include <cstdio>
+
+#include "driver/pipeline.hpp"
+#include "ir/ir_json.hpp"
+#include "sbc/commands.hpp"
+#include "sbc/output.hpp"
+#include "syntax/ast_json.hpp"
+
+namespace sbpolicy::sbc {
+
+int run_compile(const CommonOptions& common, const CompileOptions& options) {
+  const RenderOptions render = render_options(common);
+  driver::Compilation c;
+  driver::compile_file(c, options.file, load_options(common));
+  if (!c.diags.all().empty()) std::fputs(render_diagnostics(c.diags, c.sources, render).c_str(), stderr);
+  if (c.root_unreadable) return kUsage;
+
+  std::string content;
+  if (options.emit == "ast") {
+    // The parser's view, even of a policy with semantic errors.
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& f : c.program.files) files.push_back(syntax::module_to_json(f.module, c.sources));
+    content = nlohmann::json{{"schema_version", 1}, {"files", files}}.dump(2) + "\n";
+  } else {
+    if (!c.policy) return kPolicyErrors;
+    content = ir::policy_to_json(*c.policy).dump(2) + "\n";
+  }
+  if (const std::string error = write_output(options.output, content); !error.empty()) {
+    std::fprintf(stderr, "sbc: %s\n", error.c_str());
+    return kUsage;
+  }
+  if (c.diags.has_errors()) return kPolicyErrors;
+  if (common.fail_level == "warning" && c.diags.warning_count() > 0) return kPolicyErrors;
+  return kOk;
+}
+
+}  // namespace sbpolicy::sbc

@@ -1,0 +1,140 @@
+// sbc explain FILE OP SUBJECT: the reference evaluator's decision and the
+// rules behind it, each with file:line:col and its import chain.
+#include <fmt/format.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "driver/pipeline.hpp"
+#include "ir/evaluator.hpp"
+#include "ir/ir_json.hpp"
+#include "sbc/commands.hpp"
+
+namespace sbpolicy::sbc {
+
+namespace {
+
+std::optional<sema::Operation> parse_operation(const std::string& op) {
+  if (op == "read") return sema::Operation::Read;
+  if (op == "write") return sema::Operation::Write;
+  if (op == "net") return sema::Operation::Net;
+  if (op == "unix") return sema::Operation::Unix;
+  if (op == "env") return sema::Operation::Env;
+  return std::nullopt;
+}
+
+std::string absolute_dir(const std::string& dir) {
+  std::string error;
+  sema::PathBindings cwd;
+  char buf[4096];
+  cwd.workspace = getcwd(buf, sizeof buf) != nullptr ? buf : "/";
+  cwd.home = cwd.workspace;
+  // A directory given as "~/x" or "x" is taken relative to the current directory.
+  auto n = sema::normalize_subject_path(dir, cwd, &error);
+  return n ? *n : dir;
+}
+
+std::string default_home() {
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h == '/') return h;
+  if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_dir != nullptr) return pw->pw_dir;
+  return "/";
+}
+
+std::string describe(const ir::Rule& r) {
+  std::string s = fmt::format("{} {} \"{}\"", sema::effect_name(r.effect), sema::operation_name(r.operation),
+                              sema::pattern_text(r.pattern));
+  for (std::size_t i = 0; i < r.excepts.size(); ++i) {
+    s += fmt::format("{}\"{}\"", i == 0 ? " except " : ", ", sema::pattern_text(r.excepts[i]));
+  }
+  return s;
+}
+
+std::string where(const ir::Rule& r) {
+  std::string s = r.origin.target.text();
+  for (auto it = r.origin.via.rbegin(); it != r.origin.via.rend(); ++it) s += fmt::format(" (via {})", it->text());
+  return s;
+}
+
+}  // namespace
+
+int run_explain(const CommonOptions& common, const ExplainOptions& options) {
+  const auto op = parse_operation(options.operation);
+  if (!op) {
+    std::fprintf(stderr, "sbc explain: unknown operation `%s` (expected read, write, net, unix or env)\n",
+                 options.operation.c_str());
+    return kUsage;
+  }
+  const RenderOptions render = render_options(common);
+  driver::Compilation c;
+  driver::compile_file(c, options.file, load_options(common));
+  if (!c.diags.all().empty()) std::fputs(render_diagnostics(c.diags, c.sources, render).c_str(), stderr);
+  if (c.root_unreadable) return kUsage;
+  if (!c.policy) return kPolicyErrors;
+
+  sema::PathBindings bindings;
+  bindings.workspace = absolute_dir(options.workspace.empty() ? "." : options.workspace);
+  bindings.home = options.home.empty() ? default_home() : absolute_dir(options.home);
+  if (const char* t = std::getenv("TMPDIR"); t != nullptr && *t == '/') bindings.tmpdir = absolute_dir(t);
+
+  ir::Subject subject;
+  std::string subject_text;
+  if (*op == sema::Operation::Net) {
+    auto h = sema::parse_host_subject(options.subject, 443);
+    if (auto* err = std::get_if<std::string>(&h)) {
+      std::fprintf(stderr, "sbc explain: invalid host `%s`: %s\n", options.subject.c_str(), err->c_str());
+      return kUsage;
+    }
+    subject_text = std::get<sema::HostSubject>(h).text();
+    subject = std::get<sema::HostSubject>(std::move(h));
+  } else if (*op == sema::Operation::Env) {
+    subject_text = options.subject;
+    subject = options.subject;
+  } else {
+    std::string error;
+    auto p = sema::normalize_subject_path(options.subject, bindings, &error);
+    if (!p) {
+      std::fprintf(stderr, "sbc explain: invalid path `%s`: %s\n", options.subject.c_str(), error.c_str());
+      return kUsage;
+    }
+    subject_text = *p;
+    subject = *p;
+  }
+
+  const ir::Decision d = ir::decide(*c.policy, *op, subject, bindings);
+  if (render.format == RenderFormat::Json) {
+    auto rules = [](const std::vector<const ir::Rule*>& list) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const ir::Rule* r : list) out.push_back(ir::rule_to_json(*r));
+      return out;
+    };
+    const nlohmann::json out = {{"schema_version", 1},
+                                {"operation", options.operation},
+                                {"subject", subject_text},
+                                {"effect", sema::effect_name(d.effect)},
+                                {"default", d.defaulted()},
+                                {"deciding", rules(d.deciding)},
+                                {"matching", rules(d.matching)},
+                                {"bindings", {{"workspace", bindings.workspace}, {"home", bindings.home}, {"tmpdir", bindings.tmpdir}}}};
+    std::fputs((out.dump(2) + "\n").c_str(), stdout);
+    return kOk;
+  }
+  std::string text = fmt::format("{} {} {}\n", sema::effect_name(d.effect), options.operation, subject_text);
+  if (d.defaulted()) {
+    text += "  no rule matches: the default is deny\n";
+  } else {
+    for (const ir::Rule* r : d.deciding) text += fmt::format("  decided by {}\n    at {}\n", describe(*r), where(*r));
+  }
+  for (const ir::Rule* r : d.matching) {
+    if (r->effect != d.effect) text += fmt::format("  also matched {}\n    at {}\n", describe(*r), where(*r));
+  }
+  if (*op == sema::Operation::Read || *op == sema::Operation::Write) {
+    text += fmt::format("  (workspace {}, home {})\n", bindings.workspace, bindings.home);
+  }
+  std::fputs(text.c_str(), stdout);
+  return kOk;
+}
+
+}  // namespace sbpolicy::sbc

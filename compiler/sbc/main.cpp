@@ -1,0 +1,82 @@
+// sbc: the policy compiler and authoring tool. A straight line: parse the
+// command line, run one subcommand, exit with its status.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "sbc/commands.hpp"
+
+#ifndef SBPOLICY_VERSION
+#define SBPOLICY_VERSION "0.0.0"
+#endif
+
+using namespace sbpolicy::sbc;
+
+namespace {
+
+void add_common(CLI::App* cmd, CommonOptions& common) {
+  cmd->add_option("--format", common.format, "Diagnostic format")
+      ->check(CLI::IsMember({"human", "plain", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--color", common.color, "Colour in human output (NO_COLOR is honoured)")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  cmd->add_option("--fail-level", common.fail_level, "Exit 1 on diagnostics of this severity or worse")
+      ->check(CLI::IsMember({"error", "warning"}))
+      ->capture_default_str();
+  cmd->add_option("--stdlib", common.stdlib_dir,
+                  "Use the standard library policies under DIR/std/ instead of the built-in ones");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    CLI::App app{"sbc: check, compile and explain sandbox policies (.sbpolicy)", "sbc"};
+    app.set_version_flag("--version", "sbc " SBPOLICY_VERSION);
+    app.require_subcommand(1);
+    CommonOptions common;
+
+    CheckOptions check;
+    auto* check_cmd = app.add_subcommand("check", "Parse, resolve and type-check policies");
+    check_cmd->add_option("files", check.files, "Policy files (- for standard input)")->required();
+    add_common(check_cmd, common);
+
+    CompileOptions compile;
+    auto* compile_cmd = app.add_subcommand("compile", "Compile a policy for a target");
+    compile_cmd->add_option("file", compile.file, "Policy file (- for standard input)")->required();
+    compile_cmd->add_option("--target", compile.target, "Compilation target")
+        ->check(CLI::IsMember({"ir"}))
+        ->capture_default_str();
+    compile_cmd->add_option("--emit", compile.emit, "Dump a stage instead: ast or ir")
+        ->check(CLI::IsMember({"ast", "ir"}));
+    compile_cmd->add_option("-o,--output", compile.output, "Write to this file (atomically) instead of stdout");
+    add_common(compile_cmd, common);
+
+    ExplainOptions explain;
+    auto* explain_cmd = app.add_subcommand("explain", "Show the decision for one operation on one subject");
+    explain_cmd->add_option("file", explain.file, "Policy file")->required();
+    explain_cmd->add_option("operation", explain.operation, "read, write, net, unix or env")->required();
+    explain_cmd->add_option("subject", explain.subject, "A path, host[:port] or variable name")->required();
+    explain_cmd->add_option("--workspace", explain.workspace, "The workspace directory (default: .)");
+    explain_cmd->add_option("--home", explain.home, "The home directory (default: $HOME)");
+    add_common(explain_cmd, common);
+
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      const int code = app.exit(e);
+      return code == 0 ? kOk : kUsage;
+    }
+    if (check_cmd->parsed()) return run_check(common, check);
+    if (compile_cmd->parsed()) return run_compile(common, compile);
+    if (explain_cmd->parsed()) return run_explain(common, explain);
+    return kUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sbc: internal error: %s\n", e.what());
+    return kInternal;
+  } catch (...) {
+    std::fprintf(stderr, "sbc: internal error\n");
+    return kInternal;
+  }
+}

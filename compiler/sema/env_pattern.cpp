@@ -1,0 +1,66 @@
+#include "sema/env_pattern.hpp"
+
+#include <fmt/format.h>
+
+namespace sbpolicy::sema {
+
+std::variant<EnvPattern, PatternErrors> parse_env_pattern(std::string_view text) {
+  PatternErrors errors;
+  if (text.empty()) {
+    errors.push_back({Code::E0310, 0, 0, "empty environment variable pattern", "empty", ""});
+    return errors;
+  }
+  EnvPattern p;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const auto at = static_cast<std::uint32_t>(i);
+    if (c < 0x20 || c == 0x7f) {
+      errors.push_back({Code::E0311, at, at + 1, "control character in an environment variable pattern", "", ""});
+      return errors;
+    }
+    const bool name_char = std::isalnum(c) || c == '_';
+    if (!name_char && c != '*') {
+      std::string help = "variable names use letters, digits and `_`; `*` matches any run of them";
+      if (c == '$') help = "write the name without `$`";
+      if (c == '=') help = "`env` rules name variables; their values come from the environment sbrun runs in";
+      errors.push_back({Code::E0309,
+                        at,
+                        at + 1,
+                        fmt::format("`{}` cannot appear in an environment variable name", text.substr(i, 1)),
+                        "not a name character",
+                        help});
+      return errors;
+    }
+    if (i == 0 && std::isdigit(c)) {
+      errors.push_back({Code::E0309, at, at + 1, "an environment variable name cannot start with a digit", "", ""});
+      return errors;
+    }
+    if (c == '*' && !p.glob.empty() && p.glob.back() == '*') continue;
+    p.glob += static_cast<char>(c);
+  }
+  return p;
+}
+
+bool env_matches(const EnvPattern& pattern, std::string_view name) {
+  // Classic wildcard matching with one backtrack point: linear in practice,
+  // O(n*m) at worst.
+  const std::string_view g = pattern.glob;
+  std::size_t gi = 0, ni = 0, star = std::string_view::npos, mark = 0;
+  while (ni < name.size()) {
+    if (gi < g.size() && g[gi] == '*') {
+      star = gi++;
+      mark = ni;
+    } else if (gi < g.size() && g[gi] == name[ni]) {
+      ++gi, ++ni;
+    } else if (star != std::string_view::npos) {
+      gi = star + 1;
+      ni = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (gi < g.size() && g[gi] == '*') ++gi;
+  return gi == g.size();
+}
+
+}  // namespace sbpolicy::sema

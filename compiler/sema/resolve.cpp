@@ -1,0 +1,337 @@
+#include "sema/resolve.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "support/suggest.hpp"
+
+namespace sbpolicy::sema {
+
+std::string_view effect_name(Effect effect) {
+  switch (effect) {
+    case Effect::Allow: return "allow";
+    case Effect::Deny: return "deny";
+    case Effect::Ask: return "ask";
+  }
+  return "?";
+}
+
+std::string_view operation_name(Operation op) {
+  switch (op) {
+    case Operation::Read: return "read";
+    case Operation::Write: return "write";
+    case Operation::Net: return "net";
+    case Operation::Unix: return "unix";
+    case Operation::Env: return "env";
+  }
+  return "?";
+}
+
+std::string pattern_text(const Pattern& pattern) {
+  return std::visit([](const auto& p) { return std::string(p.text()); }, pattern);
+}
+
+namespace {
+
+constexpr std::size_t kMaxFlattenedValues = 1u << 16;
+
+enum class Kind { Path, Host, Env };
+
+Kind kind_of(Operation op) {
+  switch (op) {
+    case Operation::Net: return Kind::Host;
+    case Operation::Env: return Kind::Env;
+    default: return Kind::Path;
+  }
+}
+
+std::string_view kind_noun(Kind kind) {
+  switch (kind) {
+    case Kind::Path: return "path pattern";
+    case Kind::Host: return "host pattern";
+    case Kind::Env: return "environment variable pattern";
+  }
+  return "";
+}
+
+// A string that reached a rule, and the `let` name it came through (if any).
+struct Flat {
+  const ast::StringLit* lit;
+  Span reference;
+};
+
+struct LetBinding {
+  const ast::LetStmt* stmt = nullptr;
+  std::vector<Flat> values;
+  bool used = false;
+  bool ok = true;  // false when its value had errors: uses stay quiet
+};
+
+class FileResolver {
+ public:
+  FileResolver(const LoadedFile& file, const SourceMap& sources, Diagnostics& diags, CheckedPolicy& out)
+      : file_(file), sources_(sources), diags_(diags), out_(out) {}
+
+  void run() {
+    for (const auto& s : file_.module.statements) {
+      if (const auto* let = std::get_if<ast::LetStmt>(&s.node)) defined_anywhere_.emplace(let->name.text, let);
+    }
+    for (std::size_t i = 0; i < file_.module.statements.size(); ++i) {
+      const ast::Statement& s = file_.module.statements[i];
+      if (const auto* v = std::get_if<ast::VersionStmt>(&s.node)) {
+        version(*v, s, i);
+      } else if (const auto* let = std::get_if<ast::LetStmt>(&s.node)) {
+        bind(*let);
+      } else if (const auto* rule = std::get_if<ast::RuleStmt>(&s.node)) {
+        check_rule(*rule, s);
+      }
+    }
+    for (const auto& name : let_order_) {
+      const LetBinding& b = lets_.at(name);
+      if (!b.used) {
+        diags_.report(Code::W0001, b.stmt->name.span, fmt::format("`{}` is defined but never used", name))
+            .label("unused")
+            .help("remove it, or use it in a rule");
+      }
+    }
+  }
+
+ private:
+  void version(const ast::VersionStmt& v, const ast::Statement& s, std::size_t index) {
+    if (index != 0 || seen_version_) {
+      diags_.report(Code::E0108, s.span, "`version` must be the first statement of the file, and appear once")
+          .label("misplaced");
+    }
+    seen_version_ = true;
+    if (v.number != 1) {
+      diags_.report(Code::E0106, v.number_span, fmt::format("unsupported language version `{}`", v.number))
+          .label("this compiler supports version 1")
+          .help("write `version 1;`");
+    }
+  }
+
+  void bind(const ast::LetStmt& let) {
+    if (const auto it = lets_.find(let.name.text); it != lets_.end()) {
+      diags_.report(Code::E0203, let.name.span, fmt::format("`{}` is defined twice", let.name.text))
+          .label("second definition")
+          .secondary(it->second.stmt->name.span, "first defined here")
+          .help("rename one of them");
+      return;
+    }
+    LetBinding b;
+    b.stmt = &let;
+    b.ok = flatten(let.value, Span{}, b.values);
+    let_order_.push_back(let.name.text);
+    lets_.emplace(let.name.text, std::move(b));
+  }
+
+  // Flattens a value into strings; false when something in it was wrong.
+  bool flatten(const ast::Value& value, Span reference, std::vector<Flat>& out) {
+    if (const auto* lit = std::get_if<ast::StringLit>(&value.node)) {
+      out.push_back({lit, reference});
+    } else if (const auto* name = std::get_if<ast::Name>(&value.node)) {
+      const LetBinding* b = lookup(*name);
+      if (b == nullptr) return false;
+      for (const Flat& f : b->values) out.push_back({f.lit, reference.valid() ? reference : name->span});
+      if (!b->ok) return false;
+    } else {
+      const auto& list = std::get<ast::ListValue>(value.node);
+      bool ok = true;
+      for (const ast::Value& item : list.items) ok = flatten(item, reference, out) && ok;
+    }
+    if (out.size() > kMaxFlattenedValues) {
+      diags_.report(Code::E0105, value.span(),
+                    fmt::format("this value expands to more than {} strings", kMaxFlattenedValues));
+      out.resize(kMaxFlattenedValues);
+      return false;
+    }
+    return true;
+  }
+
+  LetBinding* lookup(const ast::Name& name) {
+    if (auto it = lets_.find(name.text); it != lets_.end()) {
+      it->second.used = true;
+      return &it->second;
+    }
+    if (auto later = defined_anywhere_.find(name.text); later != defined_anywhere_.end()) {
+      diags_.report(Code::E0208, name.span, fmt::format("`{}` is used before its definition", name.text))
+          .label("used here")
+          .secondary(later->second->name.span, "defined here")
+          .help("move the `let` above its first use");
+      return nullptr;
+    }
+    std::vector<std::string> names(let_order_.begin(), let_order_.end());
+    auto d = diags_.report(Code::E0202, name.span, fmt::format("undefined name `{}`", name.text));
+    d.label("not defined in this file");
+    if (auto s = closest_match(name.text, names)) {
+      d.help(fmt::format("did you mean `{}`?", *s)).fixit(name.span, *s);
+    } else {
+      d.help("targets are quoted patterns (`\"./src\"`) or names defined with `let`");
+    }
+    return nullptr;
+  }
+
+  std::optional<Effect> effect(const ast::Name& word) {
+    static const std::vector<std::string> words = {"allow", "deny", "ask"};
+    if (word.text == "allow") return Effect::Allow;
+    if (word.text == "deny") return Effect::Deny;
+    if (word.text == "ask") return Effect::Ask;
+    auto d = diags_.report(Code::E0200, word.span, fmt::format("unknown effect `{}`", word.text));
+    d.label("not an effect");
+    if (auto s = closest_match(word.text, words)) {
+      d.help(fmt::format("did you mean `{}`?", *s)).fixit(word.span, *s);
+    } else {
+      d.help("a rule starts with `allow`, `deny` or `ask`");
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Operation> operation(const ast::Name& word) {
+    static const std::vector<std::string> words = {"read", "write", "net", "unix", "env"};
+    static const std::map<std::string, Operation, std::less<>> ops = {{"read", Operation::Read},
+                                                                      {"write", Operation::Write},
+                                                                      {"net", Operation::Net},
+                                                                      {"unix", Operation::Unix},
+                                                                      {"env", Operation::Env}};
+    if (auto it = ops.find(word.text); it != ops.end()) return it->second;
+    if (word.text == "exec" || word.text == "listen" || word.text == "git") {
+      diags_.report(Code::E0107, word.span, fmt::format("operation `{}` is not supported yet", word.text))
+          .label("reserved for a later version")
+          .note("the operations supported now are `read`, `write`, `net`, `unix` and `env`");
+      return std::nullopt;
+    }
+    auto d = diags_.report(Code::E0201, word.span, fmt::format("unknown operation `{}`", word.text));
+    d.label("not an operation");
+    if (auto s = closest_match(word.text, words)) {
+      d.help(fmt::format("did you mean `{}`?", *s)).fixit(word.span, *s);
+    } else {
+      d.help("the operations are `read`, `write`, `net`, `unix` and `env`");
+    }
+    return std::nullopt;
+  }
+
+  // Parses one string as a pattern of `kind`, reporting each string's errors
+  // once per kind even when a `let` brings it to many rules.
+  std::optional<Pattern> typed(const Flat& flat, Kind kind) {
+    const auto key = std::make_pair(flat.lit, kind);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    std::variant<Pattern, PatternErrors> result = PatternErrors{};
+    const std::string& text = flat.lit->value;
+    switch (kind) {
+      case Kind::Path: {
+        auto r = parse_path_pattern(text);
+        if (auto* p = std::get_if<PathPattern>(&r)) result = Pattern{std::move(*p)};
+        else result = std::get<PatternErrors>(std::move(r));
+        break;
+      }
+      case Kind::Host: {
+        auto r = parse_host_pattern(text);
+        if (auto* p = std::get_if<HostPattern>(&r)) result = Pattern{std::move(*p)};
+        else result = std::get<PatternErrors>(std::move(r));
+        break;
+      }
+      case Kind::Env: {
+        auto r = parse_env_pattern(text);
+        if (auto* p = std::get_if<EnvPattern>(&r)) result = Pattern{std::move(*p)};
+        else result = std::get<PatternErrors>(std::move(r));
+        break;
+      }
+    }
+    std::optional<Pattern> pattern;
+    if (auto* p = std::get_if<Pattern>(&result)) {
+      pattern = std::move(*p);
+    } else {
+      for (const PatternError& e : std::get<PatternErrors>(result)) {
+        auto d = diags_.report(e.code, flat.lit->sub_span(e.begin, e.end), e.message);
+        if (!e.label.empty()) d.label(e.label);
+        if (!e.help.empty()) d.help(e.help);
+        if (flat.reference.valid()) d.secondary(flat.reference, fmt::format("used as a {} here", kind_noun(kind)));
+      }
+    }
+    cache_.emplace(key, pattern);
+    return pattern;
+  }
+
+  // Flattens and types a target list; false when any part had an error.
+  bool targets(const std::vector<ast::Value>& values, Kind kind, std::vector<std::pair<Pattern, Flat>>& out) {
+    bool ok = true;
+    std::vector<Flat> flat;
+    for (const ast::Value& v : values) ok = flatten(v, Span{}, flat) && ok;
+    for (const Flat& f : flat) {
+      if (auto p = typed(f, kind)) out.emplace_back(std::move(*p), f);
+      else ok = false;
+    }
+    return ok;
+  }
+
+  void check_rule(const ast::RuleStmt& rule, const ast::Statement& s) {
+    const auto eff = effect(rule.effect);
+    const auto op = operation(rule.operation);
+    if (!eff || !op) {
+      // Still mark the names as used, so one mistake does not cause another.
+      std::vector<Flat> ignored;
+      for (const auto& v : rule.targets) flatten(v, Span{}, ignored);
+      for (const auto& v : rule.excepts) flatten(v, Span{}, ignored);
+      return;
+    }
+    const Kind kind = kind_of(*op);
+    std::vector<std::pair<Pattern, Flat>> patterns, excepts;
+    bool ok = targets(rule.targets, kind, patterns);
+    ok = targets(rule.excepts, kind, excepts) && ok;
+    if (ok && patterns.empty()) {
+      diags_.report(Code::E0209, rule.targets.front().span(), "this rule has no targets")
+          .label("expands to an empty list")
+          .help("a rule without targets would silently do nothing; remove it or give it targets");
+      return;
+    }
+    if (ok && !rule.excepts.empty() && excepts.empty()) {
+      diags_.report(Code::E0209, rule.excepts.front().span(), "this `except` list has no targets")
+          .label("expands to an empty list")
+          .help("remove the `except` clause or give it targets");
+      return;
+    }
+    if (!ok) return;
+    std::vector<Pattern> except_patterns;
+    for (auto& [p, f] : excepts) except_patterns.push_back(std::move(p));
+    std::string except_key;
+    for (const auto& p : except_patterns) except_key += "\x1f" + pattern_text(p);
+    for (auto& [p, f] : patterns) {
+      const std::string key = fmt::format("{}\x1f{}\x1f{}{}", effect_name(*eff), operation_name(*op), pattern_text(p),
+                                          except_key);
+      if (auto [it, fresh] = seen_rules_.emplace(key, f.lit->span); !fresh) {
+        diags_.report(Code::W0002, f.lit->span,
+                      fmt::format("`{} {} \"{}\"` appears twice in this file", effect_name(*eff), operation_name(*op),
+                                  pattern_text(p)))
+            .label("duplicate")
+            .secondary(it->second, "first here")
+            .help("remove one of them");
+      }
+      out_.rules.push_back(CheckedRule{*eff, *op, std::move(p), except_patterns, file_.file, s.span, f.lit->span,
+                                       f.reference, file_.chain});
+    }
+  }
+
+  const LoadedFile& file_;
+  [[maybe_unused]] const SourceMap& sources_;
+  Diagnostics& diags_;
+  CheckedPolicy& out_;
+  bool seen_version_ = false;
+  std::unordered_map<std::string, LetBinding> lets_;
+  std::vector<std::string> let_order_;
+  std::unordered_map<std::string, const ast::LetStmt*> defined_anywhere_;
+  std::map<std::pair<const ast::StringLit*, Kind>, std::optional<Pattern>> cache_;
+  std::unordered_map<std::string, Span> seen_rules_;
+};
+
+}  // namespace
+
+CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, Diagnostics& diags) {
+  CheckedPolicy out;
+  for (const LoadedFile& file : program.files) FileResolver(file, sources, diags, out).run();
+  return out;
+}
+
+}  // namespace sbpolicy::sema

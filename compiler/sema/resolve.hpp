@@ -1,0 +1,54 @@
+// Name resolution and type checking: from loaded ASTs to checked rules.
+//
+// For every file of a Program this pass
+//  - checks `version` (first statement, at most once, and 1),
+//  - binds `let` names (file scope, defined before use, no duplicates,
+//    unused ones warned about) and flattens lists,
+//  - reads each rule's effect and operation words (with "did you mean"),
+//  - parses every target and `except` target with the pattern type the
+//    operation takes: paths for read/write/unix, hosts for net, variable
+//    names for env, reporting errors on the offending part of the string.
+// The result is one flat list of checked rules, in file and statement
+// order; ir::build_policy turns it into the IR.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "sema/env_pattern.hpp"
+#include "sema/host_pattern.hpp"
+#include "sema/loader.hpp"
+#include "sema/path_pattern.hpp"
+
+namespace sbpolicy::sema {
+
+enum class Effect : std::uint8_t { Allow, Deny, Ask };
+enum class Operation : std::uint8_t { Read, Write, Net, Unix, Env };
+
+std::string_view effect_name(Effect effect);
+std::string_view operation_name(Operation op);
+
+using Pattern = std::variant<PathPattern, HostPattern, EnvPattern>;
+std::string pattern_text(const Pattern& pattern);
+
+struct CheckedRule {
+  Effect effect;
+  Operation operation;
+  Pattern pattern;
+  std::vector<Pattern> excepts;
+  FileId file;
+  Span statement;  // the whole rule statement
+  Span target;     // the string literal the pattern came from
+  Span reference;  // the `let` name in the rule, when the target came through one
+  std::vector<ImportStep> chain;
+};
+
+struct CheckedPolicy {
+  std::vector<CheckedRule> rules;
+};
+
+CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, Diagnostics& diags);
+
+}  // namespace sbpolicy::sema

@@ -1,0 +1,62 @@
+#include "syntax/ast_json.hpp"
+
+#include <fmt/format.h>
+
+namespace sbpolicy::syntax {
+
+namespace {
+
+std::string where(const SourceMap& sources, Span span) {
+  const LineCol b = sources.file(span.file).line_col(span.begin);
+  return fmt::format("{}:{}", b.line, b.column);
+}
+
+nlohmann::json value_json(const ast::Value& v, const SourceMap& sources) {
+  // Lists nest at most ParseLimits::max_list_depth deep, so recursion is bounded.
+  if (const auto* s = std::get_if<ast::StringLit>(&v.node)) {
+    return {{"string", s->value}, {"at", where(sources, s->span)}};
+  }
+  if (const auto* n = std::get_if<ast::Name>(&v.node)) {
+    return {{"name", n->text}, {"at", where(sources, n->span)}};
+  }
+  const auto& list = std::get<ast::ListValue>(v.node);
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& item : list.items) items.push_back(value_json(item, sources));
+  return {{"list", items}, {"at", where(sources, list.span)}};
+}
+
+nlohmann::json values_json(const std::vector<ast::Value>& values, const SourceMap& sources) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& v : values) out.push_back(value_json(v, sources));
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json module_to_json(const ast::Module& module, const SourceMap& sources) {
+  nlohmann::json statements = nlohmann::json::array();
+  for (const ast::Statement& s : module.statements) {
+    nlohmann::json j;
+    if (const auto* v = std::get_if<ast::VersionStmt>(&s.node)) {
+      j = {{"kind", "version"}, {"number", v->number}};
+    } else if (const auto* u = std::get_if<ast::UseStmt>(&s.node)) {
+      j = {{"kind", "use"}};
+      if (u->is_stdlib) j["module"] = u->module;
+      else j["path"] = u->path.value;
+    } else if (const auto* l = std::get_if<ast::LetStmt>(&s.node)) {
+      j = {{"kind", "let"}, {"name", l->name.text}, {"value", value_json(l->value, sources)}};
+    } else {
+      const auto& r = std::get<ast::RuleStmt>(s.node);
+      j = {{"kind", "rule"},
+           {"effect", r.effect.text},
+           {"operation", r.operation.text},
+           {"targets", values_json(r.targets, sources)},
+           {"except", values_json(r.excepts, sources)}};
+    }
+    j["at"] = where(sources, s.span);
+    statements.push_back(std::move(j));
+  }
+  return {{"file", sources.file(module.file).name()}, {"statements", statements}};
+}
+
+}  // namespace sbpolicy::syntax

@@ -1,0 +1,95 @@
+// The grammar of `.sbpolicy` files, as PEGTL rules.
+//
+// grammar/policy.ebnf is the readable form of the same grammar; keep the two
+// in step. The parser (compiler/syntax/parser.cpp) drives `statement` once
+// per statement so that it can recover from an error at the next `;` and
+// report every syntax error of a file in one run; `file` is the whole
+// language and is what the analyze test checks for cycles and loops that
+// consume nothing.
+//
+// Effects and operations are parsed as identifiers, not keywords: the type
+// checker then reports `alow` or `reed` with a "did you mean" suggestion
+// instead of a bare syntax error.
+#pragma once
+
+#include <tao/pegtl.hpp>
+
+namespace sbpolicy::grammar {
+
+namespace pegtl = tao::pegtl;
+
+// Whitespace and comments. Source text is validated as UTF-8 without control
+// characters before parsing, so byte-level rules are enough here.
+struct comment : pegtl::seq<pegtl::one<'#'>, pegtl::until<pegtl::eolf>> {};
+struct space : pegtl::sor<pegtl::one<' ', '\t', '\r', '\n'>, comment> {};
+struct sep : pegtl::star<space> {};
+
+struct ident_first : pegtl::ranges<'a', 'z', 'A', 'Z', '_'> {};
+struct ident_other : pegtl::ranges<'a', 'z', 'A', 'Z', '0', '9', '_'> {};
+struct identifier : pegtl::seq<ident_first, pegtl::star<ident_other>> {};
+
+template <typename Word>
+struct keyword : pegtl::seq<Word, pegtl::not_at<ident_other>> {};
+struct kw_version : keyword<TAO_PEGTL_STRING("version")> {};
+struct kw_use : keyword<TAO_PEGTL_STRING("use")> {};
+struct kw_let : keyword<TAO_PEGTL_STRING("let")> {};
+struct kw_except : keyword<TAO_PEGTL_STRING("except")> {};
+
+// String literals: "…" on one line, with the escapes \" \\ \n \t \r and
+// \u{1-6 hex digits}. The decoded value is checked (no NUL, no surrogates)
+// by the parser's action.
+struct quote_open : pegtl::one<'"'> {};
+struct quote_close : pegtl::one<'"'> {};
+struct hex_digits : pegtl::rep_min_max<1, 6, pegtl::xdigit> {};
+struct brace_open : pegtl::one<'{'> {};
+struct brace_close : pegtl::one<'}'> {};
+struct unicode_escape : pegtl::seq<pegtl::one<'u'>, pegtl::must<brace_open>, pegtl::must<hex_digits>,
+                                   pegtl::must<brace_close>> {};
+struct escape_char : pegtl::sor<pegtl::one<'"', '\\', 'n', 't', 'r'>, unicode_escape> {};
+struct escape : pegtl::seq<pegtl::one<'\\'>, pegtl::must<escape_char>> {};
+struct plain_char : pegtl::not_one<'"', '\\', '\n', '\r'> {};
+struct string_char : pegtl::sor<escape, plain_char> {};
+struct string_lit : pegtl::seq<quote_open, pegtl::star<string_char>, pegtl::must<quote_close>> {};
+
+struct semi : pegtl::one<';'> {};
+struct comma : pegtl::one<','> {};
+struct equals : pegtl::one<'='> {};
+struct list_open : pegtl::one<'['> {};
+struct list_close : pegtl::one<']'> {};
+
+// A reference to a `let` name.
+struct name_ref : pegtl::seq<pegtl::not_at<kw_except>, identifier> {};
+
+// version 1;
+struct version_number : pegtl::plus<pegtl::digit> {};
+struct version_stmt : pegtl::seq<kw_version, sep, pegtl::must<version_number>, sep, pegtl::must<semi>> {};
+
+// use std.base;   use "../org/baseline.sbpolicy";
+struct module_path : pegtl::seq<identifier, pegtl::star<pegtl::one<'.'>, identifier>> {};
+struct use_target : pegtl::sor<string_lit, module_path> {};
+struct use_stmt : pegtl::seq<kw_use, sep, pegtl::must<use_target>, sep, pegtl::must<semi>> {};
+
+// let registries = ["registry.pkgs.test", "*.pkgs.test"];
+struct value;
+struct list_items : pegtl::seq<value, sep, pegtl::star<comma, sep, value, sep>, pegtl::opt<comma, sep>> {};
+struct list_value : pegtl::seq<list_open, sep, pegtl::opt<list_items>, pegtl::must<list_close>> {};
+struct value : pegtl::sor<string_lit, list_value, name_ref> {};
+struct let_name : identifier {};
+struct let_stmt : pegtl::seq<kw_let, sep, pegtl::must<let_name>, sep, pegtl::must<equals>, sep, pegtl::must<value>,
+                             sep, pegtl::must<semi>> {};
+
+// allow read "./**" except "./secret";
+struct target : pegtl::sor<string_lit, name_ref> {};
+struct target_list : pegtl::seq<target, sep, pegtl::star<comma, sep, pegtl::must<target>, sep>> {};
+struct effect_word : identifier {};
+struct operation_word : identifier {};
+struct except_clause : pegtl::seq<kw_except, sep, pegtl::must<target_list>> {};
+struct rule_stmt : pegtl::seq<effect_word, sep, pegtl::must<operation_word>, sep, pegtl::must<target_list>,
+                              pegtl::opt<except_clause>, pegtl::must<semi>> {};
+
+struct statement : pegtl::sor<version_stmt, use_stmt, let_stmt, rule_stmt> {};
+
+// The whole language, for analysis; the parser drives `statement` itself.
+struct file : pegtl::seq<sep, pegtl::star<statement, sep>, pegtl::eof> {};
+
+}  // namespace sbpolicy::grammar

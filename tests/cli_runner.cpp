@@ -1,0 +1,143 @@
+// Runs sbc's command-line behaviour as one table of cases (tests/cli/cases.json):
+//
+//   {"name": "...", "args": ["check", "p.sbpolicy"], "files": {"p.sbpolicy": "..."},
+//    "stdin": "...", "env": {"NO_COLOR": "1"},
+//    "exit": 1, "stdout": "exact text", "stdout_contains": ["..."],
+//    "stderr": "exact text", "stderr_contains": ["..."], "stderr_excludes": ["..."]}
+//
+// Each case runs the real sbc binary in a fresh temporary directory holding
+// `files`, with a minimal environment (plus `env`). `{src}` in args is the
+// project's source directory.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  return s;
+}
+
+struct Result {
+  int exit = -1;
+  std::string out, err;
+};
+
+Result run(const std::string& sbc, const std::vector<std::string>& args, const fs::path& dir, const std::string& input,
+           const nlohmann::json& env) {
+  {
+    std::ofstream(dir / ".stdin", std::ios::binary) << input;
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(dir.c_str()) != 0) _exit(120);
+    const int in = open(".stdin", O_RDONLY);
+    const int out = open(".stdout", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = open(".stderr", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0) _exit(121);
+    dup2(in, 0), dup2(out, 1), dup2(err, 2);
+    std::vector<std::string> envs = {"PATH=/usr/bin:/bin", "HOME=" + dir.string()};
+    for (const auto& [k, v] : env.items()) envs.push_back(k + "=" + v.get<std::string>());
+    std::vector<char*> argv = {const_cast<char*>(sbc.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    execve(sbc.c_str(), argv.data(), envp.data());
+    _exit(122);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  Result r;
+  r.exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(dir / ".stdout");
+  r.err = slurp(dir / ".stderr");
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: cli_tests SBC CASES.json SOURCE_DIR\n");
+    return 2;
+  }
+  const std::string sbc = fs::absolute(argv[1]).string();
+  const std::string src = fs::absolute(argv[3]).string();
+  const nlohmann::json cases = nlohmann::json::parse(slurp(argv[2]));
+  std::size_t passed = 0, failed = 0;
+  for (const auto& c : cases) {
+    const std::string name = c.at("name");
+    char templ[] = "/tmp/sbc-cli-XXXXXX";
+    const fs::path dir = mkdtemp(templ);
+    for (const auto& [file, text] : c.value("files", nlohmann::json::object()).items()) {
+      fs::create_directories((dir / file).parent_path());
+      std::ofstream(dir / file, std::ios::binary) << text.get<std::string>();
+    }
+    std::vector<std::string> args;
+    for (const auto& a : c.at("args")) args.push_back(replace_all(a.get<std::string>(), "{src}", src));
+    const Result r = run(sbc, args, dir, c.value("stdin", ""), c.value("env", nlohmann::json::object()));
+    std::vector<std::string> problems;
+    if (r.exit != c.value("exit", 0)) problems.push_back(fmt::format("exit {} (expected {})", r.exit, c.value("exit", 0)));
+    auto exact = [&](const char* key, const std::string& got) {
+      if (c.contains(key) && c[key].get<std::string>() != got) problems.push_back(fmt::format("{} differs", key));
+    };
+    exact("stdout", r.out);
+    exact("stderr", r.err);
+    auto contains = [&](const char* key, const std::string& got, bool want) {
+      for (const auto& s : c.value(key, nlohmann::json::array())) {
+        if ((got.find(s.get<std::string>()) != std::string::npos) != want) {
+          problems.push_back(fmt::format("{}: {}", key, s.get<std::string>()));
+        }
+      }
+    };
+    contains("stdout_contains", r.out, true);
+    contains("stderr_contains", r.err, true);
+    contains("stdout_excludes", r.out, false);
+    contains("stderr_excludes", r.err, false);
+    if (c.contains("json_stdout")) {
+      // stdout must parse as JSON and contain these top-level fields with these values.
+      try {
+        const auto doc = nlohmann::json::parse(r.out);
+        for (const auto& [k, v] : c["json_stdout"].items()) {
+          if (!doc.contains(k) || doc[k] != v) problems.push_back(fmt::format("json field `{}`", k));
+        }
+      } catch (const std::exception& e) {
+        problems.push_back(fmt::format("stdout is not JSON: {}", e.what()));
+      }
+    }
+    fs::remove_all(dir);
+    if (problems.empty()) {
+      ++passed;
+      continue;
+    }
+    ++failed;
+    std::string list;
+    for (const auto& p : problems) list += "  - " + p + "\n";
+    std::fprintf(stderr, "case `%s` failed:\n%s--- stdout ---\n%s--- stderr ---\n%s\n", name.c_str(), list.c_str(),
+                 r.out.c_str(), r.err.c_str());
+  }
+  std::printf("%zu passed, %zu failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}

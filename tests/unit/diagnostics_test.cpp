@@ -1,0 +1,129 @@
+#include "support/diagnostic.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "driver/pipeline.hpp"
+#include "support/render.hpp"
+#include "support/suggest.hpp"
+
+using namespace sbpolicy;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::unique_ptr<driver::Compilation> compile(const std::string& text) {
+  auto c = std::make_unique<driver::Compilation>();
+  driver::compile_text(*c, "p.sbpolicy", "/", text, {});
+  return c;
+}
+
+}  // namespace
+
+// docs/diagnostics.md documents exactly the codes of diagnostics.def, each
+// under an anchor named by its slug.
+TEST(Diagnostics, DocsMatchTheTable) {
+  const std::string docs = read_file(SBPOLICY_SOURCE_DIR "/docs/diagnostics.md");
+  ASSERT_FALSE(docs.empty());
+  std::set<std::string> table;
+  for (const CodeInfo& c : all_codes()) {
+    table.insert(std::string(c.id));
+    EXPECT_NE(docs.find("<a id=\"" + std::string(c.slug) + "\"></a>"), std::string::npos) << c.id;
+    EXPECT_NE(docs.find("## " + std::string(c.id) + " " + std::string(c.name)), std::string::npos) << c.id;
+  }
+  std::set<std::string> documented;
+  const std::regex heading("## ([EW][0-9]{4}) ");
+  for (auto it = std::sregex_iterator(docs.begin(), docs.end(), heading); it != std::sregex_iterator(); ++it) {
+    documented.insert((*it)[1]);
+  }
+  EXPECT_EQ(documented, table);
+}
+
+TEST(Diagnostics, CodesAreUniqueAndOrdered) {
+  std::set<std::string> seen;
+  for (const CodeInfo& c : all_codes()) {
+    EXPECT_TRUE(seen.insert(std::string(c.id)).second) << c.id;
+    EXPECT_EQ(&code_info(c.code), &c);
+    EXPECT_EQ(c.id[0] == 'W', c.severity == Severity::Warning) << c.id;
+  }
+}
+
+TEST(Diagnostics, HumanRendering) {
+  auto c = compile("allow read \"/a\";\nallow reed \"./x\";\n");
+  ASSERT_EQ(c->diags.all().size(), 1u);
+  const std::string out = render_diagnostics(c->diags, c->sources, {RenderFormat::Plain, false});
+  EXPECT_EQ(out,
+            "error[E0201]: unknown operation `reed`\n"
+            " --> p.sbpolicy:2:7\n"
+            "  |\n"
+            "2 | allow reed \"./x\";\n"
+            "  |       ^^^^ not an operation\n"
+            "  |\n"
+            "  = help: did you mean `read`?\n"
+            "\n");
+  const std::string colored = render_diagnostics(c->diags, c->sources, {RenderFormat::Human, true});
+  EXPECT_NE(colored.find("\x1b["), std::string::npos);
+}
+
+TEST(Diagnostics, CaretsLandOnTheOffendingPartOfAString) {
+  auto c = compile("allow read \"/a/../../b\";\n");
+  ASSERT_EQ(c->diags.all().size(), 1u);
+  const Diagnostic& d = c->diags.all()[0];
+  EXPECT_EQ(d.code, Code::E0303);
+  // The second `..` starts at byte 18 of the line.
+  EXPECT_EQ(d.primary.span.begin, 18u);
+  EXPECT_EQ(d.primary.span.end, 20u);
+}
+
+TEST(Diagnostics, JsonRenderingIsStable) {
+  auto c = compile("let x = \"/a\";\nallow raed \"/b\";\n");
+  const auto doc = nlohmann::json::parse(render_diagnostics(c->diags, c->sources, {RenderFormat::Json, false}));
+  EXPECT_EQ(doc["schema_version"], 1);
+  ASSERT_EQ(doc["diagnostics"].size(), 2u);
+  const auto& first = doc["diagnostics"][0];
+  EXPECT_EQ(first["code"], "W0001");
+  EXPECT_EQ(first["severity"], "warning");
+  EXPECT_EQ(first["span"]["line"], 1);
+  EXPECT_EQ(first["span"]["column"], 5);
+  const auto& second = doc["diagnostics"][1];
+  EXPECT_EQ(second["code"], "E0201");
+  EXPECT_EQ(second["help"], "did you mean `read`?");
+  EXPECT_EQ(second["fixits"][0]["replacement"], "read");
+  EXPECT_EQ(doc["summary"]["errors"], 1);
+  EXPECT_EQ(doc["summary"]["warnings"], 1);
+}
+
+TEST(Diagnostics, DidYouMean) {
+  EXPECT_EQ(edit_distance("raed", "read"), 1u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+  EXPECT_EQ(closest_match("reed", {"read", "write", "net"}), "read");
+  EXPECT_EQ(closest_match("alow", {"allow", "deny", "ask"}), "allow");
+  EXPECT_EQ(closest_match("xyzzy", {"read", "write", "net"}), std::nullopt);
+  auto c = compile("alow read \"/a\";\nallow write \"/b\";\nallow nett \"x.test\";\nuse std.secret;\n"
+                   "let registries = \"a.test\";\nallow net registris;\n");
+  std::vector<std::string> helps;
+  for (const auto& d : c->diags.all()) helps.push_back(d.help);
+  EXPECT_NE(std::find(helps.begin(), helps.end(), "did you mean `allow`?"), helps.end());
+  EXPECT_NE(std::find(helps.begin(), helps.end(), "did you mean `net`?"), helps.end());
+  EXPECT_NE(std::find(helps.begin(), helps.end(), "did you mean `std.secrets`?"), helps.end());
+  EXPECT_NE(std::find(helps.begin(), helps.end(), "did you mean `registries`?"), helps.end());
+}
+
+TEST(Diagnostics, SortedByPosition) {
+  auto c = compile("allow read \"x\";\nallow raed \"/b\";\nlet q = \"/c\";\n");
+  std::vector<std::uint32_t> begins;
+  for (const auto& d : c->diags.all()) begins.push_back(d.primary.span.begin);
+  EXPECT_TRUE(std::is_sorted(begins.begin(), begins.end()));
+  EXPECT_EQ(begins.size(), 3u);
+}
