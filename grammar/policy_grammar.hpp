@@ -51,7 +51,9 @@ struct plain_char : pegtl::not_one<'"', '\\', '\n', '\r'> {};
 struct string_char : pegtl::sor<escape, plain_char> {};
 struct string_lit : pegtl::seq<quote_open, pegtl::star<string_char>, pegtl::must<quote_close>> {};
 
-struct semi : pegtl::one<';'> {};
+// The last statement of a file may omit its `;`: the brief's one-line policy
+// `allow read "./**"; ask net "*.pkgs.test"` is valid as written.
+struct semi : pegtl::sor<pegtl::one<';'>, pegtl::seq<sep, pegtl::eof>> {};
 struct comma : pegtl::one<','> {};
 struct equals : pegtl::one<'='> {};
 struct list_open : pegtl::one<'['> {};

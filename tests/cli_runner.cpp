@@ -3,7 +3,8 @@
 //   {"name": "...", "args": ["check", "p.sbpolicy"], "files": {"p.sbpolicy": "..."},
 //    "stdin": "...", "env": {"NO_COLOR": "1"},
 //    "exit": 1, "stdout": "exact text", "stdout_contains": ["..."],
-//    "stderr": "exact text", "stderr_contains": ["..."], "stderr_excludes": ["..."]}
+//    "stderr": "exact text", "stderr_contains": ["..."], "stderr_excludes": ["..."],
+//    "json_stdout": {"top-level field": value}, "json_pointers": {"/rules/0/id": 0}}
 //
 // Each case runs the real sbc binary in a fresh temporary directory holding
 // `files`, with a minimal environment (plus `env`). `{src}` in args is the
@@ -88,16 +89,19 @@ int main(int argc, char** argv) {
   const nlohmann::json cases = nlohmann::json::parse(slurp(argv[2]));
   std::size_t passed = 0, failed = 0;
   for (const auto& c : cases) {
-    const std::string name = c.at("name");
+    const std::string name = c.value("name", "(unnamed)");
+    try {
     char templ[] = "/tmp/sbc-cli-XXXXXX";
     const fs::path dir = mkdtemp(templ);
-    for (const auto& [file, text] : c.value("files", nlohmann::json::object()).items()) {
+    const nlohmann::json files = c.value("files", nlohmann::json::object());
+    for (const auto& [file, text] : files.items()) {
       fs::create_directories((dir / file).parent_path());
       std::ofstream(dir / file, std::ios::binary) << text.get<std::string>();
     }
     std::vector<std::string> args;
     for (const auto& a : c.at("args")) args.push_back(replace_all(a.get<std::string>(), "{src}", src));
-    const Result r = run(sbc, args, dir, c.value("stdin", ""), c.value("env", nlohmann::json::object()));
+    const nlohmann::json env = c.value("env", nlohmann::json::object());
+    const Result r = run(sbc, args, dir, c.value("stdin", ""), env);
     std::vector<std::string> problems;
     if (r.exit != c.value("exit", 0)) problems.push_back(fmt::format("exit {} (expected {})", r.exit, c.value("exit", 0)));
     auto exact = [&](const char* key, const std::string& got) {
@@ -116,6 +120,18 @@ int main(int argc, char** argv) {
     contains("stderr_contains", r.err, true);
     contains("stdout_excludes", r.out, false);
     contains("stderr_excludes", r.err, false);
+    if (c.contains("json_pointers")) {
+      // stdout must parse as JSON and hold these values at these JSON pointers.
+      try {
+        const auto doc = nlohmann::json::parse(r.out);
+        for (const auto& [ptr, v] : c["json_pointers"].items()) {
+          const nlohmann::json::json_pointer at(ptr);
+          if (!doc.contains(at) || doc[at] != v) problems.push_back(fmt::format("json value at `{}`", ptr));
+        }
+      } catch (const std::exception& e) {
+        problems.push_back(fmt::format("stdout is not JSON: {}", e.what()));
+      }
+    }
     if (c.contains("json_stdout")) {
       // stdout must parse as JSON and contain these top-level fields with these values.
       try {
@@ -125,6 +141,24 @@ int main(int argc, char** argv) {
         }
       } catch (const std::exception& e) {
         problems.push_back(fmt::format("stdout is not JSON: {}", e.what()));
+      }
+    }
+    // Files after the run: exact content, or null for "must not exist".
+    for (const auto& [file, want] : c.value("files_after", nlohmann::json::object()).items()) {
+      const bool exists = fs::exists(dir / file);
+      if (want.is_null() ? exists : (!exists || slurp(dir / file) != want.get<std::string>())) {
+        problems.push_back(fmt::format("file `{}` after the run", file));
+      }
+    }
+    for (const auto& [file, want] : c.value("files_after_contains", nlohmann::json::object()).items()) {
+      if (slurp(dir / file).find(want.get<std::string>()) == std::string::npos) {
+        problems.push_back(fmt::format("file `{}` lacks `{}`", file, want.get<std::string>()));
+      }
+    }
+    // No temporary files left behind next to outputs.
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().filename().string().find(".json.") != std::string::npos) {
+        problems.push_back(fmt::format("left behind `{}`", entry.path().filename().string()));
       }
     }
     fs::remove_all(dir);
@@ -137,6 +171,10 @@ int main(int argc, char** argv) {
     for (const auto& p : problems) list += "  - " + p + "\n";
     std::fprintf(stderr, "case `%s` failed:\n%s--- stdout ---\n%s--- stderr ---\n%s\n", name.c_str(), list.c_str(),
                  r.out.c_str(), r.err.c_str());
+    } catch (const std::exception& e) {
+      ++failed;
+      std::fprintf(stderr, "case `%s` is malformed: %s\n", name.c_str(), e.what());
+    }
   }
   std::printf("%zu passed, %zu failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

@@ -123,6 +123,7 @@ class FileResolver {
     }
     LetBinding b;
     b.stmt = &let;
+    b.used = used_early_.count(let.name.text) > 0;
     b.ok = flatten(let.value, Span{}, b.values);
     let_order_.push_back(let.name.text);
     lets_.emplace(let.name.text, std::move(b));
@@ -157,6 +158,7 @@ class FileResolver {
       return &it->second;
     }
     if (auto later = defined_anywhere_.find(name.text); later != defined_anywhere_.end()) {
+      used_early_.insert(name.text);  // so the later definition is not also "unused"
       diags_.report(Code::E0208, name.span, fmt::format("`{}` is used before its definition", name.text))
           .label("used here")
           .secondary(later->second->name.span, "defined here")
@@ -301,7 +303,9 @@ class FileResolver {
     for (auto& [p, f] : patterns) {
       const std::string key = fmt::format("{}\x1f{}\x1f{}{}", effect_name(*eff), operation_name(*op), pattern_text(p),
                                           except_key);
-      if (auto [it, fresh] = seen_rules_.emplace(key, f.lit->span); !fresh) {
+      // The same string reaching a rule twice through `let`s is one spelling,
+      // not a duplicate the author wrote twice.
+      if (auto [it, fresh] = seen_rules_.emplace(key, f.lit->span); !fresh && it->second != f.lit->span) {
         diags_.report(Code::W0002, f.lit->span,
                       fmt::format("`{} {} \"{}\"` appears twice in this file", effect_name(*eff), operation_name(*op),
                                   pattern_text(p)))
@@ -321,6 +325,7 @@ class FileResolver {
   bool seen_version_ = false;
   std::unordered_map<std::string, LetBinding> lets_;
   std::vector<std::string> let_order_;
+  std::set<std::string> used_early_;
   std::unordered_map<std::string, const ast::LetStmt*> defined_anywhere_;
   std::map<std::pair<const ast::StringLit*, Kind>, std::optional<Pattern>> cache_;
   std::unordered_map<std::string, Span> seen_rules_;

@@ -412,9 +412,14 @@ std::size_t recovery_point(std::string_view text, std::size_t start, std::size_t
   for (; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"' || c == '\n') in_string = false;
-      continue;
+      if (c == '\\') {
+        ++i;
+        continue;
+      }
+      if (c == '"') in_string = false;
+      if (c != '\n') continue;
+      // A string never spans lines: the newline ends it, and may start a statement.
+      in_string = false;
     }
     if (c == '"') {
       in_string = true;
