@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
     exact("stdout", r.out);
     exact("stderr", r.err);
     auto contains = [&](const char* key, const std::string& got, bool want) {
-      for (const auto& s : c.value(key, nlohmann::json::array())) {
+      const nlohmann::json list = c.value(key, nlohmann::json::array());
+      for (const auto& s : list) {
         if ((got.find(s.get<std::string>()) != std::string::npos) != want) {
           problems.push_back(fmt::format("{}: {}", key, s.get<std::string>()));
         }
@@ -144,13 +145,15 @@ int main(int argc, char** argv) {
       }
     }
     // Files after the run: exact content, or null for "must not exist".
-    for (const auto& [file, want] : c.value("files_after", nlohmann::json::object()).items()) {
+    const nlohmann::json after = c.value("files_after", nlohmann::json::object());
+    const nlohmann::json after_contains = c.value("files_after_contains", nlohmann::json::object());
+    for (const auto& [file, want] : after.items()) {
       const bool exists = fs::exists(dir / file);
       if (want.is_null() ? exists : (!exists || slurp(dir / file) != want.get<std::string>())) {
         problems.push_back(fmt::format("file `{}` after the run", file));
       }
     }
-    for (const auto& [file, want] : c.value("files_after_contains", nlohmann::json::object()).items()) {
+    for (const auto& [file, want] : after_contains.items()) {
       if (slurp(dir / file).find(want.get<std::string>()) == std::string::npos) {
         problems.push_back(fmt::format("file `{}` lacks `{}`", file, want.get<std::string>()));
       }
