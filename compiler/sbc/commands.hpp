@@ -34,6 +34,9 @@ struct CompileOptions {
   std::string target = "ir";
   std::string emit;    // "", "ast" or "ir"
   std::string output;  // "" or "-": stdout
+  std::string workspace;  // bindings for path targets
+  std::string home;
+  bool target_strict = false;
 };
 int run_compile(const CommonOptions& common, const CompileOptions& options);
 

@@ -1,7 +1,11 @@
-// sbc compile FILE --target ir [-o OUT] [--emit ast|ir]
+// sbc compile FILE --target ir|bwrap [-o OUT] [--emit ast|ir]
 #include <cstdio>
 
+#include <unistd.h>  // environ
+
+#include "driver/bindings.hpp"
 #include "driver/pipeline.hpp"
+#include "lower/bwrap_args.hpp"
 #include "ir/ir_json.hpp"
 #include "sbc/commands.hpp"
 #include "sbc/output.hpp"
@@ -22,6 +26,28 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     nlohmann::json files = nlohmann::json::array();
     for (const auto& f : c.program.files) files.push_back(syntax::module_to_json(f.module, c.sources));
     content = nlohmann::json{{"schema_version", 1}, {"files", files}}.dump(2) + "\n";
+  } else if (options.target == "bwrap" && options.emit != "ir") {
+    if (!c.policy) return kPolicyErrors;
+    // The plan as sbrun would build it here and now: bindings, canonical
+    // paths and glob expansions come from this machine's filesystem.
+    lower::LowerOptions lo;
+    lo.bindings = driver::bindings_from_environment(options.workspace, options.home, true);
+    lo.target_strict = options.target_strict;
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string kv = *e;
+      const auto eq = kv.find('=');
+      if (eq != std::string::npos) lo.environment.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    lo.runtime_env = {{"TMPDIR", "/tmp"}};
+    lower::PosixFs fs;
+    Diagnostics lowering;
+    const auto plan = lower::lower_to_mount_plan(*c.policy, fs, lo, lowering);
+    if (!lowering.all().empty()) std::fputs(render_diagnostics(lowering, c.sources, render).c_str(), stderr);
+    if (!plan) return kPolicyErrors;
+    auto j = lower::mount_plan_to_json(*plan, *c.policy);
+    j["note"] = "ask rules are shown as denied; sbrun settles them at launch";
+    content = j.dump(2) + "\n";
+    if (common.fail_level == "warning" && lowering.warning_count() > 0) return kPolicyErrors;
   } else {
     if (!c.policy) return kPolicyErrors;
     content = ir::policy_to_json(*c.policy).dump(2) + "\n";

@@ -1,13 +1,12 @@
 // sbc explain FILE OP SUBJECT: the reference evaluator's decision and the
 // rules behind it, each with file:line:col and its import chain.
 #include <fmt/format.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "driver/bindings.hpp"
 #include "driver/pipeline.hpp"
 #include "ir/evaluator.hpp"
 #include "ir/ir_json.hpp"
@@ -24,23 +23,6 @@ std::optional<sema::Operation> parse_operation(const std::string& op) {
   if (op == "unix") return sema::Operation::Unix;
   if (op == "env") return sema::Operation::Env;
   return std::nullopt;
-}
-
-std::string absolute_dir(const std::string& dir) {
-  std::string error;
-  sema::PathBindings cwd;
-  char buf[4096];
-  cwd.workspace = getcwd(buf, sizeof buf) != nullptr ? buf : "/";
-  cwd.home = cwd.workspace;
-  // A directory given as "~/x" or "x" is taken relative to the current directory.
-  auto n = sema::normalize_subject_path(dir, cwd, &error);
-  return n ? *n : dir;
-}
-
-std::string default_home() {
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h == '/') return h;
-  if (const passwd* pw = getpwuid(getuid()); pw != nullptr && pw->pw_dir != nullptr) return pw->pw_dir;
-  return "/";
 }
 
 std::string describe(const ir::Rule& r) {
@@ -74,10 +56,7 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
   if (c.root_unreadable) return kUsage;
   if (!c.policy) return kPolicyErrors;
 
-  sema::PathBindings bindings;
-  bindings.workspace = absolute_dir(options.workspace.empty() ? "." : options.workspace);
-  bindings.home = options.home.empty() ? default_home() : absolute_dir(options.home);
-  if (const char* t = std::getenv("TMPDIR"); t != nullptr && *t == '/') bindings.tmpdir = absolute_dir(t);
+  const sema::PathBindings bindings = driver::bindings_from_environment(options.workspace, options.home, false);
 
   ir::Subject subject;
   std::string subject_text;

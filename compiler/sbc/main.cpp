@@ -46,11 +46,15 @@ int main(int argc, char** argv) {
     auto* compile_cmd = app.add_subcommand("compile", "Compile a policy for a target");
     compile_cmd->add_option("file", compile.file, "Policy file (- for standard input)")->required();
     compile_cmd->add_option("--target", compile.target, "Compilation target")
-        ->check(CLI::IsMember({"ir"}))
+        ->check(CLI::IsMember({"ir", "bwrap"}))
         ->capture_default_str();
     compile_cmd->add_option("--emit", compile.emit, "Dump a stage instead: ast or ir")
         ->check(CLI::IsMember({"ast", "ir"}));
     compile_cmd->add_option("-o,--output", compile.output, "Write to this file (atomically) instead of stdout");
+    compile_cmd->add_option("--workspace", compile.workspace, "bwrap: the workspace directory (default: .)");
+    compile_cmd->add_option("--home", compile.home, "bwrap: the home directory (default: $HOME)");
+    compile_cmd->add_flag("--target-strict", compile.target_strict,
+                          "Make every rule the target cannot enforce exactly an error");
     add_common(compile_cmd, common);
 
     ExplainOptions explain;

@@ -46,6 +46,11 @@ DiagnosticBuilder& DiagnosticBuilder::fixit(Span span, std::string replacement) 
   return *this;
 }
 
+DiagnosticBuilder& DiagnosticBuilder::as_error() {
+  d_.severity = Severity::Error;
+  return *this;
+}
+
 DiagnosticBuilder Diagnostics::report(Code code, Span span, std::string message) {
   list_.push_back(Diagnostic{code, code_info(code).severity, std::move(message), {span, {}}, {}, {}, {}, {}});
   return DiagnosticBuilder(list_.back());

@@ -69,6 +69,8 @@ class DiagnosticBuilder {
   DiagnosticBuilder& note(std::string note);
   DiagnosticBuilder& help(std::string help);
   DiagnosticBuilder& fixit(Span span, std::string replacement);
+  // Raises a warning to an error (`--target-strict`, `--fail-level`).
+  DiagnosticBuilder& as_error();
 
  private:
   Diagnostic& d_;

@@ -1,0 +1,58 @@
+#include "lower/bwrap_args.hpp"
+
+#include <fmt/format.h>
+
+namespace sbpolicy::lower {
+
+std::vector<std::string> bwrap_arguments(const MountPlan& plan) {
+  std::vector<std::string> a = {"--unshare-user", "--unshare-ipc", "--unshare-pid",    "--unshare-net",
+                                "--unshare-uts",  "--unshare-cgroup", "--disable-userns", "--die-with-parent",
+                                "--new-session",  "--cap-drop",     "ALL",              "--clearenv",
+                                "--hostname",     "sbrun"};
+  for (const Mount& m : plan.mounts) {
+    switch (m.kind) {
+      case Mount::Kind::Bind: a.insert(a.end(), {"--bind", m.source, m.dest}); break;
+      case Mount::Kind::RoBind: a.insert(a.end(), {"--ro-bind", m.source, m.dest}); break;
+      case Mount::Kind::MaskDir:
+        a.insert(a.end(), {"--perms", "0000", "--tmpfs", m.dest, "--remount-ro", m.dest});
+        break;
+      case Mount::Kind::MaskFile: a.insert(a.end(), {"--ro-bind", "/dev/null", m.dest}); break;
+      case Mount::Kind::Symlink: a.insert(a.end(), {"--symlink", m.source, m.dest}); break;
+      case Mount::Kind::Proc: a.insert(a.end(), {"--proc", m.dest}); break;
+      case Mount::Kind::Dev: a.insert(a.end(), {"--dev", m.dest}); break;
+      case Mount::Kind::Tmpfs: a.insert(a.end(), {"--tmpfs", m.dest}); break;
+    }
+  }
+  for (const auto& [k, v] : plan.env) a.insert(a.end(), {"--setenv", k, v});
+  a.insert(a.end(), {"--chdir", plan.chdir});
+  return a;
+}
+
+nlohmann::json mount_plan_to_json(const MountPlan& plan, const ir::Policy& policy) {
+  nlohmann::json mounts = nlohmann::json::array();
+  for (const Mount& m : plan.mounts) {
+    nlohmann::json rules = nlohmann::json::array();
+    for (std::uint32_t id : m.rules) {
+      const ir::Rule& r = policy.rules.at(id);
+      rules.push_back({{"id", id},
+                       {"rule", fmt::format("{} {} \"{}\"", sema::effect_name(r.effect),
+                                            sema::operation_name(r.operation), sema::pattern_text(r.pattern))},
+                       {"at", r.origin.target.text()}});
+    }
+    nlohmann::json j = {{"kind", mount_kind_name(m.kind)}, {"dest", m.dest}, {"why", m.why}, {"rules", rules}};
+    if (!m.source.empty()) j["source"] = m.source;
+    mounts.push_back(std::move(j));
+  }
+  nlohmann::json env = nlohmann::json::array();
+  for (const auto& [k, v] : plan.env) env.push_back(k);
+  return {{"schema_version", 1},
+          {"placeholders", plan.placeholders},
+          {"mounts", mounts},
+          {"environment", env},
+          {"chdir", plan.chdir},
+          {"skipped", plan.skipped},
+          {"unix_sockets", plan.unix_sockets},
+          {"bwrap_args", bwrap_arguments(plan)}};
+}
+
+}  // namespace sbpolicy::lower

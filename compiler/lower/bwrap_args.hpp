@@ -1,0 +1,25 @@
+// The bubblewrap command line for a mount plan, and the plan as JSON.
+//
+// The arguments are what sbrun passes to /usr/bin/bwrap through `--args FD`
+// (NUL-separated, never through a shell). Namespaces: all of them unshared
+// (user, ipc, pid, net, uts, cgroup), no new user namespaces inside, a new
+// session (no TIOCSTI into the invoking terminal), killed with its parent,
+// no capabilities, a clean environment.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "ir/ir.hpp"
+#include "lower/mount_plan.hpp"
+
+namespace sbpolicy::lower {
+
+// The arguments before the command (which follows a `--`).
+std::vector<std::string> bwrap_arguments(const MountPlan& plan);
+
+// The plan with each mount's rules and their sources, and the bwrap argv.
+nlohmann::json mount_plan_to_json(const MountPlan& plan, const ir::Policy& policy);
+
+}  // namespace sbpolicy::lower

@@ -1,0 +1,123 @@
+#include "lower/fs_view.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace sbpolicy::lower {
+
+namespace {
+
+FileKind from_mode(mode_t mode) {
+  if (S_ISDIR(mode)) return FileKind::Directory;
+  if (S_ISREG(mode)) return FileKind::File;
+  if (S_ISLNK(mode)) return FileKind::Symlink;
+  return FileKind::Other;
+}
+
+}  // namespace
+
+FileKind PosixFs::kind(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return FileKind::Missing;
+  return from_mode(st.st_mode);
+}
+
+std::optional<std::string> PosixFs::read_link(const std::string& path) {
+  std::string buf(4096, '\0');
+  const ssize_t n = readlink(path.c_str(), buf.data(), buf.size());
+  if (n < 0 || static_cast<std::size_t>(n) >= buf.size()) return std::nullopt;
+  buf.resize(static_cast<std::size_t>(n));
+  return buf;
+}
+
+bool PosixFs::list(const std::string& dir, std::vector<DirEntry>& out) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return false;
+  while (const dirent* e = readdir(d)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    FileKind k;
+    switch (e->d_type) {
+      case DT_DIR: k = FileKind::Directory; break;
+      case DT_REG: k = FileKind::File; break;
+      case DT_LNK: k = FileKind::Symlink; break;
+      case DT_UNKNOWN: {
+        const std::string full = dir == "/" ? "/" + std::string(e->d_name) : dir + "/" + e->d_name;
+        k = kind(full);
+        break;
+      }
+      default: k = FileKind::Other;
+    }
+    out.push_back({e->d_name, k});
+  }
+  closedir(d);
+  return true;
+}
+
+std::vector<std::string> split_path(std::string_view absolute) {
+  std::vector<std::string> parts;
+  std::size_t i = 0;
+  while (i < absolute.size()) {
+    while (i < absolute.size() && absolute[i] == '/') ++i;
+    const std::size_t start = i;
+    while (i < absolute.size() && absolute[i] != '/') ++i;
+    if (i > start) parts.emplace_back(absolute.substr(start, i - start));
+  }
+  return parts;
+}
+
+std::string join_path(const std::vector<std::string>& components, std::size_t count) {
+  std::string out;
+  for (std::size_t i = 0; i < count && i < components.size(); ++i) out += "/" + components[i];
+  return out.empty() ? "/" : out;
+}
+
+CanonicalPath canonicalize(FsView& fs, std::string_view absolute) {
+  CanonicalPath result;
+  std::vector<std::string> done;  // resolved components
+  std::vector<std::string> todo = split_path(absolute);
+  std::reverse(todo.begin(), todo.end());  // a stack: back() is next
+  int links = 0;
+  bool missing = false;
+  while (!todo.empty()) {
+    std::string c = std::move(todo.back());
+    todo.pop_back();
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    done.push_back(c);
+    if (missing) continue;  // below a missing component everything is lexical
+    const std::string here = join_path(done, done.size());
+    const FileKind k = fs.kind(here);
+    if (k == FileKind::Missing) {
+      missing = true;
+      continue;
+    }
+    if (k != FileKind::Symlink) continue;
+    if (++links > 40) {
+      result.too_many_links = true;
+      missing = true;
+      continue;
+    }
+    const auto target = fs.read_link(here);
+    if (!target) {
+      missing = true;
+      continue;
+    }
+    result.links.push_back({here, *target});
+    done.pop_back();
+    if (!target->empty() && target->front() == '/') done.clear();
+    std::vector<std::string> parts = split_path(*target);
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_back(*it);
+  }
+  result.path = join_path(done, done.size());
+  result.exists = !missing;
+  return result;
+}
+
+}  // namespace sbpolicy::lower

@@ -1,0 +1,64 @@
+// The filesystem as the Linux lowering sees it at launch.
+//
+// Lowering to a mount plan reads the host filesystem: it canonicalises each
+// rule's path through symlinks, asks whether paths exist and what they are,
+// and expands globs by walking directories. It does all of that through this
+// small interface, so golden tests can run against a fixed tree and the
+// real implementation stays in one place (PosixFs).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sbpolicy::lower {
+
+enum class FileKind : std::uint8_t { Missing, Directory, File, Symlink, Other };
+
+struct DirEntry {
+  std::string name;
+  FileKind kind;  // from d_type, or lstat when the filesystem does not say
+};
+
+class FsView {
+ public:
+  virtual ~FsView() = default;
+  // What `path` is, without following a final symlink.
+  virtual FileKind kind(const std::string& path) = 0;
+  virtual std::optional<std::string> read_link(const std::string& path) = 0;
+  // The entries of a directory, without `.` and `..`, in no particular order.
+  virtual bool list(const std::string& dir, std::vector<DirEntry>& out) = 0;
+};
+
+class PosixFs : public FsView {
+ public:
+  FileKind kind(const std::string& path) override;
+  std::optional<std::string> read_link(const std::string& path) override;
+  bool list(const std::string& dir, std::vector<DirEntry>& out) override;
+};
+
+// A symlink met while canonicalising: where it is and what it says.
+struct SymlinkStep {
+  std::string link;    // absolute path of the symlink itself
+  std::string target;  // its contents, as read
+};
+
+struct CanonicalPath {
+  std::string path;                // absolute, no symlinks in the part that exists
+  bool exists = false;             // the whole path exists
+  std::vector<SymlinkStep> links;  // every symlink followed, in order
+  bool too_many_links = false;     // a loop, or more than 40 links
+};
+
+// realpath(3) that tolerates a missing tail: resolves every existing
+// component through symlinks and appends the rest lexically. `absolute` must
+// be absolute and normalised.
+CanonicalPath canonicalize(FsView& fs, std::string_view absolute);
+
+// Splits "/a/b" into {"a", "b"}; "/" gives {}.
+std::vector<std::string> split_path(std::string_view absolute);
+std::string join_path(const std::vector<std::string>& components, std::size_t count);
+
+}  // namespace sbpolicy::lower

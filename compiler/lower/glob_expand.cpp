@@ -1,0 +1,133 @@
+#include "lower/glob_expand.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "sema/glob.hpp"
+
+namespace sbpolicy::lower {
+
+namespace {
+
+// One component of a pattern, ready to match: `**`, a literal name, or a glob.
+struct Step {
+  enum Kind { AnyDepth, Literal, Glob } kind;
+  std::string literal;
+  std::optional<sema::glob::Compiled> glob;
+};
+
+struct Pattern {
+  std::size_t query;
+  std::vector<Step> steps;
+};
+
+using State = std::pair<std::uint32_t, std::uint32_t>;  // (pattern index, step index)
+
+// Adds `s` and, through `**` matching zero components, the states after it.
+void add_closed(const std::vector<Pattern>& patterns, State s, std::vector<State>& out) {
+  while (true) {
+    out.push_back(s);
+    const auto& steps = patterns[s.first].steps;
+    if (s.second < steps.size() && steps[s.second].kind == Step::AnyDepth) {
+      s.second += 1;
+      continue;
+    }
+    return;
+  }
+}
+
+bool step_matches(const Step& step, const std::string& name, std::vector<std::uint32_t>& units_cache, bool& decoded) {
+  if (step.kind == Step::Literal) return step.literal == name;
+  if (!decoded) {
+    units_cache = sema::glob::decode_name(name);
+    decoded = true;
+  }
+  return step.glob && sema::glob::matches(*step.glob, units_cache);
+}
+
+}  // namespace
+
+GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, std::size_t entry_budget) {
+  GlobExpansion result;
+  result.matches.resize(queries.size());
+  // Group queries by root: one walk per root.
+  std::map<std::string, std::vector<std::size_t>> by_root;
+  for (std::size_t i = 0; i < queries.size(); ++i) by_root[queries[i].root].push_back(i);
+
+  for (const auto& [root, ids] : by_root) {
+    std::vector<Pattern> patterns;
+    for (std::size_t id : ids) {
+      Pattern p{id, {}};
+      for (const std::string& c : queries[id].components) {
+        if (c == "**") {
+          p.steps.push_back({Step::AnyDepth, {}, std::nullopt});
+        } else if (auto lit = sema::glob::literal_value(c)) {
+          p.steps.push_back({Step::Literal, *lit, std::nullopt});
+        } else {
+          p.steps.push_back({Step::Glob, {}, sema::glob::compile(c)});
+        }
+      }
+      patterns.push_back(std::move(p));
+    }
+    std::vector<State> start;
+    for (std::uint32_t i = 0; i < patterns.size(); ++i) add_closed(patterns, {i, 0}, start);
+    if (fs.kind(root) != FileKind::Directory) continue;
+
+    // Depth-first with an explicit stack: no recursion on the tree's depth.
+    std::vector<std::pair<std::string, std::vector<State>>> stack;
+    stack.emplace_back(root, std::move(start));
+    std::vector<DirEntry> entries;
+    std::vector<std::uint32_t> units;
+    while (!stack.empty()) {
+      auto [dir, states] = std::move(stack.back());
+      stack.pop_back();
+      entries.clear();
+      if (!fs.list(dir, entries)) continue;
+      result.entries_seen += entries.size();
+      if (result.entries_seen > entry_budget) {
+        result.budget_exceeded = true;
+        result.budget_root = root;
+        return result;
+      }
+      for (const DirEntry& e : entries) {
+        bool decoded = false;
+        std::vector<State> next;
+        for (const State& s : states) {
+          const auto& steps = patterns[s.first].steps;
+          if (s.second >= steps.size()) continue;
+          const Step& step = steps[s.second];
+          if (step.kind == Step::AnyDepth) {
+            next.push_back(s);  // `**` consumes this component and stays
+            continue;
+          }
+          if (step_matches(step, e.name, units, decoded)) add_closed(patterns, {s.first, s.second + 1}, next);
+        }
+        if (next.empty()) continue;
+        const std::string path = dir == "/" ? "/" + e.name : dir + "/" + e.name;
+        std::vector<State> alive;
+        std::vector<bool> done(patterns.size(), false);
+        for (const State& s : next) {
+          if (s.second == patterns[s.first].steps.size()) done[s.first] = true;
+        }
+        for (std::uint32_t p = 0; p < patterns.size(); ++p) {
+          if (done[p]) result.matches[patterns[p].query].push_back(path);
+        }
+        for (const State& s : next) {
+          if (!done[s.first]) alive.push_back(s);  // a match covers the subtree
+        }
+        std::sort(alive.begin(), alive.end());
+        alive.erase(std::unique(alive.begin(), alive.end()), alive.end());
+        if (!alive.empty() && e.kind == FileKind::Directory) stack.emplace_back(path, std::move(alive));
+      }
+    }
+  }
+  for (auto& m : result.matches) {
+    std::sort(m.begin(), m.end());
+    m.erase(std::unique(m.begin(), m.end()), m.end());
+  }
+  return result;
+}
+
+}  // namespace sbpolicy::lower

@@ -1,0 +1,36 @@
+// Expanding path globs against the filesystem, at launch.
+//
+// A mount plan can only name paths that exist, so a rule like
+// `deny read "./**/.env"` becomes one mask per `.env` found now. All glob
+// rules are expanded in one walk per root directory: each directory carries
+// the set of (pattern, position) states still alive there, like an NFA over
+// path components, and the walk descends only where some state survives.
+// A pattern that matches a directory covers its subtree, so the walk stops
+// following that pattern there. Symlinks are matched but never descended
+// into, and the walk has an entry budget, so a `/**` rule cannot make launch
+// walk the whole machine: exceeding it is an error, not a partial answer.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "lower/fs_view.hpp"
+
+namespace sbpolicy::lower {
+
+struct GlobQuery {
+  std::string root;                     // absolute, canonical literal prefix
+  std::vector<std::string> components;  // the rest: component globs and `**`
+};
+
+struct GlobExpansion {
+  std::vector<std::vector<std::string>> matches;  // per query: absolute paths, sorted
+  std::size_t entries_seen = 0;
+  bool budget_exceeded = false;
+  std::string budget_root;  // the root whose walk went over the budget
+};
+
+GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, std::size_t entry_budget);
+
+}  // namespace sbpolicy::lower

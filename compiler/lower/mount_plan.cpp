@@ -1,0 +1,460 @@
+#include "lower/mount_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "ir/evaluator.hpp"
+#include "lower/glob_expand.hpp"
+#include "sema/glob.hpp"
+
+namespace sbpolicy::lower {
+
+std::string_view access_name(Access a) {
+  switch (a) {
+    case Access::None: return "none";
+    case Access::ReadOnly: return "read-only";
+    case Access::ReadWrite: return "read-write";
+  }
+  return "?";
+}
+
+std::string_view mount_kind_name(Mount::Kind k) {
+  switch (k) {
+    case Mount::Kind::Bind: return "bind";
+    case Mount::Kind::RoBind: return "ro-bind";
+    case Mount::Kind::MaskDir: return "mask-dir";
+    case Mount::Kind::MaskFile: return "mask-file";
+    case Mount::Kind::Symlink: return "symlink";
+    case Mount::Kind::Proc: return "proc";
+    case Mount::Kind::Dev: return "dev";
+    case Mount::Kind::Tmpfs: return "tmpfs";
+  }
+  return "?";
+}
+
+std::vector<const ir::Rule*> launch_asks(const ir::Policy& policy) {
+  std::vector<const ir::Rule*> out;
+  for (const auto& r : policy.rules) {
+    if (r.effect == ir::Effect::Ask && r.operation != ir::Operation::Net) out.push_back(&r);
+  }
+  return out;
+}
+
+namespace {
+
+using Components = std::vector<std::string>;
+
+std::string escape_component(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (sema::glob::kMeta.find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// A literal, root-anchored pattern naming exactly `absolute` (and its subtree).
+sema::PathPattern literal_pattern(const std::string& absolute) {
+  sema::PathPattern p;
+  p.anchor = sema::PathAnchor::Root;
+  for (const auto& c : split_path(absolute)) p.components.push_back(escape_component(c));
+  return p;
+}
+
+bool under(const Components& path, std::string_view top) {
+  return !path.empty() && path.front() == top;
+}
+
+// One point of the plan: a path whose access is decided on its own.
+struct Point {
+  enum class Kind { Policy, Pin, Proc, Dev, PrivateTmp, Symlink, UnixSocket } kind = Kind::Policy;
+  Access access = Access::None;
+  std::vector<std::uint32_t> rules;
+  std::string link_target;  // for Symlink
+};
+
+class Lowering {
+ public:
+  Lowering(const ir::Policy& policy, FsView& fs, const LowerOptions& o, Diagnostics& diags)
+      : policy_(policy), fs_(fs), o_(o), diags_(diags) {}
+
+  std::optional<MountPlan> run() {
+    resolve_rules();
+    if (failed_) return std::nullopt;
+    decide_points();
+    add_pins();
+    emit();
+    plan_.env = environment();
+    if (failed_) return std::nullopt;
+    return std::move(plan_);
+  }
+
+ private:
+  // --- Fidelity diagnostics --------------------------------------------------
+  void fidelity(Code code, const ir::Rule& rule, std::string message) {
+    auto key = std::make_pair(code, rule.id);
+    if (!reported_.insert(key).second) return;
+    auto d = diags_.report(code, rule.origin.target.span, std::move(message));
+    d.label("on Linux (bubblewrap)");
+    if (o_.target_strict) {
+      d.as_error();
+      failed_ = true;
+    }
+  }
+
+  // --- Rules to concrete, canonical paths -------------------------------------
+  struct Split {
+    bool ok = false;
+    std::string prefix;
+    Components rest;
+  };
+
+  Split split(const sema::PathPattern& p) const {
+    Split s;
+    const std::string dir = o_.bindings.directory(p.anchor);
+    if (dir.empty() || dir.front() != '/') return s;
+    Components comps = split_path(dir);
+    const std::size_t literal = p.literal_prefix_length();
+    for (std::size_t i = 0; i < p.components.size(); ++i) {
+      const std::string& c = p.components[i];
+      if (i < literal) {
+        if (c == "..") {
+          if (comps.empty()) return s;
+          comps.pop_back();
+        } else {
+          auto lit = sema::glob::literal_value(c);
+          comps.push_back(lit ? *lit : c);
+        }
+      } else {
+        s.rest.push_back(c);
+      }
+    }
+    s.prefix = join_path(comps, comps.size());
+    s.ok = true;
+    return s;
+  }
+
+  struct PendingPattern {
+    std::size_t query = static_cast<std::size_t>(-1);  // glob query index, or none
+    std::string literal;                                // canonical-to-be path when not a glob
+    bool ok = false;
+  };
+
+  PendingPattern prepare(const sema::PathPattern& p) {
+    PendingPattern out;
+    const Split s = split(p);
+    if (!s.ok) return out;
+    out.ok = true;
+    if (s.rest.empty()) {
+      out.literal = s.prefix;
+    } else {
+      out.query = queries_.size();
+      queries_.push_back({canonicalize(fs_, s.prefix).path, s.rest});
+    }
+    return out;
+  }
+
+  std::vector<std::string> paths_of(const PendingPattern& p) const {
+    if (!p.ok) return {};
+    if (p.query == static_cast<std::size_t>(-1)) return {p.literal};
+    return expansion_.matches[p.query];
+  }
+
+  // Is `path` (canonical) inside the sandbox's own /proc or /dev?
+  static bool system_path(const std::string& path) {
+    const Components c = split_path(path);
+    return under(c, "proc") || under(c, "dev");
+  }
+
+  void resolve_rules() {
+    struct Pending {
+      const ir::Rule* rule;
+      ir::Effect effect;
+      PendingPattern target;
+      std::vector<PendingPattern> excepts;
+    };
+    std::vector<Pending> pending;
+    for (const ir::Rule& r : policy_.rules) {
+      if (r.operation != ir::Operation::Read && r.operation != ir::Operation::Write &&
+          r.operation != ir::Operation::Unix) {
+        continue;
+      }
+      ir::Effect effect = r.effect;
+      if (effect == ir::Effect::Ask) {
+        if (o_.asks_allowed.count(r.id) == 0) continue;  // an ask not granted grants nothing
+        effect = ir::Effect::Allow;
+      }
+      Pending p{&r, effect, prepare(std::get<sema::PathPattern>(r.pattern)), {}};
+      for (const auto& e : r.excepts) p.excepts.push_back(prepare(std::get<sema::PathPattern>(e)));
+      pending.push_back(std::move(p));
+    }
+    expansion_ = expand_globs(fs_, queries_, o_.glob_entry_budget);
+    if (expansion_.budget_exceeded) {
+      for (const Pending& p : pending) {
+        if (p.target.query != static_cast<std::size_t>(-1) && queries_[p.target.query].root == expansion_.budget_root) {
+          diags_.report(Code::E0400, p.rule->origin.target.span,
+                        fmt::format("expanding this glob walked more than {} entries under `{}`",
+                                    o_.glob_entry_budget, expansion_.budget_root))
+              .label("too broad to expand at launch")
+              .help("give the glob a longer literal prefix, or use a plain subtree");
+          break;
+        }
+      }
+      if (!diags_.has_errors()) {
+        diags_.report(Code::E0400, Span{}, fmt::format("glob expansion under `{}` walked more than {} entries",
+                                                      expansion_.budget_root, o_.glob_entry_budget));
+      }
+      failed_ = true;
+      return;
+    }
+
+    for (const Pending& p : pending) {
+      const ir::Rule& r = *p.rule;
+      const bool glob = p.target.query != static_cast<std::size_t>(-1) ||
+                        std::any_of(p.excepts.begin(), p.excepts.end(),
+                                    [](const PendingPattern& e) { return e.query != static_cast<std::size_t>(-1); });
+      if (glob) {
+        fidelity(Code::W0100, r,
+                 fmt::format("`{}` is expanded against the filesystem at launch; paths created later are not covered",
+                             sema::pattern_text(r.pattern)));
+      }
+      std::vector<std::string> except_paths;
+      for (const PendingPattern& e : p.excepts) {
+        for (const std::string& path : paths_of(e)) except_paths.push_back(canonicalize(fs_, path).path);
+      }
+      for (const std::string& raw : paths_of(p.target)) {
+        const CanonicalPath c = canonicalize(fs_, raw);
+        if (system_path(c.path) || (c.path == "/proc" || c.path == "/dev")) {
+          fidelity(Code::W0102, r,
+                   fmt::format("`{}` is inside the sandbox's own /proc or /dev and is not mounted from the host",
+                               sema::pattern_text(r.pattern)));
+          continue;
+        }
+        if (p.effect == ir::Effect::Allow && !safe_links(c, r)) continue;
+        if (p.effect == ir::Effect::Allow) {
+          for (const auto& l : c.links) grant_links_.emplace_back(l.link, l.target);
+        }
+        ir::Rule concrete{r.id, p.effect, r.operation, literal_pattern(c.path), {}, r.origin};
+        for (const auto& e : except_paths) concrete.excepts.push_back(literal_pattern(e));
+        if (r.operation == ir::Operation::Unix) {
+          if (p.effect == ir::Effect::Allow && c.exists) unix_rules_.emplace(c.path, r.id);
+          continue;
+        }
+        concrete_.rules.push_back(std::move(concrete));
+        add_point(c.path, r.id);
+        for (const auto& e : except_paths) add_point(e, r.id);
+      }
+    }
+  }
+
+  // A grant may follow a symlink only if no writable directory holds it.
+  bool safe_links(const CanonicalPath& c, const ir::Rule& r) {
+    for (const SymlinkStep& link : c.links) {
+      const Components parts = split_path(link.link);
+      const std::string parent = join_path(parts, parts.size() - 1);
+      const ir::Decision d = ir::decide(policy_, ir::Operation::Write, parent, o_.bindings);
+      if (d.effect == ir::Effect::Allow || d.effect == ir::Effect::Ask) {
+        fidelity(Code::W0101, r,
+                 fmt::format("`{}` goes through the symlink `{}` in writable `{}`; the grant is not followed",
+                             sema::pattern_text(r.pattern), link.link, parent));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void add_point(const std::string& path, std::uint32_t rule) {
+    Point& p = points_[split_path(path)];
+    if (std::find(p.rules.begin(), p.rules.end(), rule) == p.rules.end()) p.rules.push_back(rule);
+  }
+
+  // --- Decisions ----------------------------------------------------------------
+  Access access(const std::string& path, std::vector<std::uint32_t>* rules = nullptr) const {
+    const ir::Decision w = ir::decide(concrete_, ir::Operation::Write, path, o_.bindings);
+    const ir::Decision r = ir::decide(concrete_, ir::Operation::Read, path, o_.bindings);
+    const ir::Decision& why = w.effect == ir::Effect::Allow ? w : r;
+    if (rules != nullptr) {
+      for (const ir::Rule* x : why.deciding) rules->push_back(x->id);
+      std::sort(rules->begin(), rules->end());
+      rules->erase(std::unique(rules->begin(), rules->end()), rules->end());
+    }
+    if (w.effect == ir::Effect::Allow) return Access::ReadWrite;
+    if (r.effect == ir::Effect::Allow) return Access::ReadOnly;
+    return Access::None;
+  }
+
+  void decide_points() {
+    for (auto& [comps, p] : points_) {
+      p.rules.clear();
+      p.access = access(join_path(comps, comps.size()), &p.rules);
+    }
+    // The sandbox's own system directories. /tmp is the host's only when the
+    // policy grants writing it; otherwise a private one.
+    points_[{"proc"}] = Point{Point::Kind::Proc, Access::None, {}, {}};
+    points_[{"dev"}] = Point{Point::Kind::Dev, Access::None, {}, {}};
+    std::vector<std::uint32_t> tmp_rules;
+    const Access tmp = access("/tmp", &tmp_rules);
+    if (tmp != Access::ReadWrite) {
+      if (tmp == Access::ReadOnly) {
+        for (std::uint32_t id : tmp_rules) {
+          fidelity(Code::W0102, policy_.rules[id], "a read-only grant of /tmp is replaced by a private, writable /tmp");
+        }
+      }
+      points_[{"tmp"}] = Point{Point::Kind::PrivateTmp, Access::None, {}, {}};
+    } else if (points_.count({"tmp"}) == 0) {
+      points_[{"tmp"}] = Point{Point::Kind::Policy, Access::ReadWrite, tmp_rules, {}};
+    }
+    for (const auto& [path, id] : unix_rules_) {
+      points_[split_path(path)] = Point{Point::Kind::UnixSocket, Access::ReadWrite, {id}, {}};
+    }
+    for (const auto& [link, target] : grant_links_) {
+      auto& p = points_[split_path(link)];
+      if (p.kind == Point::Kind::Policy && p.rules.empty()) {
+        p.kind = Point::Kind::Symlink;
+        p.link_target = target;
+      }
+    }
+  }
+
+  // The access a point's children start from: its own, except for the
+  // sandbox's private directories, which show nothing of the host.
+  static Access child_access(const Point& p) {
+    switch (p.kind) {
+      case Point::Kind::Policy:
+      case Point::Kind::Pin: return p.access;
+      default: return Access::None;
+    }
+  }
+
+  // Every directory between a writable region's top and a protected point
+  // inside it becomes a mount point, so it cannot be renamed away.
+  void add_pins() {
+    std::vector<Components> pins;
+    for (const auto& [comps, p] : points_) {
+      if (p.kind != Point::Kind::Policy || p.access == Access::ReadWrite) continue;
+      // Walk up through ancestor points while they are writable.
+      std::size_t region_top = comps.size();
+      bool writable_parent = false;
+      for (std::size_t n = comps.size(); n-- > 0;) {
+        const Components up(comps.begin(), comps.begin() + static_cast<std::ptrdiff_t>(n));
+        auto it = points_.find(up);
+        if (it == points_.end()) continue;
+        if (child_access(it->second) != Access::ReadWrite) break;
+        writable_parent = true;
+        region_top = n;
+      }
+      if (!writable_parent) continue;
+      for (std::size_t n = region_top + 1; n < comps.size(); ++n) {
+        pins.emplace_back(comps.begin(), comps.begin() + static_cast<std::ptrdiff_t>(n));
+      }
+    }
+    for (const Components& c : pins) {
+      Point& p = points_[c];
+      if (p.kind == Point::Kind::Policy && p.rules.empty() && p.access == Access::None) {
+        p.access = access(join_path(c, c.size()), &p.rules);
+      }
+      if (p.kind == Point::Kind::Policy) p.kind = Point::Kind::Pin;
+    }
+  }
+
+  // --- Emission -------------------------------------------------------------------
+  void emit() {
+    struct Frame {
+      Components comps;
+      Access children;
+    };
+    std::vector<Frame> stack;
+    const std::string workspace = o_.bindings.workspace;
+    for (const auto& [comps, p] : points_) {
+      while (!stack.empty() && !(stack.back().comps.size() < comps.size() &&
+                                 std::equal(stack.back().comps.begin(), stack.back().comps.end(), comps.begin()))) {
+        stack.pop_back();
+      }
+      const Access parent = stack.empty() ? Access::None : stack.back().children;
+      const std::string path = join_path(comps, comps.size());
+      const auto mount = [&](Mount::Kind k, std::string src, std::string why) {
+        plan_.mounts.push_back({k, std::move(src), path, p.rules, std::move(why)});
+      };
+      switch (p.kind) {
+        case Point::Kind::Proc: mount(Mount::Kind::Proc, "", "a fresh /proc for the sandbox's own processes"); break;
+        case Point::Kind::Dev: mount(Mount::Kind::Dev, "", "a minimal /dev (null, zero, random, tty, pts)"); break;
+        case Point::Kind::PrivateTmp: mount(Mount::Kind::Tmpfs, "", "a private /tmp; TMPDIR points here"); break;
+        case Point::Kind::Symlink:
+          if (parent == Access::None) mount(Mount::Kind::Symlink, p.link_target, "a symlink on the way to a grant");
+          break;
+        case Point::Kind::UnixSocket: mount(Mount::Kind::Bind, path, "an allowed unix socket"); break;
+        case Point::Kind::Policy:
+        case Point::Kind::Pin: {
+          const FileKind kind = fs_.kind(path);
+          const bool exists = kind != FileKind::Missing;
+          const bool pin = p.kind == Point::Kind::Pin;
+          const bool placeholder = !exists && parent == Access::ReadWrite && (pin || p.access != Access::ReadWrite);
+          if (!exists && !placeholder) {
+            if (p.access != Access::None) plan_.skipped.push_back(path);
+            stack.push_back({comps, parent});
+            continue;
+          }
+          if (placeholder) plan_.placeholders.push_back(path);
+          const bool dir = !exists || kind == FileKind::Directory;
+          if (p.access == Access::ReadWrite && (parent != Access::ReadWrite || pin)) {
+            mount(Mount::Kind::Bind, path,
+                  pin ? "a parent of a protected path, pinned so it cannot be renamed" : "read and write");
+          } else if (p.access == Access::ReadOnly && parent != Access::ReadOnly) {
+            mount(Mount::Kind::RoBind, path, placeholder ? "read-only; a placeholder, so it cannot be created" : "read only");
+          } else if (p.access == Access::None && parent != Access::None) {
+            mount(dir ? Mount::Kind::MaskDir : Mount::Kind::MaskFile, "",
+                  placeholder ? "denied; a placeholder, so it cannot be created" : "denied inside a visible parent");
+          }
+          break;
+        }
+      }
+      stack.push_back({comps, child_access(p)});
+    }
+    if (!workspace.empty() && access(workspace) != Access::None) plan_.chdir = workspace;
+    for (const auto& [path, id] : unix_rules_) plan_.unix_sockets.push_back(path);
+  }
+
+  std::vector<std::pair<std::string, std::string>> environment() const {
+    std::vector<std::pair<std::string, std::string>> env;
+    for (const auto& [name, value] : o_.environment) {
+      const ir::Decision d = ir::decide(policy_, ir::Operation::Env, name, o_.bindings);
+      bool pass = d.effect == ir::Effect::Allow;
+      if (d.effect == ir::Effect::Ask) {
+        pass = std::all_of(d.deciding.begin(), d.deciding.end(),
+                           [&](const ir::Rule* r) { return o_.asks_allowed.count(r->id) > 0; });
+      }
+      if (pass) env.emplace_back(name, value);
+    }
+    for (const auto& kv : o_.runtime_env) {
+      env.erase(std::remove_if(env.begin(), env.end(), [&](const auto& e) { return e.first == kv.first; }), env.end());
+      env.push_back(kv);
+    }
+    std::sort(env.begin(), env.end());
+    return env;
+  }
+
+  const ir::Policy& policy_;
+  FsView& fs_;
+  const LowerOptions& o_;
+  Diagnostics& diags_;
+  bool failed_ = false;
+  std::set<std::pair<Code, std::uint32_t>> reported_;
+  std::vector<GlobQuery> queries_;
+  GlobExpansion expansion_;
+  ir::Policy concrete_;
+  std::map<Components, Point> points_;
+  std::vector<std::pair<std::string, std::string>> grant_links_;
+  std::map<std::string, std::uint32_t> unix_rules_;
+  MountPlan plan_;
+};
+
+}  // namespace
+
+std::optional<MountPlan> lower_to_mount_plan(const ir::Policy& policy, FsView& fs, const LowerOptions& options,
+                                             Diagnostics& diags) {
+  return Lowering(policy, fs, options, diags).run();
+}
+
+}  // namespace sbpolicy::lower

@@ -1,0 +1,100 @@
+// Lowering the IR to a bubblewrap mount plan (Linux).
+//
+// The sandbox starts from an empty tmpfs root and sees only what the plan
+// mounts into it. The plan is built from *points*: the canonical path of every
+// path rule and every `except` (globs expanded against the filesystem now).
+// Between points a policy's decision cannot change, because a rule covers
+// its whole subtree; so deciding each point with the reference evaluator and
+// mounting it when its access differs from its parent's gives a mount tree
+// that enforces exactly the decisions at every existing path:
+//   read+write -> --bind,  read-only -> --ro-bind,
+//   none under a visible parent -> a mask (an empty mode-0 read-only tmpfs
+//   over a directory, /dev/null over a file).
+// Points are mounted in path order, so deeper rules come after shallower ones.
+//
+// What the kernel cannot express by itself, the plan adds:
+//  - Paths that do not exist yet but must stay unwritable inside a writable
+//    grant (`.git/hooks` before `git init`) get a placeholder directory,
+//    created on the host by the runtime before launch and removed after.
+//  - Every directory between a writable grant and a protected point inside it
+//    is self-bound, making it a mount point, so it cannot be renamed or
+//    replaced to walk around the protection (rename of a mount point: EBUSY).
+//  - Symlinks on the way to a grant that live outside every mount (merged-usr
+//    `/bin -> usr/bin`) are recreated.
+//  - A grant whose path goes through a symlink inside a writable directory is
+//    not followed (W0101): a previous run could have planted it.
+// The sandbox gets a fresh /proc, a minimal /dev and a private /tmp (unless
+// the policy grants write to /tmp); `ask` rules arrive already settled.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ir/ir.hpp"
+#include "lower/fs_view.hpp"
+#include "support/diagnostic.hpp"
+
+namespace sbpolicy::lower {
+
+enum class Access : std::uint8_t { None, ReadOnly, ReadWrite };
+std::string_view access_name(Access a);
+
+struct Mount {
+  enum class Kind : std::uint8_t {
+    Bind,      // --bind SRC DEST
+    RoBind,    // --ro-bind SRC DEST
+    MaskDir,   // --perms 0000 --tmpfs DEST --remount-ro DEST
+    MaskFile,  // --ro-bind /dev/null DEST
+    Symlink,   // --symlink SRC DEST (SRC is the link text)
+    Proc,      // --proc DEST
+    Dev,       // --dev DEST
+    Tmpfs,     // --tmpfs DEST (a private, writable directory)
+  };
+  Kind kind;
+  std::string source;
+  std::string dest;
+  std::vector<std::uint32_t> rules;  // IR rule ids behind this mount
+  std::string why;
+};
+std::string_view mount_kind_name(Mount::Kind k);
+
+struct MountPlan {
+  // Directories the runtime creates on the host before launch (parents
+  // first), because a protection must be mounted on them; it removes the
+  // ones it created after the sandbox is gone.
+  std::vector<std::string> placeholders;
+  std::vector<Mount> mounts;
+  std::vector<std::pair<std::string, std::string>> env;  // the command's whole environment
+  std::string chdir = "/";
+  // Grants that name paths that do not exist: nothing to mount (reported by -v).
+  std::vector<std::string> skipped;
+  // Unix sockets that are bound in (the seccomp filter then allows AF_UNIX).
+  std::vector<std::string> unix_sockets;
+};
+
+struct LowerOptions {
+  sema::PathBindings bindings;  // canonical directories
+  bool target_strict = false;
+  // The ids of `ask` rules the user allowed at launch; other asks grant nothing.
+  std::set<std::uint32_t> asks_allowed;
+  // The invoking environment; `env` rules choose what passes.
+  std::vector<std::pair<std::string, std::string>> environment;
+  // Variables the runtime sets itself (TMPDIR, proxy variables), after the policy's.
+  std::vector<std::pair<std::string, std::string>> runtime_env;
+  std::size_t glob_entry_budget = 2000000;
+};
+
+// The `ask` rules that must be settled before lowering (every operation but
+// `net`, whose asks are settled per connection), in IR order.
+std::vector<const ir::Rule*> launch_asks(const ir::Policy& policy);
+
+// Builds the plan. Fidelity diagnostics (W01xx) go to `diags` (as errors with
+// target_strict); returns nullopt when an error was reported.
+std::optional<MountPlan> lower_to_mount_plan(const ir::Policy& policy, FsView& fs, const LowerOptions& options,
+                                             Diagnostics& diags);
+
+}  // namespace sbpolicy::lower
