@@ -450,7 +450,34 @@ class Lowering {
   MountPlan plan_;
 };
 
+// The mount that decides what `path` shows: the last one at or above it.
+const Mount* covering_mount(const MountPlan& plan, const std::string& path) {
+  const Components target = split_path(path);
+  const Mount* found = nullptr;
+  for (const Mount& m : plan.mounts) {
+    const Components dest = split_path(m.dest);
+    if (dest.size() <= target.size() && std::equal(dest.begin(), dest.end(), target.begin())) found = &m;
+  }
+  return found;
+}
+
+bool shows_host(const Mount* m) {
+  return m != nullptr && (m->kind == Mount::Kind::Bind || m->kind == Mount::Kind::RoBind);
+}
+
 }  // namespace
+
+bool visible_in_plan(const MountPlan& plan, FsView& fs, const std::string& path) {
+  const CanonicalPath c = canonicalize(fs, path);
+  if (!c.exists || !shows_host(covering_mount(plan, c.path))) return false;
+  for (const SymlinkStep& link : c.links) {
+    const bool recreated = std::any_of(plan.mounts.begin(), plan.mounts.end(), [&](const Mount& m) {
+      return m.kind == Mount::Kind::Symlink && m.dest == link.link && m.source == link.target;
+    });
+    if (!recreated && !shows_host(covering_mount(plan, link.link))) return false;
+  }
+  return true;
+}
 
 std::optional<MountPlan> lower_to_mount_plan(const ir::Policy& policy, FsView& fs, const LowerOptions& options,
                                              Diagnostics& diags) {

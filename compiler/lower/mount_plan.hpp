@@ -92,6 +92,11 @@ struct LowerOptions {
 // `net`, whose asks are settled per connection), in IR order.
 std::vector<const ir::Rule*> launch_asks(const ir::Policy& policy);
 
+// Would `path` (as written, symlinks and all) be readable inside a sandbox
+// built from `plan`? Used to avoid binding the runtime's own files over
+// paths the policy already shows.
+bool visible_in_plan(const MountPlan& plan, FsView& fs, const std::string& path);
+
 // Builds the plan. Fidelity diagnostics (W01xx) go to `diags` (as errors with
 // target_strict); returns nullopt when an error was reported.
 std::optional<MountPlan> lower_to_mount_plan(const ir::Policy& policy, FsView& fs, const LowerOptions& options,

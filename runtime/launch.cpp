@@ -1,0 +1,270 @@
+#include "launch.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "driver/bindings.hpp"
+#include "driver/pipeline.hpp"
+#include "janitor.hpp"
+#include "lower/bwrap_args.hpp"
+#include "lower/mount_plan.hpp"
+#include "self_image.hpp"
+#include "support/render.hpp"
+
+extern char** environ;
+
+namespace sbpolicy::runtime {
+
+namespace {
+
+// The sandbox init's host pid, for signal forwarding (0 until known).
+volatile sig_atomic_t g_init_pid = 0;
+
+void forward_signal(int sig) {
+  if (g_init_pid > 0) kill(static_cast<pid_t>(g_init_pid), sig);
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "sbrun: %s\n", message.c_str());
+  return kSetupFailed;
+}
+
+std::vector<std::pair<std::string, std::string>> invoking_environment() {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string kv = *e;
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos && eq > 0) env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
+// JSON lines: one object per launch decision.
+class LaunchLog {
+ public:
+  bool open(const std::string& path, std::string& error) {
+    if (path.empty()) return true;
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd_ < 0) error = fmt::format("cannot open the log `{}`: {}", path, std::strerror(errno));
+    return fd_ >= 0;
+  }
+  void write(nlohmann::json event) {
+    if (fd_ < 0) return;
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    event["time"] = std::chrono::duration_cast<std::chrono::milliseconds>(now).count() / 1000.0;
+    const std::string line = event.dump() + "\n";
+    (void)!::write(fd_, line.data(), line.size());
+  }
+  ~LaunchLog() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Reads bwrap's --json-status-fd until it reports the init's pid, or EOF.
+pid_t read_child_pid(int fd) {
+  std::string buf;
+  char chunk[512];
+  for (;;) {
+    const ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;
+    buf.append(chunk, static_cast<std::size_t>(n));
+    const auto at = buf.find("\"child-pid\"");
+    if (at == std::string::npos) continue;
+    const auto colon = buf.find(':', at);
+    const auto end = buf.find_first_of(",}", colon);
+    if (colon == std::string::npos || end == std::string::npos) continue;
+    return static_cast<pid_t>(std::atol(buf.substr(colon + 1, end - colon - 1).c_str()));
+  }
+}
+
+}  // namespace
+
+int launch(const LaunchOptions& o) {
+  // 1. The policy.
+  driver::Compilation c;
+  sema::LoadOptions load;
+  load.stdlib_dir = o.stdlib_dir;
+  driver::compile_file(c, o.policy, load);
+  const RenderOptions render{isatty(STDERR_FILENO) && std::getenv("NO_COLOR") == nullptr ? RenderFormat::Human
+                                                                                          : RenderFormat::Plain,
+                             isatty(STDERR_FILENO) != 0};
+  if (c.diags.has_errors() || c.root_unreadable) {
+    std::fputs(render_diagnostics(c.diags, c.sources, render).c_str(), stderr);
+    return fail(fmt::format("the policy `{}` has errors; fix them (sbc check shows the same report)", o.policy));
+  }
+
+  // 2. Bindings, canonical now: what the kernel will resolve.
+  const sema::PathBindings bindings = driver::bindings_from_environment(o.workspace, "", true);
+  struct stat st {};
+  if (stat(bindings.workspace.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return fail(fmt::format("the workspace `{}` is not a directory", bindings.workspace));
+  }
+
+  std::string error;
+  LaunchLog log;
+  if (!log.open(o.log_path, error)) return fail(error);
+  log.write({{"event", "launch"}, {"policy", o.policy}, {"command", o.command}, {"workspace", bindings.workspace}});
+
+  // 3. `ask` rules of the filesystem and environment, once.
+  const auto asks = lower::launch_asks(*c.policy);
+  const std::set<std::uint32_t> allowed = o.dry_run ? std::set<std::uint32_t>{} : settle_launch_asks(asks, o.ask);
+  for (const ir::Rule* r : asks) {
+    log.write({{"event", "ask"},
+               {"operation", sema::operation_name(r->operation)},
+               {"subject", sema::pattern_text(r->pattern)},
+               {"effect", allowed.count(r->id) ? "allow" : "deny"},
+               {"rule", r->origin.target.text()}});
+  }
+
+  // 4. The mount plan.
+  lower::LowerOptions lo;
+  lo.bindings = bindings;
+  lo.asks_allowed = allowed;
+  lo.environment = invoking_environment();
+  lo.runtime_env = {{"TMPDIR", "/tmp"}};
+  lower::PosixFs fs;
+  Diagnostics lowering;
+  const auto plan = lower::lower_to_mount_plan(*c.policy, fs, lo, lowering);
+  if (lowering.has_errors() || (o.verbose > 0 && !lowering.all().empty())) {
+    std::fputs(render_diagnostics(lowering, c.sources, render).c_str(), stderr);
+  }
+  if (!plan) return fail("the policy cannot be enforced here; see the errors above");
+
+  std::vector<std::string> args = lower::bwrap_arguments(*plan);
+  // The init's own files, after the policy's mounts so no mask hides them.
+  for (const auto& [src, dest] : self_image().files) {
+    if (!lower::visible_in_plan(*plan, fs, dest)) args.insert(args.end(), {"--ro-bind", src, dest});
+  }
+  args.insert(args.end(), {"--as-pid-1", "--json-status-fd", "5"});
+  // The command goes on bwrap's own command line (bwrap reads options only
+  // from --args), behind sbrun's init.
+  std::vector<std::string> command = {"--", "/proc/self/fd/4", "--sbrun-init"};
+  if (!plan->unix_sockets.empty()) command.push_back("--unix");
+  command.push_back("--");
+  command.insert(command.end(), o.command.begin(), o.command.end());
+
+  auto plan_json = lower::mount_plan_to_json(*plan, *c.policy);
+  for (const auto& m : plan_json["mounts"]) log.write({{"event", "mount"}, {"mount", m}});
+  log.write({{"event", "environment"}, {"passed", plan_json["environment"]}});
+  if (o.dry_run) {
+    plan_json["bwrap_args"] = args;
+    plan_json["bwrap_command"] = command;
+    std::fputs((plan_json.dump(2) + "\n").c_str(), stdout);
+    return 0;
+  }
+
+  // 5. The janitor first, then the placeholders it will know about.
+  Janitor janitor;
+  if (!janitor.start(error)) return fail("cannot start the cleanup process: " + error);
+  std::vector<std::string> created;
+  auto cleanup = [&] {
+    remove_placeholders(created);
+    janitor.dismiss();
+  };
+  for (const std::string& p : plan->placeholders) {
+    if (!create_placeholder(p, janitor, created, error)) {
+      cleanup();
+      return fail("cannot create a placeholder to protect a path that does not exist yet: " + error);
+    }
+  }
+
+  // 6. bubblewrap.
+  const int args_fd = memfd_create("sbrun-bwrap-args", MFD_CLOEXEC);
+  std::string blob;
+  for (const auto& a : args) {
+    blob += a;
+    blob.push_back('\0');
+  }
+  if (args_fd < 0 || write(args_fd, blob.data(), blob.size()) != static_cast<ssize_t>(blob.size()) ||
+      lseek(args_fd, 0, SEEK_SET) != 0) {
+    cleanup();
+    return fail(fmt::format("cannot pass arguments to bwrap: {}", std::strerror(errno)));
+  }
+  const int exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  int status_pipe[2];
+  if (exe_fd < 0 || pipe2(status_pipe, O_CLOEXEC) != 0) {
+    cleanup();
+    return fail(fmt::format("cannot prepare the sandbox init: {}", std::strerror(errno)));
+  }
+  if (access(o.bwrap.c_str(), X_OK) != 0) {
+    cleanup();
+    return fail(fmt::format("`{}` is missing; install bubblewrap (apt-get install bubblewrap)", o.bwrap));
+  }
+
+  struct sigaction sa {};
+  sa.sa_handler = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
+
+  const pid_t parent = getpid();
+  const pid_t bwrap = fork();
+  if (bwrap < 0) {
+    cleanup();
+    return fail(fmt::format("cannot fork: {}", std::strerror(errno)));
+  }
+  if (bwrap == 0) {
+    // bubblewrap dies with sbrun, and the sandbox with bubblewrap.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(kSetupFailed);
+    setpgid(0, 0);  // terminal signals reach sbrun, which forwards them
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) signal(s, SIG_DFL);
+    // Move the descriptors out of the way first, so no dup2 overwrites
+    // another source, then onto 3, 4, 5 (dup2 clears close-on-exec).
+    const int from[] = {args_fd, exe_fd, status_pipe[1]};
+    int high[3];
+    for (int i = 0; i < 3; ++i) {
+      high[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 100);
+      if (high[i] < 0) _exit(kSetupFailed);
+    }
+    for (int i = 0; i < 3; ++i) {
+      if (dup2(high[i], 3 + i) < 0) _exit(kSetupFailed);
+    }
+    std::vector<char*> argv = {const_cast<char*>(o.bwrap.c_str()), const_cast<char*>("--args"),
+                               const_cast<char*>("3")};
+    for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    char* envp[] = {nullptr};
+    execve(o.bwrap.c_str(), argv.data(), envp);
+    std::fprintf(stderr, "sbrun: cannot run %s: %s\n", o.bwrap.c_str(), std::strerror(errno));
+    _exit(kSetupFailed);
+  }
+  close(status_pipe[1]);
+  close(args_fd);
+  close(exe_fd);
+  janitor.watch(bwrap);
+  const pid_t init = read_child_pid(status_pipe[0]);
+  if (init > 0) {
+    g_init_pid = init;
+    janitor.watch(init);
+  }
+  int status = 0;
+  while (waitpid(bwrap, &status, 0) < 0 && errno == EINTR) {
+  }
+  close(status_pipe[0]);
+  cleanup();
+  if (init <= 0) {
+    log.write({{"event", "setup-failed"}});
+    return fail("bubblewrap could not build the sandbox (its message is above); the command did not run");
+  }
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  log.write({{"event", "exit"}, {"status", code}});
+  return code;
+}
+
+}  // namespace sbpolicy::runtime

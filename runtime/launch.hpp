@@ -1,0 +1,37 @@
+// Launching a command in the sandbox: sbrun's whole job, as one function.
+//
+//   compile the policy -> settle `ask` rules -> lower to a mount plan with the
+//   canonical bindings of this launch -> start the janitor -> create
+//   placeholders -> run /usr/bin/bwrap (arguments through a memfd with
+//   `--args`, sbrun's executable as a descriptor for the init) -> forward
+//   signals to the sandbox's init -> remove placeholders -> exit with the
+//   command's status.
+//
+// Every failure before the command starts is exit status 125 with a message
+// that says what to fix; the command is never run outside the sandbox.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "prompt.hpp"
+
+namespace sbpolicy::runtime {
+
+inline constexpr int kSetupFailed = 125;
+
+struct LaunchOptions {
+  std::string policy;
+  std::vector<std::string> command;
+  std::string workspace;  // default: the current directory
+  AskMode ask = AskMode::Prompt;
+  bool dry_run = false;
+  std::string log_path;
+  int verbose = 0;
+  std::string stdlib_dir;
+  std::string bwrap = "/usr/bin/bwrap";
+};
+
+int launch(const LaunchOptions& options);
+
+}  // namespace sbpolicy::runtime

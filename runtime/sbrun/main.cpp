@@ -1,0 +1,70 @@
+// sbrun: run a command inside the sandbox a policy describes.
+//   sbrun [OPTIONS] POLICY -- CMD [ARGS…]
+// The exit status is the command's (128+N when killed by signal N); 125 when
+// sbrun cannot set up the sandbox, in which case the command did not run.
+// The same binary is the sandbox's init (`--sbrun-init`, used by sbrun only).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "init.hpp"
+#include "launch.hpp"
+
+#ifndef SBPOLICY_VERSION
+#define SBPOLICY_VERSION "0.0.0"
+#endif
+
+using namespace sbpolicy::runtime;
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--sbrun-init") == 0) {
+    InitOptions init;
+    if (!parse_init_arguments(argc, argv, init)) {
+      std::fprintf(stderr, "sbrun: bad init arguments\n");
+      return kSetupFailed;
+    }
+    run_init(init);
+  }
+  try {
+    // Everything after the first `--` is the command, untouched.
+    int split = argc;
+    for (int i = 1; i < argc; ++i) {
+      if (std::strcmp(argv[i], "--") == 0) {
+        split = i;
+        break;
+      }
+    }
+    LaunchOptions o;
+    for (int i = split + 1; i < argc; ++i) o.command.emplace_back(argv[i]);
+
+    CLI::App app{"sbrun: run a command inside the sandbox a policy describes\nusage: sbrun [OPTIONS] POLICY -- CMD [ARGS...]", "sbrun"};
+    app.set_version_flag("--version", "sbrun " SBPOLICY_VERSION);
+    app.footer("Exit status: the command's (128+N when killed by signal N); 125 when the sandbox cannot be set up.");
+    app.add_option("policy", o.policy, "The .sbpolicy file")->required();
+    app.add_option("--workspace", o.workspace, "The workspace directory, `.` in the policy (default: current directory)");
+    std::string ask = "prompt";
+    app.add_option("--ask", ask, "How filesystem and env `ask` rules are settled at launch")
+        ->check(CLI::IsMember({"prompt", "deny", "allow"}))
+        ->capture_default_str();
+    app.add_flag("--dry-run", o.dry_run, "Print the mount plan and bwrap arguments, run nothing");
+    app.add_option("--log", o.log_path, "Append decisions as JSON lines to FILE");
+    app.add_flag("-v,--verbose", o.verbose, "Show how the policy is enforced (fidelity warnings)");
+    app.add_option("--stdlib", o.stdlib_dir, "Use the standard library policies under DIR/std/");
+    try {
+      app.parse(split, argv);
+    } catch (const CLI::ParseError& e) {
+      const int code = app.exit(e);
+      return code == 0 ? 0 : kSetupFailed;
+    }
+    if (o.command.empty() && !o.dry_run) {
+      std::fprintf(stderr, "sbrun: no command; usage: sbrun [OPTIONS] POLICY -- CMD [ARGS...]\n");
+      return kSetupFailed;
+    }
+    o.ask = ask == "allow" ? AskMode::Allow : ask == "deny" ? AskMode::Deny : AskMode::Prompt;
+    return launch(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sbrun: internal error: %s\n", e.what());
+    return kSetupFailed;
+  }
+}

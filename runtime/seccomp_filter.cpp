@@ -1,0 +1,88 @@
+#include "seccomp_filter.hpp"
+
+#include <fmt/format.h>
+#include <linux/sched.h>
+#include <seccomp.h>
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+#ifndef TIOCLINUX
+#define TIOCLINUX 0x541C
+#endif
+
+namespace sbpolicy::runtime {
+
+namespace {
+
+struct Context {
+  scmp_filter_ctx ctx;
+  ~Context() { seccomp_release(ctx); }
+};
+
+}  // namespace
+
+std::string load_seccomp_filter(const SeccompOptions& options) {
+  Context c{seccomp_init(SCMP_ACT_ALLOW)};
+  if (c.ctx == nullptr) return "seccomp_init failed";
+  if (int rc = seccomp_attr_set(c.ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc != 0) {
+    return fmt::format("seccomp: cannot set the bad-arch action: {}", std::strerror(-rc));
+  }
+  std::string error;
+  auto rule = [&](std::uint32_t action, const char* name, unsigned count = 0, const scmp_arg_cmp* args = nullptr) {
+    if (!error.empty()) return;
+    const int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR) return;  // not a syscall on this architecture
+    const int rc = seccomp_rule_add_array(c.ctx, action, nr, count, args);
+    if (rc != 0) error = fmt::format("seccomp: cannot add a rule for {}: {}", name, std::strerror(-rc));
+  };
+  const std::uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+
+  for (const char* name : {"io_uring_setup", "io_uring_enter", "io_uring_register", "unshare", "setns", "mount",
+                           "umount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount", "fsopen",
+                           "fsconfig", "fsmount", "fspick", "mount_setattr", "ptrace", "process_vm_readv",
+                           "process_vm_writev", "kcmp", "keyctl", "add_key", "request_key", "bpf", "perf_event_open",
+                           "userfaultfd", "kexec_load", "kexec_file_load", "init_module", "finit_module",
+                           "delete_module", "iopl", "ioperm", "syslog"}) {
+    rule(eperm, name);
+  }
+  rule(SCMP_ACT_ERRNO(ENOSYS), "clone3");
+  constexpr std::uint64_t kNewNamespaceFlags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                                                  CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET,
+                                                  0x00000080 /* CLONE_NEWTIME */};
+  for (std::uint64_t flag : kNewNamespaceFlags) {
+    const scmp_arg_cmp a = SCMP_A0_64(SCMP_CMP_MASKED_EQ, flag, flag);
+    rule(eperm, "clone", 1, &a);
+  }
+  // The kernel reads ioctl's `cmd` as 32 bits; compare only those.
+  for (std::uint64_t cmd : {static_cast<std::uint64_t>(TIOCSTI), static_cast<std::uint64_t>(TIOCLINUX)}) {
+    const scmp_arg_cmp a = SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, cmd);
+    rule(eperm, "ioctl", 1, &a);
+  }
+  {
+    const scmp_arg_cmp a = SCMP_A0_64(SCMP_CMP_EQ, AF_VSOCK);
+    rule(SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, &a);
+    rule(SCMP_ACT_ERRNO(EAFNOSUPPORT), "socketpair", 1, &a);
+  }
+  if (!options.allow_unix_sockets) {
+    const scmp_arg_cmp a = SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX);
+    rule(SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, &a);
+  }
+  // Datagram and seqpacket socketpairs can sendto() a path; stream pairs
+  // cannot (EISCONN), and many programs use them for pipes.
+  for (std::uint64_t type : {static_cast<std::uint64_t>(SOCK_DGRAM), static_cast<std::uint64_t>(SOCK_SEQPACKET)}) {
+    const scmp_arg_cmp args[2] = {SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX), SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xF, type)};
+    rule(SCMP_ACT_ERRNO(EAFNOSUPPORT), "socketpair", 2, args);
+  }
+  if (!error.empty()) return error;
+  if (int rc = seccomp_load(c.ctx); rc != 0) return fmt::format("seccomp: cannot load the filter: {}", std::strerror(-rc));
+  return {};
+}
+
+}  // namespace sbpolicy::runtime
