@@ -69,7 +69,7 @@ bool under(const Components& path, std::string_view top) {
 
 // One point of the plan: a path whose access is decided on its own.
 struct Point {
-  enum class Kind { Policy, Pin, Proc, Dev, PrivateTmp, Symlink, UnixSocket } kind = Kind::Policy;
+  enum class Kind { Policy, Pin, Proc, Dev, PrivateTmp, PrivateShm, Symlink, UnixSocket } kind = Kind::Policy;
   Access access = Access::None;
   std::vector<std::uint32_t> rules;
   std::string link_target;  // for Symlink
@@ -294,6 +294,7 @@ class Lowering {
     // policy grants writing it; otherwise a private one.
     points_[{"proc"}] = Point{Point::Kind::Proc, Access::None, {}, {}};
     points_[{"dev"}] = Point{Point::Kind::Dev, Access::None, {}, {}};
+    points_[{"dev", "shm"}] = Point{Point::Kind::PrivateShm, Access::None, {}, {}};
     std::vector<std::uint32_t> tmp_rules;
     const Access tmp = access("/tmp", &tmp_rules);
     if (tmp != Access::ReadWrite) {
@@ -381,6 +382,7 @@ class Lowering {
         case Point::Kind::Proc: mount(Mount::Kind::Proc, "", "a fresh /proc for the sandbox's own processes"); break;
         case Point::Kind::Dev: mount(Mount::Kind::Dev, "", "a minimal /dev (null, zero, random, tty, pts)"); break;
         case Point::Kind::PrivateTmp: mount(Mount::Kind::Tmpfs, "", "a private /tmp; TMPDIR points here"); break;
+        case Point::Kind::PrivateShm: mount(Mount::Kind::Tmpfs, "", "a private /dev/shm"); break;
         case Point::Kind::Symlink:
           if (parent == Access::None) mount(Mount::Kind::Symlink, p.link_target, "a symlink on the way to a grant");
           break;
