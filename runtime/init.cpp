@@ -1,6 +1,7 @@
 #include "init.hpp"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@ namespace sbpolicy::runtime {
 
 namespace {
 
+constexpr int kStartedFd = 6;
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
 void close_inherited_fds() {
@@ -42,6 +44,17 @@ bool parse_init_arguments(int argc, char** argv, InitOptions& options) {
 }
 
 void run_init(const InitOptions& options) {
+  // Not dumpable: the command runs as the same user in the same namespace,
+  // and must not open /proc/1/mem, ptrace the init or take its descriptors
+  // with pidfd_getfd; the init is outside the seccomp filter. exec() makes
+  // the command dumpable again, as usual.
+  if (prctl(PR_SET_DUMPABLE, 0) != 0) {
+    std::fprintf(stderr, "sbrun: init cannot make itself undumpable: %s\n", std::strerror(errno));
+    _exit(125);
+  }
+  // Tell sbrun the sandbox was built: bubblewrap reports its child's pid
+  // before mounting, so only the init running proves the mounts succeeded.
+  if (write(kStartedFd, "1", 1) != 1) _exit(125);
   close_inherited_fds();
   sigset_t all;
   sigemptyset(&all);

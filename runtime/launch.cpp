@@ -197,8 +197,8 @@ int launch(const LaunchOptions& o) {
     return fail(fmt::format("cannot pass arguments to bwrap: {}", std::strerror(errno)));
   }
   const int exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-  int status_pipe[2];
-  if (exe_fd < 0 || pipe2(status_pipe, O_CLOEXEC) != 0) {
+  int status_pipe[2], started_pipe[2];
+  if (exe_fd < 0 || pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(started_pipe, O_CLOEXEC) != 0) {
     cleanup();
     return fail(fmt::format("cannot prepare the sandbox init: {}", std::strerror(errno)));
   }
@@ -225,14 +225,16 @@ int launch(const LaunchOptions& o) {
     setpgid(0, 0);  // terminal signals reach sbrun, which forwards them
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) signal(s, SIG_DFL);
     // Move the descriptors out of the way first, so no dup2 overwrites
-    // another source, then onto 3, 4, 5 (dup2 clears close-on-exec).
-    const int from[] = {args_fd, exe_fd, status_pipe[1]};
-    int high[3];
-    for (int i = 0; i < 3; ++i) {
+    // another source, then onto 3 (arguments), 4 (sbrun for the init),
+    // 5 (bwrap's JSON status), 6 (the init's "started"); dup2 clears
+    // close-on-exec.
+    const int from[] = {args_fd, exe_fd, status_pipe[1], started_pipe[1]};
+    int high[4];
+    for (int i = 0; i < 4; ++i) {
       high[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 100);
       if (high[i] < 0) _exit(kSetupFailed);
     }
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 4; ++i) {
       if (dup2(high[i], 3 + i) < 0) _exit(kSetupFailed);
     }
     std::vector<char*> argv = {const_cast<char*>(o.bwrap.c_str()), const_cast<char*>("--args"),
@@ -245,6 +247,7 @@ int launch(const LaunchOptions& o) {
     _exit(kSetupFailed);
   }
   close(status_pipe[1]);
+  close(started_pipe[1]);
   close(args_fd);
   close(exe_fd);
   janitor.watch(bwrap);
@@ -253,12 +256,18 @@ int launch(const LaunchOptions& o) {
     g_init_pid = init;
     janitor.watch(init);
   }
+  // One byte from the init means the sandbox was built; EOF means it was not.
+  char started = 0;
+  ssize_t got;
+  while ((got = read(started_pipe[0], &started, 1)) < 0 && errno == EINTR) {
+  }
+  close(started_pipe[0]);
   int status = 0;
   while (waitpid(bwrap, &status, 0) < 0 && errno == EINTR) {
   }
   close(status_pipe[0]);
   cleanup();
-  if (init <= 0) {
+  if (init <= 0 || got != 1) {
     log.write({{"event", "setup-failed"}});
     return fail("bubblewrap could not build the sandbox (its message is above); the command did not run");
   }

@@ -14,8 +14,9 @@ std::vector<std::string> bwrap_arguments(const MountPlan& plan) {
       case Mount::Kind::Bind: a.insert(a.end(), {"--bind", m.source, m.dest}); break;
       case Mount::Kind::RoBind: a.insert(a.end(), {"--ro-bind", m.source, m.dest}); break;
       case Mount::Kind::MaskDir:
-        a.insert(a.end(), {"--perms", "0000", "--tmpfs", m.dest, "--remount-ro", m.dest});
+        a.insert(a.end(), {"--perms", m.traversable ? "0111" : "0000", "--tmpfs", m.dest});
         break;
+      case Mount::Kind::RemountRo: a.insert(a.end(), {"--remount-ro", m.dest}); break;
       case Mount::Kind::MaskFile: a.insert(a.end(), {"--ro-bind", "/dev/null", m.dest}); break;
       case Mount::Kind::Symlink: a.insert(a.end(), {"--symlink", m.source, m.dest}); break;
       case Mount::Kind::Proc: a.insert(a.end(), {"--proc", m.dest}); break;
@@ -41,6 +42,7 @@ nlohmann::json mount_plan_to_json(const MountPlan& plan, const ir::Policy& polic
     }
     nlohmann::json j = {{"kind", mount_kind_name(m.kind)}, {"dest", m.dest}, {"why", m.why}, {"rules", rules}};
     if (!m.source.empty()) j["source"] = m.source;
+    if (m.kind == Mount::Kind::MaskDir) j["mode"] = m.traversable ? "0111" : "0000";
     mounts.push_back(std::move(j));
   }
   nlohmann::json env = nlohmann::json::array();

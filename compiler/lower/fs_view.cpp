@@ -15,6 +15,7 @@ FileKind from_mode(mode_t mode) {
   if (S_ISDIR(mode)) return FileKind::Directory;
   if (S_ISREG(mode)) return FileKind::File;
   if (S_ISLNK(mode)) return FileKind::Symlink;
+  if (S_ISSOCK(mode)) return FileKind::Socket;
   return FileKind::Other;
 }
 
@@ -44,6 +45,7 @@ bool PosixFs::list(const std::string& dir, std::vector<DirEntry>& out) {
       case DT_DIR: k = FileKind::Directory; break;
       case DT_REG: k = FileKind::File; break;
       case DT_LNK: k = FileKind::Symlink; break;
+      case DT_SOCK: k = FileKind::Socket; break;
       case DT_UNKNOWN: {
         const std::string full = dir == "/" ? "/" + std::string(e->d_name) : dir + "/" + e->d_name;
         k = kind(full);

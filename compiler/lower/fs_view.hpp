@@ -15,7 +15,7 @@
 
 namespace sbpolicy::lower {
 
-enum class FileKind : std::uint8_t { Missing, Directory, File, Symlink, Other };
+enum class FileKind : std::uint8_t { Missing, Directory, File, Symlink, Socket, Other };
 
 struct DirEntry {
   std::string name;

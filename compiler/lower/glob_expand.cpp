@@ -99,7 +99,9 @@ GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, st
           if (s.second >= steps.size()) continue;
           const Step& step = steps[s.second];
           if (step.kind == Step::AnyDepth) {
-            next.push_back(s);  // `**` consumes this component and stays
+            // `**` consumes this component and stays; what follows it may
+            // then match the next component too.
+            add_closed(patterns, s, next);
             continue;
           }
           if (step_matches(step, e.name, units, decoded)) add_closed(patterns, {s.first, s.second + 1}, next);

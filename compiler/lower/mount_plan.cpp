@@ -25,6 +25,7 @@ std::string_view mount_kind_name(Mount::Kind k) {
     case Mount::Kind::Bind: return "bind";
     case Mount::Kind::RoBind: return "ro-bind";
     case Mount::Kind::MaskDir: return "mask-dir";
+    case Mount::Kind::RemountRo: return "remount-ro";
     case Mount::Kind::MaskFile: return "mask-file";
     case Mount::Kind::Symlink: return "symlink";
     case Mount::Kind::Proc: return "proc";
@@ -84,6 +85,7 @@ class Lowering {
     resolve_rules();
     if (failed_) return std::nullopt;
     decide_points();
+    mask_other_sockets();
     add_pins();
     emit();
     plan_.env = environment();
@@ -233,6 +235,7 @@ class Lowering {
           continue;
         }
         if (p.effect == ir::Effect::Allow && !safe_links(c, r)) continue;
+        if (p.effect == ir::Effect::Deny && !replaceable_link(c, r, raw)) continue;
         if (p.effect == ir::Effect::Allow) {
           for (const auto& l : c.links) grant_links_.emplace_back(l.link, l.target);
         }
@@ -265,6 +268,71 @@ class Lowering {
     return true;
   }
 
+  // A denied path reached through a symlink in a writable directory: the
+  // mount would protect the link's target, and the command could swap the
+  // link for the real path. Refuse to launch.
+  bool replaceable_link(const CanonicalPath& c, const ir::Rule& r, const std::string& lexical) {
+    for (const SymlinkStep& link : c.links) {
+      const Components parts = split_path(link.link);
+      const std::string parent = join_path(parts, parts.size() - 1);
+      const ir::Decision d = ir::decide(policy_, ir::Operation::Write, parent, o_.bindings);
+      if (d.effect == ir::Effect::Allow || d.effect == ir::Effect::Ask) {
+        diags_.report(Code::E0401, r.origin.target.span,
+                      fmt::format("`{}` is protected, but `{}` is a symlink (to `{}`) in writable `{}`",
+                                  lexical, link.link, link.target, parent))
+            .label("this protection could be walked around")
+            .help("replace the symlink with the real file or directory, or deny writing its parent");
+        failed_ = true;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // With a `unix` grant the filter allows AF_UNIX sockets, so every other
+  // socket file visible at launch is masked (see W0103).
+  void mask_other_sockets() {
+    if (unix_rules_.empty()) return;
+    for (const auto& [path, id] : unix_rules_) {
+      fidelity(Code::W0103, policy_.rules[id],
+               "other unix sockets in visible directories are masked at launch; ones created later stay reachable");
+    }
+    static const std::set<std::string> kSystemTrees = {"usr", "etc", "opt", "lib", "lib32", "lib64", "libx32",
+                                                        "bin", "sbin", "proc", "dev", "sys"};
+    std::vector<std::string> roots;
+    for (const auto& [comps, p] : points_) {
+      if (p.kind != Point::Kind::Policy || p.access == Access::None) continue;
+      if (!comps.empty() && kSystemTrees.count(comps.front()) > 0) continue;
+      const std::string path = join_path(comps, comps.size());
+      const bool covered = std::any_of(roots.begin(), roots.end(), [&](const std::string& r) {
+        return r == "/" || path == r || path.rfind(r + "/", 0) == 0;
+      });
+      if (!covered) roots.push_back(path);
+    }
+    std::size_t seen = 0;
+    std::vector<std::string> stack(roots.begin(), roots.end());
+    std::vector<DirEntry> entries;
+    while (!stack.empty() && seen < o_.glob_entry_budget) {
+      const std::string dir = std::move(stack.back());
+      stack.pop_back();
+      entries.clear();
+      if (fs_.kind(dir) != FileKind::Directory || !fs_.list(dir, entries)) continue;
+      seen += entries.size();
+      for (const DirEntry& e : entries) {
+        const std::string child = dir == "/" ? "/" + e.name : dir + "/" + e.name;
+        if (e.kind == FileKind::Directory) {
+          const Components cc = split_path(child);
+          if (cc.size() == 1 && kSystemTrees.count(cc.front()) > 0) continue;
+          stack.push_back(child);
+        } else if (e.kind == FileKind::Socket && unix_rules_.count(child) == 0) {
+          Point& p = points_[split_path(child)];
+          p.kind = Point::Kind::Policy;
+          p.access = Access::None;
+        }
+      }
+    }
+  }
+
   void add_point(const std::string& path, std::uint32_t rule) {
     Point& p = points_[split_path(path)];
     if (std::find(p.rules.begin(), p.rules.end(), rule) == p.rules.end()) p.rules.push_back(rule);
@@ -274,9 +342,17 @@ class Lowering {
   Access access(const std::string& path, std::vector<std::uint32_t>* rules = nullptr) const {
     const ir::Decision w = ir::decide(concrete_, ir::Operation::Write, path, o_.bindings);
     const ir::Decision r = ir::decide(concrete_, ir::Operation::Read, path, o_.bindings);
-    const ir::Decision& why = w.effect == ir::Effect::Allow ? w : r;
     if (rules != nullptr) {
-      for (const ir::Rule* x : why.deciding) rules->push_back(x->id);
+      // Read-write: the write grants. Read-only: the read grants and the
+      // write denials. None: the denials (or nothing: the default).
+      if (w.effect == ir::Effect::Allow) {
+        for (const ir::Rule* x : w.deciding) rules->push_back(x->id);
+      } else {
+        for (const ir::Rule* x : r.deciding) rules->push_back(x->id);
+        if (r.effect == ir::Effect::Allow) {
+          for (const ir::Rule* x : w.deciding) rules->push_back(x->id);
+        }
+      }
       std::sort(rules->begin(), rules->end());
       rules->erase(std::unique(rules->begin(), rules->end()), rules->end());
     }
@@ -414,8 +490,50 @@ class Lowering {
       }
       stack.push_back({comps, child_access(p)});
     }
-    if (!workspace.empty() && access(workspace) != Access::None) plan_.chdir = workspace;
+    close_masks();
+    // Start in the workspace when any of it is visible (bwrap creates the
+    // directories leading to a mount), else at the root.
+    const bool workspace_visible =
+        !workspace.empty() &&
+        (access(workspace) != Access::None ||
+         std::any_of(plan_.mounts.begin(), plan_.mounts.end(), [&](const Mount& m) {
+           return (m.kind == Mount::Kind::Bind || m.kind == Mount::Kind::RoBind) &&
+                  m.dest.rfind(workspace == "/" ? "/" : workspace + "/", 0) == 0;
+         }));
+    if (workspace_visible) plan_.chdir = workspace;
     for (const auto& [path, id] : unix_rules_) plan_.unix_sockets.push_back(path);
+  }
+
+  // A masked directory is made read-only after the last mount inside it;
+  // with mounts inside, it must stay traversable for them to be reachable.
+  void close_masks() {
+    std::vector<Mount> out;
+    std::vector<std::pair<std::size_t, std::size_t>> closes;  // (insert after index, mask index)
+    for (std::size_t i = 0; i < plan_.mounts.size(); ++i) {
+      if (plan_.mounts[i].kind != Mount::Kind::MaskDir) continue;
+      const Components dest = split_path(plan_.mounts[i].dest);
+      std::size_t last = i;
+      for (std::size_t j = i + 1; j < plan_.mounts.size(); ++j) {
+        const Components d = split_path(plan_.mounts[j].dest);
+        if (d.size() > dest.size() && std::equal(dest.begin(), dest.end(), d.begin())) last = j;
+      }
+      plan_.mounts[i].traversable = last != i;
+      closes.emplace_back(last, i);
+    }
+    for (std::size_t i = 0; i < plan_.mounts.size(); ++i) {
+      out.push_back(plan_.mounts[i]);
+      // Innermost masks close first: they were opened later.
+      std::vector<std::size_t> here;
+      for (const auto& [after, mask] : closes) {
+        if (after == i) here.push_back(mask);
+      }
+      std::sort(here.rbegin(), here.rend());
+      for (std::size_t mask : here) {
+        const Mount& m = plan_.mounts[mask];
+        out.push_back({Mount::Kind::RemountRo, "", m.dest, m.rules, "the mask becomes read-only"});
+      }
+    }
+    plan_.mounts = std::move(out);
   }
 
   std::vector<std::pair<std::string, std::string>> environment() const {

@@ -9,7 +9,10 @@
 // that enforces exactly the decisions at every existing path:
 //   read+write -> --bind,  read-only -> --ro-bind,
 //   none under a visible parent -> a mask (an empty mode-0 read-only tmpfs
-//   over a directory, /dev/null over a file).
+//   over a directory, /dev/null over a file). A masked directory with a
+//   grant below it (`deny read "~/.ssh" except "~/.ssh/config"`) is mode 0111
+//   instead, so the grant can be reached but the directory not listed, and
+//   it is made read-only only after the mounts below it.
 // Points are mounted in path order, so deeper rules come after shallower ones.
 //
 // What the kernel cannot express by itself, the plan adds:
@@ -47,7 +50,8 @@ struct Mount {
   enum class Kind : std::uint8_t {
     Bind,      // --bind SRC DEST
     RoBind,    // --ro-bind SRC DEST
-    MaskDir,   // --perms 0000 --tmpfs DEST --remount-ro DEST
+    MaskDir,   // --perms 0000 --tmpfs DEST (0111 when a grant lies below: traversable, not listable)
+    RemountRo, // --remount-ro DEST: closes a MaskDir after the mounts below it
     MaskFile,  // --ro-bind /dev/null DEST
     Symlink,   // --symlink SRC DEST (SRC is the link text)
     Proc,      // --proc DEST
@@ -59,6 +63,7 @@ struct Mount {
   std::string dest;
   std::vector<std::uint32_t> rules;  // IR rule ids behind this mount
   std::string why;
+  bool traversable = false;  // MaskDir: a visible path lies below it
 };
 std::string_view mount_kind_name(Mount::Kind k);
 

@@ -1,0 +1,1448 @@
+// Escape tests of sbrun (ATTACKS.md section 1, FS-xx): each case builds a fresh
+// fake environment (a home with canary secrets, a workspace with `.env` and
+// `.git`), runs sbrun on a `use std.agent;` policy with a hostile command,
+// mostly tests/runtime/probe.cpp (`sbrun_probe`), and checks the outcome from
+// both sides: what the probe reports inside, and what changed on the host.
+//
+// Every case runs twice (TEST_P over {root, user}): as root, and as the
+// unprivileged user `sbrun-test` through `setpriv` (created with `useradd -m`
+// when missing). Run as a non-root user, only the `user` half runs, as that user.
+//
+// After every sbrun run, whatever the case: no canary string in the command's
+// stdout/stderr, no canary copied into another file of the environment, and no
+// process whose command line names the environment's directory survives. At the
+// end of every case the environment is compared with a snapshot taken before
+// it: only the files a case names may appear or change (placeholders must be
+// gone).
+//
+//   runtime_escape_tests [--sbrun=PATH] [--probe=PATH] [gtest options]
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#ifndef SBRUN_PATH
+#define SBRUN_PATH "sbrun"
+#endif
+#ifndef PROBE_PATH
+#define PROBE_PATH "sbrun_probe"
+#endif
+
+namespace {
+
+std::string g_sbrun = SBRUN_PATH;
+std::string g_probe = PROBE_PATH;
+constexpr const char* kTestUser = "sbrun-test";
+
+using Clock = std::chrono::steady_clock;
+
+enum class Mode { Root, User };
+
+void PrintTo(Mode m, std::ostream* os) { *os << (m == Mode::Root ? "root" : "user"); }
+
+std::string random_hex(std::size_t bytes) {
+  std::random_device rd;
+  std::string out;
+  static const char* hex = "0123456789abcdef";
+  for (std::size_t i = 0; i < bytes; ++i) {
+    const unsigned v = rd() & 0xff;
+    out += hex[v >> 4];
+    out += hex[v & 0xf];
+  }
+  return out;
+}
+
+std::string random_digits(std::size_t n) {
+  std::random_device rd;
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += static_cast<char>('1' + rd() % 9);
+  return out;
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const std::string& path, const std::string& content, mode_t mode = 0644) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  ASSERT_GE(fd, 0) << path << ": " << std::strerror(errno);
+  ASSERT_EQ(write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  close(fd);
+}
+
+void mkdirs(const std::string& path) {
+  std::size_t at = 1;
+  while (at <= path.size()) {
+    const std::size_t slash = path.find('/', at);
+    mkdir(path.substr(0, slash).c_str(), 0755);
+    if (slash == std::string::npos) break;
+    at = slash + 1;
+  }
+}
+
+// Walks a tree without following symlinks; `fn(path, st)` for every entry below `root`, parents first.
+template <typename F>
+void walk(const std::string& root, F&& fn) {
+  DIR* d = opendir(root.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> names;
+  while (const dirent* e = readdir(d)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+  }
+  closedir(d);
+  for (const auto& n : names) {
+    const std::string p = root + "/" + n;
+    struct stat st {};
+    if (lstat(p.c_str(), &st) != 0) continue;
+    fn(p, st);
+    if (S_ISDIR(st.st_mode)) walk(p, fn);
+  }
+}
+
+void remove_tree(const std::string& root) {
+  std::vector<std::pair<std::string, bool>> entries;
+  walk(root, [&](const std::string& p, const struct stat& st) { entries.emplace_back(p, S_ISDIR(st.st_mode)); });
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    if (it->second) rmdir(it->first.c_str());
+    else unlink(it->first.c_str());
+  }
+  rmdir(root.c_str());
+}
+
+void chown_tree(const std::string& root, uid_t uid, gid_t gid) {
+  lchown(root.c_str(), uid, gid);
+  walk(root, [&](const std::string& p, const struct stat&) { lchown(p.c_str(), uid, gid); });
+}
+
+// relative path -> description (type, mode, owner, content or link target).
+using Snapshot = std::map<std::string, std::string>;
+
+Snapshot snapshot(const std::string& root) {
+  Snapshot s;
+  walk(root, [&](const std::string& p, const struct stat& st) {
+    std::string d;
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    const std::string owner = " uid=" + std::to_string(st.st_uid);
+    if (S_ISDIR(st.st_mode)) {
+      d = std::string("dir ") + mode + owner;
+    } else if (S_ISREG(st.st_mode)) {
+      d = std::string("file ") + mode + owner + " nlink=" + std::to_string(st.st_nlink) + " content=" + read_file(p);
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[4096] = {};
+      const ssize_t n = readlink(p.c_str(), target, sizeof target - 1);
+      d = "symlink -> " + std::string(target, n > 0 ? static_cast<std::size_t>(n) : 0);
+    } else if (S_ISSOCK(st.st_mode)) {
+      d = "socket";
+    } else {
+      d = "other";
+    }
+    s[p.substr(root.size())] = d;
+  });
+  return s;
+}
+
+// Differences between two snapshots, ignoring the relative paths in `allowed`
+// (and anything below them).
+std::vector<std::string> diff(const Snapshot& before, const Snapshot& after, const std::set<std::string>& allowed) {
+  auto is_allowed = [&](const std::string& rel) {
+    for (const auto& a : allowed) {
+      if (rel == a || rel.rfind(a + "/", 0) == 0) return true;
+    }
+    return false;
+  };
+  std::vector<std::string> out;
+  for (const auto& [p, d] : before) {
+    if (is_allowed(p)) continue;
+    auto it = after.find(p);
+    if (it == after.end()) out.push_back("removed " + p + " (" + d.substr(0, 80) + ")");
+    else if (it->second != d) out.push_back("changed " + p + ": " + d.substr(0, 120) + " => " + it->second.substr(0, 120));
+  }
+  for (const auto& [p, d] : after) {
+    if (!is_allowed(p) && before.count(p) == 0) out.push_back("new " + p + " (" + d.substr(0, 80) + ")");
+  }
+  return out;
+}
+
+struct ProcessInfo {
+  pid_t pid;
+  std::string cmdline;
+};
+
+// Every process (other than this one) whose command line contains `needle`.
+std::vector<ProcessInfo> processes_matching(const std::string& needle) {
+  std::vector<ProcessInfo> out;
+  DIR* d = opendir("/proc");
+  if (d == nullptr) return out;
+  while (const dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::atol(name.c_str()));
+    if (pid == getpid()) continue;
+    std::string cmd = read_file("/proc/" + name + "/cmdline");
+    if (cmd.empty()) continue;  // a kernel thread, or a zombie
+    for (char& c : cmd) {
+      if (c == '\0') c = ' ';
+    }
+    if (cmd.find(needle) != std::string::npos) out.push_back({pid, cmd});
+  }
+  closedir(d);
+  return out;
+}
+
+// Processes whose command line starts with `prefix` (the program itself, not a parent naming it).
+std::vector<ProcessInfo> processes_starting(const std::string& prefix) {
+  std::vector<ProcessInfo> out;
+  for (auto& p : processes_matching(prefix)) {
+    if (p.cmdline.rfind(prefix, 0) == 0) out.push_back(p);
+  }
+  return out;
+}
+
+// Waits until no process matches `needle`, at most `timeout`; returns the survivors.
+std::vector<ProcessInfo> wait_no_processes(const std::string& needle, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    auto left = processes_matching(needle);
+    if (left.empty() || Clock::now() >= deadline) return left;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+struct Spawn {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  int stdin_fd = -1;                          // -1: /dev/null
+  std::vector<std::pair<int, int>> pass_fds;  // (fd here, fd in the child)
+  bool capture = true;                        // false: stdout and stderr go to /dev/null
+  bool stdin_is_ctty = false;                 // new session, stdin its controlling terminal
+};
+
+struct Result {
+  int status = -1;  // exit code, 128+N for signal N, -1 not finished
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+};
+
+pid_t start_process(const Spawn& s, int* out_fd, int* err_fd) {
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  if (s.capture) {
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) return -1;
+  }
+  std::vector<char*> argv, envp;
+  for (const auto& a : s.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : s.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_RDWR);
+    const int in = s.stdin_fd >= 0 ? s.stdin_fd : devnull;
+    const int out = s.capture ? out_pipe[1] : devnull;
+    const int err = s.capture ? err_pipe[1] : devnull;
+    // Everything to high numbers first, so no dup2 overwrites another source.
+    std::vector<std::pair<int, int>> moves = {{in, 0}, {out, 1}, {err, 2}};
+    for (const auto& p : s.pass_fds) moves.push_back(p);
+    std::vector<int> high;
+    for (const auto& [from, to] : moves) high.push_back(fcntl(from, F_DUPFD_CLOEXEC, 200));
+    int max_target = 2;
+    for (std::size_t i = 0; i < moves.size(); ++i) {
+      if (high[i] < 0 || dup2(high[i], moves[i].second) < 0) _exit(126);
+      max_target = std::max(max_target, moves[i].second);
+    }
+    syscall(SYS_close_range, static_cast<unsigned>(max_target + 1), ~0u, 0u);
+    if (s.stdin_is_ctty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) != 0)) _exit(126);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  if (s.capture) {
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    *out_fd = out_pipe[0];
+    *err_fd = err_pipe[0];
+  }
+  return pid;
+}
+
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+Result run_process(const Spawn& s, std::chrono::milliseconds timeout) {
+  Result r;
+  int out_fd = -1, err_fd = -1;
+  const pid_t pid = start_process(s, &out_fd, &err_fd);
+  if (pid < 0) {
+    r.err = std::string("cannot start: ") + std::strerror(errno);
+    return r;
+  }
+  const auto deadline = Clock::now() + timeout;
+  bool exited = false;
+  int status = 0;
+  // Read until both pipes close (sbrun's janitor holds stderr until sbrun dismisses
+  // it), the process is reaped, or the deadline passes.
+  while (true) {
+    if (!exited && waitpid(pid, &status, WNOHANG) == pid) exited = true;
+    if (exited && out_fd < 0 && err_fd < 0) break;
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      if (!exited) {
+        r.timed_out = true;
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        exited = true;
+      }
+      break;
+    }
+    pollfd fds[2];
+    int n = 0;
+    if (out_fd >= 0) fds[n++] = {out_fd, POLLIN, 0};
+    if (err_fd >= 0) fds[n++] = {err_fd, POLLIN, 0};
+    if (n == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    const int ms = static_cast<int>(std::min<long>(
+        50, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1));
+    if (poll(fds, static_cast<nfds_t>(n), ms) <= 0) continue;
+    for (int i = 0; i < n; ++i) {
+      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      char buf[8192];
+      const ssize_t got = read(fds[i].fd, buf, sizeof buf);
+      std::string& sink = fds[i].fd == out_fd ? r.out : r.err;
+      if (got > 0) {
+        sink.append(buf, static_cast<std::size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        if (fds[i].fd == out_fd) {
+          close(out_fd);
+          out_fd = -1;
+        } else {
+          close(err_fd);
+          err_fd = -1;
+        }
+      }
+    }
+  }
+  if (out_fd >= 0) close(out_fd);
+  if (err_fd >= 0) close(err_fd);
+  r.status = exited ? decode_status(status) : -1;
+  return r;
+}
+
+// The lines `LABEL RESULT` printed by a probe script, as a map.
+std::map<std::string, std::string> parse_labels(const std::string& out) {
+  std::map<std::string, std::string> m;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("@@", 0) != 0) continue;
+    const auto sp = line.find(' ');
+    m[line.substr(2, sp == std::string::npos ? std::string::npos : sp - 2)] =
+        sp == std::string::npos ? "" : line.substr(sp + 1);
+  }
+  return m;
+}
+
+struct ProbeCall {
+  std::string label;
+  std::vector<std::string> args;
+};
+
+// A unix socket on the host: listening stream (path or `@abstract`) or bound datagram.
+struct HostSocket {
+  int fd = -1;
+  std::string path;  // empty for abstract
+  ~HostSocket() {
+    if (fd >= 0) close(fd);
+    if (!path.empty()) unlink(path.c_str());
+  }
+  // Whether anything connected (stream) or arrived (datagram); non-blocking.
+  bool touched(int type) const {
+    if (type == SOCK_STREAM) {
+      const int c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (c >= 0) {
+        close(c);
+        return true;
+      }
+      return false;
+    }
+    char buf[64];
+    return recv(fd, buf, sizeof buf, MSG_DONTWAIT) >= 0;
+  }
+};
+
+std::unique_ptr<HostSocket> host_socket(const std::string& spec, int type) {
+  auto s = std::make_unique<HostSocket>();
+  s->fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s->fd < 0) return nullptr;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  socklen_t len;
+  if (spec[0] == '@') {
+    std::memcpy(addr.sun_path + 1, spec.data() + 1, spec.size() - 1);
+    len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + spec.size());
+  } else {
+    std::memcpy(addr.sun_path, spec.data(), spec.size());
+    len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + spec.size() + 1);
+    s->path = spec;
+    unlink(spec.c_str());
+  }
+  if (bind(s->fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) return nullptr;
+  if (type == SOCK_STREAM && listen(s->fd, 8) != 0) return nullptr;
+  if (!s->path.empty()) chmod(s->path.c_str(), 0777);
+  return s;
+}
+
+// The unprivileged user, created once when running as root.
+bool ensure_test_user(uid_t& uid, gid_t& gid, std::string& error) {
+  static bool tried = false;
+  if (getpwnam(kTestUser) == nullptr && !tried) {
+    tried = true;
+    const std::string cmd = std::string("useradd -m ") + kTestUser + " >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0 && getpwnam(kTestUser) == nullptr) {
+      error = "useradd -m sbrun-test failed";
+      return false;
+    }
+  }
+  const passwd* pw = getpwnam(kTestUser);
+  if (pw == nullptr) {
+    error = "no user sbrun-test";
+    return false;
+  }
+  uid = pw->pw_uid;
+  gid = pw->pw_gid;
+  return true;
+}
+
+const char* const kCanaryFiles[][2] = {
+    {"home/.ssh/id_ed25519", "ssh-key"},
+    {"home/.aws/credentials", "aws"},
+    {"home/.config/gh/hosts.yml", "gh"},
+    {"home/.netrc", "netrc"},
+    {"home/.docker/config.json", "docker"},
+    {"home/.kube/config", "kube"},
+    {"home/.git-credentials", "git-credentials"},
+    {"ws/.env", "dotenv"},
+};
+
+struct RunOptions {
+  std::string policy;     // default: the case's policy file
+  std::string workspace;  // default: the case's workspace
+  int stdin_fd = -1;
+  bool stdin_is_ctty = false;
+  std::vector<std::pair<int, int>> pass_fds;
+  std::chrono::milliseconds timeout{20000};
+};
+
+class Escape : public ::testing::TestWithParam<Mode> {
+ protected:
+  void SetUp() override {
+    if (geteuid() == 0) {
+      if (GetParam() == Mode::User) {
+        std::string error;
+        if (!ensure_test_user(uid_, gid_, error)) GTEST_SKIP() << error;
+        setpriv_ = true;
+      } else {
+        uid_ = 0;
+        gid_ = 0;
+      }
+    } else {
+      if (GetParam() == Mode::Root) GTEST_SKIP() << "not root: only the unprivileged run, as the current user";
+      uid_ = geteuid();
+      gid_ = getegid();
+    }
+    ASSERT_EQ(access(g_sbrun.c_str(), X_OK), 0) << "sbrun not found at " << g_sbrun << " (--sbrun=PATH)";
+    ASSERT_EQ(access(g_probe.c_str(), X_OK), 0) << "sbrun_probe not found at " << g_probe << " (--probe=PATH)";
+
+    char tmpl[] = "/tmp/sbrun-esc-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr) << std::strerror(errno);
+    root_ = tmpl;
+    chmod(root_.c_str(), 0755);
+    tag_ = root_.substr(root_.rfind('-') + 1) + random_hex(4);
+    canary_id_ = "SBRUN-CANARY-" + random_hex(16);
+    home_ = root_ + "/home";
+    ws_ = root_ + "/ws";
+    token_ = canary_id_ + "-env-token";
+
+    // The fake home: canaries, ordinary files, shell rc files.
+    for (const auto& d : {"home/.ssh", "home/.aws", "home/.config/gh", "home/.docker", "home/.kube", "ws/.git/hooks",
+                          "sibling"}) {
+      mkdirs(root_ + "/" + d);
+    }
+    for (const auto& [rel, name] : kCanaryFiles) {
+      canary_paths_.push_back(root_ + "/" + rel);
+      write_file(root_ + "/" + rel, canary_id_ + "-" + name + "\n", 0600);
+    }
+    write_file(home_ + "/.ssh/known_hosts", "host.test ssh-ed25519 AAAA\n");
+    write_file(home_ + "/.bashrc", "# the user's bashrc\n");
+    write_file(home_ + "/notes.txt", "notes-" + tag_ + "\n");
+    // The workspace: a git repository's protected files, ordinary files.
+    write_file(ws_ + "/.git/config", "[core]\n\trepositoryformatversion = 0\n");
+    write_file(ws_ + "/.git/HEAD", "ref: refs/heads/main\n");
+    write_file(ws_ + "/.git/hooks/pre-push.sample", "#!/bin/sh\nexit 0\n", 0755);
+    write_file(ws_ + "/README.md", "# project\n");
+    write_file(root_ + "/sibling/file.txt", "sibling\n");
+    set_policy("");
+    chown_tree(root_, uid_, gid_);
+    before_ = snapshot(root_);
+  }
+
+  void TearDown() override {
+    for (pid_t p : host_children_) {
+      kill(p, SIGKILL);
+      waitpid(p, nullptr, 0);
+    }
+    if (!root_.empty()) {
+      // Leftover sandbox processes would make the next case flaky: kill them after reporting.
+      for (const auto& p : processes_matching(root_)) kill(p.pid, SIGKILL);
+      if (!HasFatalFailure() && !IsSkipped()) {
+        const auto changes = diff(before_, snapshot(root_), allowed_changes_);
+        EXPECT_TRUE(changes.empty()) << "the host environment changed:\n  " << join(changes, "\n  ");
+      }
+      sockets_.clear();
+      remove_tree(root_);
+    }
+    sockets_.clear();
+    for (const auto& p : host_paths_to_remove_) unlink(p.c_str());
+  }
+
+  static std::string join(const std::vector<std::string>& v, const std::string& sep) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+    return out;
+  }
+
+  // The case's policy: std.agent, the probe, and `extra`.
+  std::string policy_text(const std::string& extra) const {
+    return "version 1;\nuse std.agent;\nallow read \"" + g_probe + "\";\n" + extra + "\n";
+  }
+  void set_policy(const std::string& extra) {
+    policy_ = root_ + "/policy.sbpolicy";
+    write_file(policy_, policy_text(extra));
+    lchown(policy_.c_str(), uid_, gid_);
+  }
+  // After a case changed the environment on purpose (before the run).
+  void resnapshot() {
+    chown_tree(root_, uid_, gid_);
+    before_ = snapshot(root_);
+  }
+  void allow_change(const std::string& rel) { allowed_changes_.insert(rel); }
+
+  std::vector<std::string> env() const {
+    return {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + home_, "LANG=C.UTF-8", "USER=" + user_name(),
+            "SBRUN_CANARY_TOKEN=" + token_, "TERM=dumb"};
+  }
+  std::string user_name() const {
+    const passwd* pw = getpwuid(uid_);
+    return pw != nullptr ? pw->pw_name : "nobody";
+  }
+  std::vector<std::string> as_user(std::vector<std::string> argv) const {
+    if (!setpriv_) return argv;
+    std::vector<std::string> out = {"/usr/bin/setpriv", std::string("--reuid=") + kTestUser,
+                                    std::string("--regid=") + kTestUser, "--init-groups"};
+    out.insert(out.end(), argv.begin(), argv.end());
+    return out;
+  }
+
+  Spawn sbrun_spawn(const std::vector<std::string>& command, const RunOptions& o) const {
+    std::vector<std::string> argv = {g_sbrun, "--workspace", o.workspace.empty() ? ws_ : o.workspace,
+                                     o.policy.empty() ? policy_ : o.policy, "--"};
+    argv.insert(argv.end(), command.begin(), command.end());
+    Spawn s;
+    s.argv = as_user(argv);
+    s.env = env();
+    s.stdin_fd = o.stdin_fd;
+    s.stdin_is_ctty = o.stdin_is_ctty;
+    s.pass_fds = o.pass_fds;
+    return s;
+  }
+
+  // Runs sbrun, then the checks every run gets.
+  Result sbrun(const std::vector<std::string>& command, const RunOptions& o = {}) {
+    Result r = run_process(sbrun_spawn(command, o), o.timeout);
+    EXPECT_FALSE(r.timed_out) << "sbrun did not finish in time";
+    check_run(r);
+    return r;
+  }
+
+  void check_run(const Result& r) {
+    EXPECT_EQ(r.out.find(canary_id_), std::string::npos) << "a canary leaked to stdout:\n" << r.out;
+    EXPECT_EQ(r.err.find(canary_id_), std::string::npos) << "a canary leaked to stderr:\n" << r.err;
+    // No canary copied into another file of the environment.
+    walk(root_, [&](const std::string& p, const struct stat& st) {
+      if (!S_ISREG(st.st_mode) || p == policy_) return;
+      if (std::find(canary_paths_.begin(), canary_paths_.end(), p) != canary_paths_.end()) return;
+      EXPECT_EQ(read_file(p).find(canary_id_), std::string::npos) << "a canary was copied to " << p;
+    });
+    const auto left = wait_no_processes(root_, std::chrono::milliseconds(2000));
+    for (const auto& p : left) ADD_FAILURE() << "process " << p.pid << " survived sbrun: " << p.cmdline;
+  }
+
+  // Runs the probe calls in one sandbox (a shell runs them one after the other);
+  // returns label -> result line.
+  std::map<std::string, std::string> probes(const std::vector<ProbeCall>& calls, Result* out = nullptr,
+                                            const RunOptions& o = {}) {
+    std::string script;
+    for (const auto& c : calls) {
+      std::string cmd = shell_quote(g_probe);
+      for (const auto& a : c.args) cmd += " " + shell_quote(a);
+      script += "printf '%s %s\\n' " + shell_quote("@@" + c.label) + " \"$(" + cmd + " 2>&1)\"\n";
+    }
+    Result r = sbrun({"/bin/sh", "-c", script}, o);
+    EXPECT_EQ(r.status, 0) << "stdout:\n" << r.out << "\nstderr:\n" << r.err;
+    auto m = parse_labels(r.out);
+    for (const auto& c : calls) EXPECT_EQ(m.count(c.label), 1u) << "no result for " << c.label << ":\n" << r.out;
+    if (out != nullptr) *out = r;
+    return m;
+  }
+
+  // A single probe, run directly as the sandbox's command (no shell).
+  Result probe(const std::vector<std::string>& args, const RunOptions& o = {}) {
+    std::vector<std::string> cmd = {g_probe};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    return sbrun(cmd, o);
+  }
+
+  // A host process of the run's user: `sleep SECONDS.<digits>`, unique on the machine.
+  pid_t host_sleep(std::string& marker) {
+    marker = "1000." + random_digits(9);
+    Spawn s;
+    s.argv = as_user({"/bin/sleep", marker});
+    s.env = env();
+    s.capture = false;
+    const pid_t pid = start_process(s, nullptr, nullptr);
+    if (pid > 0) host_children_.push_back(pid);
+    // Wait until it is sleep (setpriv has exec'd).
+    const auto deadline = Clock::now() + std::chrono::seconds(3);
+    while (Clock::now() < deadline && read_file("/proc/" + std::to_string(pid) + "/cmdline").find(marker) ==
+                                          std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return pid;
+  }
+
+  bool alive(pid_t pid) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return false;
+    const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    const auto close_paren = stat.rfind(')');
+    return close_paren != std::string::npos && close_paren + 2 < stat.size() && stat[close_paren + 2] != 'Z';
+  }
+
+  HostSocket* listen_on(const std::string& spec, int type = SOCK_STREAM) {
+    auto s = host_socket(spec, type);
+    EXPECT_NE(s, nullptr) << "cannot listen on " << spec << ": " << std::strerror(errno);
+    if (!s) return nullptr;
+    if (!s->path.empty()) lchown(s->path.c_str(), uid_, gid_);
+    sockets_.push_back(std::move(s));
+    return sockets_.back().get();
+  }
+
+  std::string rel(const std::string& abs) const { return abs.substr(root_.size()); }
+
+  Mode mode() const { return GetParam(); }
+
+  std::string root_, home_, ws_, policy_, tag_, canary_id_, token_;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
+  bool setpriv_ = false;
+  Snapshot before_;
+  std::set<std::string> allowed_changes_;
+  std::vector<std::string> canary_paths_;
+  std::vector<pid_t> host_children_;
+  std::vector<std::unique_ptr<HostSocket>> sockets_;
+  std::vector<std::string> host_paths_to_remove_;
+};
+
+// `errno NAME` (any name): the operation failed.
+#define EXPECT_ERRNO(results, label)                                                               \
+  EXPECT_EQ((results)[label].rfind("errno ", 0), 0u) << (label) << " should fail, got `" << (results)[label] << "`"
+#define EXPECT_RESULT(results, label, expected) \
+  EXPECT_EQ((results)[label], expected) << "for " << (label)
+#define EXPECT_BLOCKED(results, label)                                                              \
+  EXPECT_EQ((results)[label].rfind("blocked", 0), 0u) << (label) << " should be blocked, got `" << (results)[label] << "`"
+
+// ---------------------------------------------------------------------------------------------
+// The harness itself: the probe runs, the workspace is writable, files are the run user's.
+
+TEST_P(Escape, Harness_ProbeRunsAndWorkspaceIsWritable) {
+  auto r = probes({{"create", {"create", ws_ + "/created-inside"}},
+                   {"read", {"read", ws_ + "/README.md"}},
+                   {"readme", {"read", "README.md"}}});
+  EXPECT_RESULT(r, "create", "ok");
+  EXPECT_RESULT(r, "read", "ok # project\\n");
+  EXPECT_RESULT(r, "readme", "ok # project\\n");  // the working directory is the workspace
+  struct stat st {};
+  ASSERT_EQ(lstat((ws_ + "/created-inside").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, uid_) << "the file was not created by the run's user";
+  allow_change("/ws/created-inside");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1.1 Read/write boundaries
+
+TEST_P(Escape, FS01_WriteOutsideRoots) {
+  const std::string etc_out = "/etc/OUT-sbrun-" + tag_;
+  const std::string vartmp_out = "/var/tmp/OUT-sbrun-" + tag_;
+  host_paths_to_remove_ = {etc_out, vartmp_out, "/usr/OUT-sbrun-" + tag_};
+  auto r = probes({{"home", {"create", home_ + "/OUT"}},
+                   {"home_config", {"create", home_ + "/.config/OUT"}},
+                   {"home_mkdir", {"mkdir", home_ + "/OUTDIR"}},
+                   {"etc", {"create", etc_out}},
+                   {"sibling", {"create", "../sibling/OUT"}},
+                   {"sibling_abs", {"create", root_ + "/sibling/OUT"}},
+                   {"sibling_write", {"write", root_ + "/sibling/file.txt"}},
+                   {"vartmp", {"create", "/tmp/../var/tmp/" + vartmp_out.substr(9)}},
+                   {"usr", {"create", "/usr/OUT-sbrun-" + tag_}},
+                   {"parent", {"create", "../OUT"}},
+                   {"control", {"create", "./inside-ok"}}});
+  for (const char* label : {"home", "home_config", "home_mkdir", "etc", "sibling", "sibling_abs", "sibling_write",
+                            "vartmp", "usr"}) {
+    EXPECT_ERRNO(r, label);
+  }
+  EXPECT_RESULT(r, "control", "ok");
+  allow_change("/ws/inside-ok");
+  for (const auto& p : {home_ + "/OUT", home_ + "/.config/OUT", home_ + "/OUTDIR", etc_out, root_ + "/sibling/OUT",
+                        vartmp_out, "/usr/OUT-sbrun-" + tag_, root_ + "/OUT"}) {
+    EXPECT_FALSE(exists(p)) << p << " was created on the host";
+  }
+  EXPECT_EQ(read_file(root_ + "/sibling/file.txt"), "sibling\n");
+}
+
+TEST_P(Escape, FS02_CanaryFilesUnreadable) {
+  std::vector<ProbeCall> calls;
+  for (std::size_t i = 0; i < canary_paths_.size(); ++i) {
+    calls.push_back({"plain" + std::to_string(i), {"read", canary_paths_[i]}});
+    // FS-16: magic links resolve inside the sandbox root.
+    calls.push_back({"procroot" + std::to_string(i), {"read", "/proc/self/root" + canary_paths_[i]}});
+  }
+  calls.push_back({"cwd_up", {"read", "/proc/self/cwd/../home/.ssh/id_ed25519"}});
+  calls.push_back({"relative", {"read", "../home/.aws/credentials"}});
+  calls.push_back({"ls_ssh", {"ls", home_ + "/.ssh"}});
+  auto r = probes(calls);
+  for (const auto& c : calls) EXPECT_ERRNO(r, c.label);
+  // The same with ordinary tools.
+  std::string cat = "cat";
+  for (const auto& p : canary_paths_) cat += " " + shell_quote(p);
+  const Result c = sbrun({"/bin/sh", "-c", cat + "; grep -r SBRUN-CANARY " + shell_quote(home_) + " . 2>&1; true"});
+  EXPECT_EQ(c.status, 0);
+}
+
+// FS-04: a policy that grants the whole home (read and write) still hides the secrets and
+// keeps the persistence files read-only: deny beats allow.
+TEST_P(Escape, FS04_HomeGrantedStillDeniesSecretsAndPersistence) {
+  set_policy("allow read \"~\";\nallow write \"~\";");
+  resnapshot();
+  std::vector<ProbeCall> calls;
+  for (std::size_t i = 0; i + 1 < canary_paths_.size(); ++i) {  // the home's canaries
+    calls.push_back({"read" + std::to_string(i), {"read", canary_paths_[i]}});
+  }
+  calls.push_back({"bashrc", {"write", home_ + "/.bashrc"}});
+  calls.push_back({"zshrc", {"create", home_ + "/.zshrc"}});
+  calls.push_back({"profile", {"create", home_ + "/.profile"}});
+  calls.push_back({"autostart_dir", {"mkdir", home_ + "/.config/autostart"}});
+  calls.push_back({"autostart", {"create", home_ + "/.config/autostart/x.desktop"}});
+  calls.push_back({"authorized_keys", {"create", home_ + "/.ssh/authorized_keys"}});
+  calls.push_back({"local_bin", {"create", home_ + "/.local/bin/git"}});
+  calls.push_back({"gitconfig", {"create", home_ + "/.gitconfig"}});
+  calls.push_back({"rename_ssh", {"rename", home_ + "/.ssh", home_ + "/ssh2"}});
+  calls.push_back({"rename_config", {"rename", home_ + "/.config", home_ + "/config2"}});
+  calls.push_back({"notes_read", {"read", home_ + "/notes.txt"}});
+  calls.push_back({"notes_write", {"write", home_ + "/notes.txt"}});
+  auto r = probes(calls);
+  for (const auto& c : calls) {
+    if (c.label.rfind("notes", 0) != 0) {
+      EXPECT_ERRNO(r, c.label);
+    }
+  }
+  // Controls: the grant works for ordinary files.
+  EXPECT_RESULT(r, "notes_read", "ok notes-" + tag_ + "\\n");
+  EXPECT_RESULT(r, "notes_write", "ok");
+  allow_change("/home/notes.txt");
+  EXPECT_EQ(read_file(home_ + "/.bashrc"), "# the user's bashrc\n");
+  for (const auto& p : {home_ + "/.zshrc", home_ + "/.profile", home_ + "/.config/autostart", home_ + "/.local",
+                        home_ + "/.gitconfig", home_ + "/.ssh/authorized_keys", home_ + "/ssh2"}) {
+    EXPECT_FALSE(exists(p)) << p << " exists on the host after the run";
+  }
+}
+
+TEST_P(Escape, FS02_DotEnvUnreadable) {
+  auto r = probes({{"read", {"read", ".env"}},
+                   {"read_abs", {"read", ws_ + "/.env"}},
+                   {"hardlink", {"hardlink", ".env", "env-link"}},
+                   {"rename", {"rename", ".env", "env-moved"}},
+                   {"write", {"write", ".env"}}});
+  for (const char* l : {"read", "read_abs", "hardlink", "rename", "write"}) EXPECT_ERRNO(r, l);
+  const Result cp = sbrun({"/bin/sh", "-c", "cp .env copied && cat copied"});
+  EXPECT_NE(cp.status, 0);
+  EXPECT_FALSE(exists(ws_ + "/copied"));
+  EXPECT_FALSE(exists(ws_ + "/env-link"));
+  EXPECT_FALSE(exists(ws_ + "/env-moved"));
+}
+
+// RES-06: the environment is clean.
+TEST_P(Escape, RES06_CanaryTokenNotInEnvironment) {
+  const Result e = sbrun({"/usr/bin/env"});
+  EXPECT_EQ(e.status, 0) << e.err;
+  EXPECT_NE(e.out.find("HOME=" + home_), std::string::npos) << "control: env printed nothing useful:\n" << e.out;
+  EXPECT_EQ(e.out.find("SBRUN_CANARY_TOKEN"), std::string::npos) << e.out;
+  auto r = probes({{"env", {"env"}}, {"environ", {"read", "/proc/self/environ"}}, {"init", {"read", "/proc/1/environ"}}});
+  for (const char* l : {"env", "environ", "init"}) {
+    EXPECT_EQ(r[l].find("SBRUN_CANARY_TOKEN"), std::string::npos) << r[l];
+  }
+  EXPECT_NE(r["env"].find("TMPDIR=/tmp"), std::string::npos) << r["env"];
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1.6 Persistence: files that run later outside the sandbox
+
+TEST_P(Escape, FS40_GitHooksReadOnly) {
+  auto r = probes({{"create", {"create", ".git/hooks/pre-commit"}},
+                   {"write", {"write", ".git/hooks/pre-commit"}},
+                   {"mkdir", {"mkdir", ".git/hooks/sub"}},
+                   {"unlink", {"unlink", ".git/hooks/pre-push.sample"}},
+                   {"sample", {"write", ".git/hooks/pre-push.sample"}},
+                   {"rename_in", {"rename", "README.md", ".git/hooks/post-checkout"}},
+                   {"control", {"create", ".git/description"}}});
+  for (const char* l : {"create", "write", "mkdir", "unlink", "sample", "rename_in"}) EXPECT_ERRNO(r, l);
+  EXPECT_RESULT(r, "control", "ok");  // the rest of .git stays writable
+  allow_change("/ws/.git/description");
+  EXPECT_FALSE(exists(ws_ + "/.git/hooks/pre-commit"));
+  EXPECT_FALSE(exists(ws_ + "/.git/hooks/post-checkout"));
+}
+
+// FS-13 attack A: the workspace has no .git at all; creating the hook must fail and
+// leave nothing behind (the placeholders are removed).
+TEST_P(Escape, FS13_GitHooksWhenWorkspaceHasNoGit) {
+  remove_tree(ws_ + "/.git");
+  resnapshot();
+  const Result sh = sbrun({"/bin/sh", "-c", "mkdir -p .git/hooks && echo x > .git/hooks/pre-commit"});
+  EXPECT_NE(sh.status, 0) << "creating .git/hooks/pre-commit succeeded";
+  auto r = probes({{"hook", {"create", ".git/hooks/pre-commit"}}, {"config", {"create", ".git/config"}}});
+  EXPECT_ERRNO(r, "hook");
+  EXPECT_ERRNO(r, "config");
+  EXPECT_FALSE(exists(ws_ + "/.git")) << "a .git placeholder was left behind";
+}
+
+TEST_P(Escape, FS43_HomeBashrc) {
+  auto r = probes({{"write", {"write", home_ + "/.bashrc"}}, {"zshrc", {"create", home_ + "/.zshrc"}}});
+  EXPECT_ERRNO(r, "write");
+  EXPECT_ERRNO(r, "zshrc");
+  EXPECT_EQ(read_file(home_ + "/.bashrc"), "# the user's bashrc\n");
+  EXPECT_FALSE(exists(home_ + "/.zshrc"));
+}
+
+TEST_P(Escape, FS43_WorkspaceShellFiles) {
+  auto r = probes({{"bashrc", {"create", ".bashrc"}},
+                   {"bashrc_write", {"write", ".bashrc"}},
+                   {"profile", {"create", ".profile"}},
+                   {"envrc", {"create", ".envrc"}}});
+  for (const char* l : {"bashrc", "bashrc_write", "profile", "envrc"}) EXPECT_ERRNO(r, l);
+  for (const char* f : {".bashrc", ".profile", ".envrc"}) EXPECT_FALSE(exists(ws_ + "/" + f)) << f;
+}
+
+TEST_P(Escape, FS41_GitConfigReadOnly) {
+  const std::string original = read_file(ws_ + "/.git/config");
+  auto r = probes({{"write", {"write", ".git/config"}},
+                   {"unlink", {"unlink", ".git/config"}},
+                   {"rename", {"rename", ".git/config", ".git/config.old"}},
+                   {"replace", {"rename", "README.md", ".git/config"}},
+                   {"worktree", {"create", ".git/config.worktree"}},
+                   {"gitmodules", {"create", ".gitmodules"}},
+                   {"read", {"read", ".git/config"}}});
+  for (const char* l : {"write", "unlink", "rename", "replace", "worktree", "gitmodules"}) EXPECT_ERRNO(r, l);
+  EXPECT_EQ(r["read"].rfind("ok [core]", 0), 0u) << "control: .git/config stays readable: " << r["read"];
+  if (access("/usr/bin/git", X_OK) == 0) {
+    const Result g = sbrun({"/usr/bin/git", "config", "core.fsmonitor", "touch /tmp/PWNED"});
+    EXPECT_NE(g.status, 0) << "git config succeeded: " << g.out << g.err;
+  }
+  EXPECT_EQ(read_file(ws_ + "/.git/config"), original);
+}
+
+// FS-44 / FS-13 attack B and FS-45: editor, agent and CI configuration that does not exist yet.
+TEST_P(Escape, FS44_IdeAndAgentConfigWhenAbsent) {
+  const Result sh =
+      sbrun({"/bin/sh", "-c", "mkdir -p .vscode && echo '{\"tasks\":[]}' > .vscode/tasks.json"});
+  EXPECT_NE(sh.status, 0) << ".vscode/tasks.json was written";
+  auto r = probes({{"vscode", {"create", ".vscode/tasks.json"}},
+                   {"idea", {"create", ".idea/workspace.xml"}},
+                   {"claude", {"create", ".claude/settings.json"}},
+                   {"mcp", {"create", ".mcp.json"}},
+                   {"workflow", {"create", ".github/workflows/ci.yml"}},
+                   {"devcontainer", {"create", ".devcontainer/devcontainer.json"}},
+                   {"husky", {"create", ".husky/pre-commit"}}});
+  for (const auto& [label, result] : r) EXPECT_ERRNO(r, label);
+  for (const char* f : {".vscode", ".idea", ".claude", ".mcp.json", ".github", ".devcontainer", ".husky"}) {
+    EXPECT_FALSE(exists(ws_ + "/" + f)) << f << " left on the host";
+  }
+}
+
+// FS-45: the policy file itself, inside the workspace.
+TEST_P(Escape, FS45_PolicyInWorkspaceReadOnly) {
+  const std::string in_ws = ws_ + "/agent.sbpolicy";
+  write_file(in_ws, policy_text(""));
+  resnapshot();
+  RunOptions o;
+  o.policy = in_ws;
+  std::string script = "printf '%s %s\\n' @@write \"$(" + shell_quote(g_probe) + " write agent.sbpolicy)\"; " +
+                       "printf '%s %s\\n' @@rename \"$(" + shell_quote(g_probe) + " rename agent.sbpolicy x)\"";
+  const Result res = sbrun({"/bin/sh", "-c", script}, o);
+  auto r = parse_labels(res.out);
+  EXPECT_ERRNO(r, "write");
+  EXPECT_ERRNO(r, "rename");
+  EXPECT_EQ(read_file(in_ws), policy_text(""));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renames, symlinks and hard links
+
+TEST_P(Escape, FS11_RenameProtectedParents) {
+  auto r = probes({{"git", {"rename", ".git", ".git2"}},
+                   {"write_git2", {"create", ".git2/hooks/x"}},
+                   {"hooks", {"rename", ".git/hooks", ".git/h2"}},
+                   {"write_h2", {"create", ".git/h2/pre-commit"}},
+                   {"rmdir_hooks", {"rmdir", ".git/hooks"}},
+                   {"replace_git", {"rename", "README.md", ".git"}}});
+  for (const auto& [label, result] : r) EXPECT_ERRNO(r, label);
+  const Result sh = sbrun({"/bin/sh", "-c",
+                           "if mv .git .git2; then mkdir -p .git2/hooks; echo x > .git2/hooks/pre-commit; fi; "
+                           "if mv .git/hooks .git/h2; then echo x > .git/h2/pre-commit; fi; true"});
+  EXPECT_EQ(sh.status, 0);
+  EXPECT_FALSE(exists(ws_ + "/.git2"));
+  EXPECT_FALSE(exists(ws_ + "/.git/h2"));
+  EXPECT_TRUE(exists(ws_ + "/.git/hooks/pre-push.sample"));
+}
+
+TEST_P(Escape, FS05_SymlinkToSecret) {
+  auto r = probes({{"mk_link", {"symlink", home_ + "/.ssh/id_ed25519", "link"}},
+                   {"read_link", {"read", "link"}},
+                   {"mk_dir", {"symlink", home_ + "/.ssh", "k"}},
+                   {"read_dir", {"read", "k/id_ed25519"}},
+                   {"mk_aws", {"symlink", home_ + "/.aws/credentials", "c"}},
+                   {"read_aws", {"read", "c"}},
+                   {"mk_root", {"symlink", "/", "rootlink"}},
+                   {"read_root", {"read", "rootlink" + home_ + "/.ssh/id_ed25519"}},
+                   {"mk_env", {"symlink", ".env", "env-alias"}},
+                   {"read_env", {"read", "env-alias"}}});
+  for (const char* l : {"mk_link", "mk_dir", "mk_aws", "mk_root", "mk_env"}) EXPECT_RESULT(r, l, "ok");
+  for (const char* l : {"read_link", "read_dir", "read_aws", "read_root", "read_env"}) EXPECT_ERRNO(r, l);
+  for (const char* f : {"/ws/link", "/ws/k", "/ws/c", "/ws/rootlink", "/ws/env-alias"}) allow_change(f);
+}
+
+TEST_P(Escape, FS07_SymlinkWriteThrough) {
+  auto r = probes({{"mk_bashrc", {"symlink", home_ + "/.bashrc", "notes.txt"}},
+                   {"write_bashrc", {"write", "notes.txt"}},
+                   {"mk_sibling", {"symlink", root_ + "/sibling/file.txt", "sib"}},
+                   {"write_sibling", {"write", "sib"}},
+                   {"mk_hook", {"symlink", ws_ + "/.git/hooks/pre-commit", "hook"}},
+                   {"write_hook", {"write", "hook"}},
+                   {"mk_ak", {"symlink", home_ + "/.ssh/authorized_keys", "ak"}},
+                   {"write_ak", {"write", "ak"}}});
+  for (const char* l : {"mk_bashrc", "mk_sibling", "mk_hook", "mk_ak"}) EXPECT_RESULT(r, l, "ok");
+  for (const char* l : {"write_bashrc", "write_sibling", "write_hook", "write_ak"}) EXPECT_ERRNO(r, l);
+  for (const char* f : {"/ws/notes.txt", "/ws/sib", "/ws/hook", "/ws/ak"}) allow_change(f);
+  EXPECT_EQ(read_file(home_ + "/.bashrc"), "# the user's bashrc\n");
+  EXPECT_EQ(read_file(root_ + "/sibling/file.txt"), "sibling\n");
+  EXPECT_FALSE(exists(ws_ + "/.git/hooks/pre-commit"));
+  EXPECT_FALSE(exists(home_ + "/.ssh/authorized_keys"));
+}
+
+// FS-10: run N plants symlinks; run N+1's policy grants the link paths. The grants must
+// not follow them to the home.
+TEST_P(Escape, FS10_PlantedSymlinkNextSession) {
+  auto first = probes({{"plant_read", {"symlink", home_, "planted"}},
+                       {"plant_write", {"symlink", home_, "planted2"}},
+                       {"plant_ssh", {"symlink", home_ + "/.ssh", "build"}}});
+  for (const auto& [label, result] : first) EXPECT_RESULT(first, label, "ok");
+  ASSERT_TRUE(exists(ws_ + "/planted"));
+  for (const char* f : {"/ws/planted", "/ws/planted2", "/ws/build"}) allow_change(f);
+
+  set_policy("allow read \"./planted\";\nallow write \"./planted2\";\nallow write \"./build/**\";");
+  Result res;
+  auto r = probes({{"notes", {"read", "planted/notes.txt"}},
+                   {"secret", {"read", "planted/.ssh/id_ed25519"}},
+                   {"ls", {"ls", "planted"}},
+                   {"write", {"create", "planted2/PWNED"}},
+                   {"bashrc", {"write", "planted2/.bashrc"}},
+                   {"key", {"read", "build/id_ed25519"}},
+                   {"ak", {"create", "build/authorized_keys"}}},
+                  &res);
+  for (const auto& [label, result] : r) EXPECT_ERRNO(r, label);
+  EXPECT_EQ(res.out.find("notes-" + tag_), std::string::npos) << "the home's notes leaked:\n" << res.out;
+  EXPECT_FALSE(exists(home_ + "/PWNED"));
+  EXPECT_FALSE(exists(home_ + "/.ssh/authorized_keys"));
+  EXPECT_EQ(read_file(home_ + "/.bashrc"), "# the user's bashrc\n");
+  allow_change("/policy.sbpolicy");
+}
+
+// FS-11: a protected path of the workspace is a symlink when the session starts (a
+// cloned repository can contain `.vscode -> elsewhere`; a session under a weaker policy
+// can leave `.git/hooks -> elsewhere`). sbrun must fail closed, or keep the path
+// protected: the command must not be able to replace the link by a real directory
+// and plant a hook or a task that runs on the host.
+TEST_P(Escape, FS11_SymlinkedGitHooksAtLaunch) {
+  mkdirs(home_ + "/hooks-target");
+  remove_tree(ws_ + "/.git/hooks");
+  ASSERT_EQ(symlink((home_ + "/hooks-target").c_str(), (ws_ + "/.git/hooks").c_str()), 0);
+  resnapshot();
+  const Result res = sbrun({"/bin/sh", "-c",
+                            "echo x > .git/hooks/pre-commit; rm -f .git/hooks; mkdir .git/hooks; "
+                            "echo '#!/bin/sh' > .git/hooks/pre-commit; true"});
+  EXPECT_TRUE(res.status == 125 || res.status == 0) << res.err;
+  struct stat st {};
+  ASSERT_EQ(lstat((ws_ + "/.git/hooks").c_str(), &st), 0) << ".git/hooks was removed on the host";
+  EXPECT_TRUE(S_ISLNK(st.st_mode)) << ".git/hooks was replaced on the host by a directory";
+  EXPECT_FALSE(exists(ws_ + "/.git/hooks/pre-commit")) << "a git hook was planted on the host";
+  EXPECT_FALSE(exists(home_ + "/hooks-target/pre-commit"));
+}
+
+TEST_P(Escape, FS11_SymlinkedIdeConfigAtLaunch) {
+  mkdirs(home_ + "/vscode-target");
+  ASSERT_EQ(symlink((home_ + "/vscode-target").c_str(), (ws_ + "/.vscode").c_str()), 0);
+  ASSERT_EQ(symlink((home_ + "/missing-target").c_str(), (ws_ + "/.github").c_str()), 0);  // dangling
+  resnapshot();
+  const Result res = sbrun({"/bin/sh", "-c",
+                            "rm -f .vscode && mkdir .vscode && echo '{}' > .vscode/tasks.json; "
+                            "rm -f .github && mkdir -p .github/workflows && echo x > .github/workflows/ci.yml; true"});
+  EXPECT_TRUE(res.status == 125 || res.status == 0) << res.err;
+  EXPECT_FALSE(exists(ws_ + "/.vscode/tasks.json")) << ".vscode/tasks.json was planted on the host";
+  EXPECT_FALSE(exists(ws_ + "/.github/workflows/ci.yml")) << ".github/workflows/ci.yml was planted on the host";
+  EXPECT_FALSE(exists(home_ + "/missing-target"));
+}
+
+TEST_P(Escape, FS08_HardlinkToProtectedFile) {
+  auto r = probes({{"git_config", {"hardlink", ".git/config", "x"}},
+                   {"hook", {"hardlink", ".git/hooks/pre-push.sample", "h"}},
+                   {"ssh", {"hardlink", home_ + "/.ssh/id_ed25519", "y"}},
+                   {"known_hosts", {"hardlink", home_ + "/.ssh/known_hosts", "kh"}},
+                   {"bashrc", {"hardlink", home_ + "/.bashrc", "b"}}});
+  for (const auto& [label, result] : r) EXPECT_ERRNO(r, label);
+  EXPECT_RESULT(r, "git_config", "errno EXDEV");
+  for (const char* f : {"x", "h", "y", "kh", "b"}) EXPECT_FALSE(exists(ws_ + "/" + f)) << f;
+  struct stat st {};
+  ASSERT_EQ(stat((ws_ + "/.git/config").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 1u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1.3 /proc, namespaces, processes
+
+TEST_P(Escape, FS17_ProcShowsNoHostProcesses) {
+  std::string marker;
+  const pid_t host = host_sleep(marker);
+  ASSERT_GT(host, 0);
+  const std::string hp = "/proc/" + std::to_string(host);
+  auto r = probes({{"scan", {"proc-scan"}},
+                   {"environ", {"read", hp + "/environ"}},
+                   {"cmdline", {"read", hp + "/cmdline"}},
+                   {"root", {"ls", hp + "/root"}},
+                   {"parent", {"read", "/proc/1/environ"}}});
+  EXPECT_EQ(r["scan"].find(marker), std::string::npos) << "a host process is visible: " << r["scan"];
+  EXPECT_EQ(r["scan"].find(g_sbrun + "\\0--workspace"), std::string::npos) << "sbrun is visible: " << r["scan"];
+  const int count = std::atoi(r["scan"].substr(5).c_str());
+  EXPECT_GT(count, 0) << r["scan"];
+  EXPECT_LE(count, 6) << "more processes than the sandbox's own: " << r["scan"];
+  for (const char* l : {"environ", "cmdline", "root"}) {
+    // A pid number can exist inside too; then it must be a sandbox process, not the host's sleep.
+    EXPECT_EQ(r[l].find(marker), std::string::npos) << r[l];
+    if (r[l].rfind("ok", 0) == 0) {
+      EXPECT_LT(host, 10) << l << ": " << r[l];
+    }
+  }
+  EXPECT_TRUE(alive(host));
+}
+
+TEST_P(Escape, Signals_KillHostProcess) {
+  std::string marker;
+  const pid_t host = host_sleep(marker);
+  ASSERT_GT(host, 0);
+  ASSERT_TRUE(alive(host));
+  auto r = probes({{"kill", {"kill", std::to_string(host)}}});
+  EXPECT_RESULT(r, "kill", "errno ESRCH");
+  // kill(-1) as the sandbox's only process besides its init: nothing to signal.
+  const Result all = probe({"kill-all"});
+  EXPECT_EQ(all.status, 0);
+  EXPECT_EQ(all.out, "errno ESRCH\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(alive(host)) << "the host process was killed from inside the sandbox";
+}
+
+TEST_P(Escape, FS22_PtraceAndProcessVmBlocked) {
+  auto r = probes({{"ptrace", {"ptrace"}}, {"process_vm_readv", {"process_vm_readv"}}});
+  EXPECT_RESULT(r, "ptrace", "blocked EPERM");
+  EXPECT_RESULT(r, "process_vm_readv", "blocked EPERM");
+}
+
+// FS-22: the sandbox's init (PID 1) is not under the seccomp filter. Its memory must not
+// be writable from the command: otherwise code written there runs unfiltered. The probe
+// writes code that creates an AF_UNIX socket and exits 77 when it could.
+TEST_P(Escape, FS22_InitMemoryNotWritable) {
+  auto r = probes({{"mem", {"proc-mem", "1"}}});
+  EXPECT_BLOCKED(r, "mem");
+  const Result inj = probe({"inject-init"});
+  EXPECT_EQ(inj.out.rfind("blocked", 0), 0u) << "the init's memory was written: " << inj.out;
+  EXPECT_NE(inj.status, 77) << "code injected into the init created an AF_UNIX socket (seccomp bypass)";
+  EXPECT_EQ(inj.status, 0);
+}
+
+// FS-23: no descriptor theft from the init.
+TEST_P(Escape, FS23_PidfdGetfdOfInit) {
+  auto r = probes({{"getfd", {"pidfd_getfd", "1", "0"}}});
+  EXPECT_BLOCKED(r, "getfd");
+}
+
+// FS-20 and the mount API.
+TEST_P(Escape, FS20_NamespacesAndMountsBlocked) {
+  auto r = probes({{"unshare_user", {"unshare-user"}},
+                   {"unshare_ns", {"unshare-ns"}},
+                   {"clone_newuser", {"clone-newuser"}},
+                   {"clone3", {"clone3"}},
+                   {"mount", {"mount"}},
+                   {"open_tree", {"open_tree"}},
+                   {"fsopen", {"fsopen"}}});
+  EXPECT_RESULT(r, "unshare_user", "blocked EPERM");
+  EXPECT_RESULT(r, "unshare_ns", "blocked EPERM");
+  EXPECT_RESULT(r, "clone_newuser", "blocked EPERM");
+  EXPECT_RESULT(r, "clone3", "blocked ENOSYS");
+  EXPECT_RESULT(r, "mount", "blocked EPERM");
+  EXPECT_RESULT(r, "open_tree", "blocked EPERM");
+  EXPECT_RESULT(r, "fsopen", "blocked EPERM");
+}
+
+TEST_P(Escape, FS36_IoUringBlocked) {
+  auto r = probes({{"io_uring", {"io_uring"}}});
+  EXPECT_RESULT(r, "io_uring", "blocked EPERM");
+}
+
+TEST_P(Escape, KernelSurfaceBlocked) {
+  auto r = probes({{"keyctl", {"keyctl"}}, {"bpf", {"bpf"}}, {"userfaultfd", {"userfaultfd"}}, {"perf", {"perf"}}});
+  for (const char* l : {"keyctl", "bpf", "userfaultfd", "perf"}) EXPECT_RESULT(r, l, "blocked EPERM");
+}
+
+// FS-36 (c): x32 syscall numbers kill the process (SIGSYS, 128+31).
+TEST_P(Escape, FS36_X32SyscallKills) {
+  const Result r = probe({"x32"});
+  EXPECT_EQ(r.status, 128 + SIGSYS) << "stdout: " << r.out << " stderr: " << r.err;
+  EXPECT_EQ(r.out.find("allowed"), std::string::npos) << r.out;
+}
+
+// FS-36 (b): i386 `int 0x80` kills the process too.
+TEST_P(Escape, FS36_I386SyscallKills) {
+  const Result r = probe({"i386"});
+  EXPECT_EQ(r.status, 128 + SIGSYS) << "stdout: " << r.out << " stderr: " << r.err;
+  EXPECT_EQ(r.out.find("allowed"), std::string::npos) << r.out;
+}
+
+// FS-25: nothing started inside outlives the session.
+TEST_P(Escape, FS25_NoProcessOutlivesSession) {
+  const std::string a = "1000." + random_digits(9), b = "999." + random_digits(9), c = "998." + random_digits(9);
+  const Result r = sbrun({"/bin/sh", "-c",
+                          "setsid /bin/sleep " + a + " </dev/null >/dev/null 2>&1 & "
+                          "( /bin/sleep " + b + " </dev/null >/dev/null 2>&1 & ) ; "
+                          "nohup /bin/sleep " + c + " </dev/null >/dev/null 2>&1 & "
+                          "/bin/sleep 0.2; exit 3"});
+  EXPECT_EQ(r.status, 3);
+  for (const auto& m : {a, b, c}) {
+    const auto left = wait_no_processes(m, std::chrono::milliseconds(2000));
+    for (const auto& p : left) {
+      ADD_FAILURE() << "survived the session: " << p.pid << " " << p.cmdline;
+      kill(p.pid, SIGKILL);
+    }
+  }
+}
+
+// FS-19: no descriptor of sbrun's (or of whoever started sbrun) reaches the command.
+TEST_P(Escape, FS19_NoLeakedDescriptors) {
+  const int home_dir = open(home_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int secret = open((home_ + "/.ssh/id_ed25519").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(home_dir, 0);
+  ASSERT_GE(secret, 0);
+  RunOptions o;
+  o.pass_fds = {{home_dir, 3}, {secret, 4}};
+  auto r = probes({{"fds", {"fds"}},
+                   {"fd3", {"read", "/proc/self/fd/3/.ssh/id_ed25519"}},
+                   {"fd4", {"read", "/proc/self/fd/4"}}},
+                  nullptr, o);
+  close(home_dir);
+  close(secret);
+  // The probe runs under the shell's $(...): 0 is /dev/null, 1 the capture pipe, 2 the same.
+  EXPECT_EQ(r["fds"].rfind("fds 3:", 0), 0u) << "unexpected descriptors: " << r["fds"];
+  EXPECT_EQ(r["fds"].find(home_), std::string::npos) << r["fds"];
+  EXPECT_ERRNO(r, "fd3");
+  EXPECT_ERRNO(r, "fd4");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1.4 Terminal
+
+TEST_P(Escape, FS26_TiocstiBlockedBySeccomp) {
+  // stdin is /dev/null: without the filter these would fail with ENOTTY, not EPERM.
+  auto r = probes({{"tiocsti", {"tiocsti"}},
+                   {"tiocsti_hi", {"tiocsti-hi"}},
+                   {"tioclinux", {"tioclinux"}},
+                   {"tioclinux_hi", {"tioclinux-hi"}}});
+  for (const char* l : {"tiocsti", "tiocsti_hi", "tioclinux", "tioclinux_hi"}) EXPECT_RESULT(r, l, "blocked EPERM");
+}
+
+TEST_P(Escape, FS26_TiocstiOnTerminal) {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  const char* name = ptsname(master);
+  ASSERT_NE(name, nullptr);
+  const int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(slave, 0);
+  termios t{};
+  tcgetattr(slave, &t);
+  cfmakeraw(&t);
+  tcsetattr(slave, TCSANOW, &t);
+  // The terminal is sbrun's controlling terminal, as in an interactive shell: without
+  // --new-session (and the filter) TIOCSTI would type into it (dev.tty.legacy_tiocsti=1).
+  RunOptions o;
+  o.stdin_fd = slave;
+  o.stdin_is_ctty = true;
+  const Result hi = probe({"tiocsti-hi"}, o);
+  const Result lo = probe({"tiocsti"}, o);
+  EXPECT_EQ(lo.out, "blocked EPERM\n");
+  EXPECT_EQ(hi.out, "blocked EPERM\n");
+  // Nothing was typed into the terminal.
+  fcntl(slave, F_SETFL, O_NONBLOCK);
+  char buf[16];
+  const ssize_t n = read(slave, buf, sizeof buf);
+  EXPECT_LT(n, 0) << "characters were injected into the terminal";
+  close(slave);
+  close(master);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1.5 Unix sockets and other families
+
+TEST_P(Escape, FS35_UnixSocketsBlocked) {
+  const std::string abstract = "@sbrun-test-" + tag_;
+  const std::string tmp_path = "/tmp/sbrun-test-" + tag_ + ".sock";
+  HostSocket* a = listen_on(abstract);
+  HostSocket* t = listen_on(tmp_path);
+  HostSocket* w = listen_on(ws_ + "/host.sock");
+  ASSERT_TRUE(a && t && w);
+  resnapshot();
+  auto r = probes({{"socket", {"unix"}},
+                   {"abstract", {"unix-connect", abstract}},
+                   {"tmp", {"unix-connect", tmp_path}},
+                   {"ws", {"unix-connect", ws_ + "/host.sock"}},
+                   {"dgram", {"unix-dgram-sendto", ws_ + "/host.sock"}}});
+  for (const auto& [label, result] : r) EXPECT_RESULT(r, label, "blocked EAFNOSUPPORT");
+  EXPECT_FALSE(a->touched(SOCK_STREAM)) << "the abstract socket was reached";
+  EXPECT_FALSE(t->touched(SOCK_STREAM)) << "the /tmp socket was reached";
+  EXPECT_FALSE(w->touched(SOCK_STREAM)) << "the workspace socket was reached";
+}
+
+// With a `unix` grant socket() is allowed: the granted socket works, abstract sockets stay
+// isolated (network namespace) and the host's /tmp is not there.
+TEST_P(Escape, FS35_AbstractSocketsIsolatedWhenUnixGranted) {
+  const std::string abstract = "@sbrun-test-" + tag_;
+  const std::string tmp_path = "/tmp/sbrun-test-" + tag_ + ".sock";
+  HostSocket* g = listen_on(root_ + "/granted.sock");
+  HostSocket* a = listen_on(abstract);
+  HostSocket* t = listen_on(tmp_path);
+  ASSERT_TRUE(g && a && t);
+  set_policy("allow unix \"" + root_ + "/granted.sock\";");
+  resnapshot();
+  auto r = probes({{"granted", {"unix-connect", root_ + "/granted.sock"}},
+                   {"abstract", {"unix-connect", abstract}},
+                   {"tmp", {"unix-connect", tmp_path}}});
+  EXPECT_RESULT(r, "granted", "allowed");  // control
+  EXPECT_TRUE(g->touched(SOCK_STREAM)) << "control: the granted socket was not reached";
+  EXPECT_RESULT(r, "abstract", "blocked ECONNREFUSED");
+  EXPECT_RESULT(r, "tmp", "blocked ENOENT");
+  EXPECT_FALSE(a->touched(SOCK_STREAM)) << "the abstract socket was reached";
+  EXPECT_FALSE(t->touched(SOCK_STREAM)) << "the /tmp socket was reached";
+}
+
+// `allow unix` grants one socket; a socket the policy does not grant but that is visible
+// in the filesystem (here in the writable workspace) must stay unreachable: for `unix`,
+// nothing matched means deny.
+TEST_P(Escape, Unix_UngrantedVisibleSocketUnreachable) {
+  HostSocket* g = listen_on(root_ + "/granted.sock");
+  HostSocket* w = listen_on(ws_ + "/host.sock");
+  HostSocket* d = listen_on(ws_ + "/dgram.sock", SOCK_DGRAM);
+  ASSERT_TRUE(g && w && d);
+  set_policy("allow unix \"" + root_ + "/granted.sock\";");
+  resnapshot();
+  auto r = probes({{"stream", {"unix-connect", ws_ + "/host.sock"}},
+                   {"dgram", {"unix-dgram-sendto", ws_ + "/dgram.sock"}}});
+  EXPECT_BLOCKED(r, "stream");
+  EXPECT_BLOCKED(r, "dgram");
+  EXPECT_FALSE(w->touched(SOCK_STREAM)) << "an ungranted unix socket in the workspace was connected to";
+  EXPECT_FALSE(d->touched(SOCK_DGRAM)) << "a datagram reached an ungranted unix socket in the workspace";
+}
+
+// FS-37: datagram and seqpacket socketpairs (which can sendto() a path) are refused;
+// stream pairs keep working.
+TEST_P(Escape, FS37_SocketpairDgramBlocked) {
+  HostSocket* d = listen_on(ws_ + "/dgram.sock", SOCK_DGRAM);
+  ASSERT_TRUE(d);
+  resnapshot();
+  const std::string target = ws_ + "/dgram.sock";
+  auto r = probes({{"dgram", {"socketpair-dgram", target}},
+                   {"dgram_flags", {"socketpair-dgram-flags", target}},
+                   {"seqpacket", {"socketpair-seqpacket", target}},
+                   {"stream", {"socketpair-stream"}}});
+  EXPECT_RESULT(r, "dgram", "blocked EAFNOSUPPORT");
+  EXPECT_RESULT(r, "dgram_flags", "blocked EAFNOSUPPORT");
+  EXPECT_RESULT(r, "seqpacket", "blocked EAFNOSUPPORT");
+  EXPECT_RESULT(r, "stream", "ok");
+  EXPECT_FALSE(d->touched(SOCK_DGRAM)) << "a datagram reached the host socket";
+}
+
+// FS-38: AF_VSOCK reaches the hypervisor's host; other exotic families stay closed too.
+TEST_P(Escape, FS38_VsockAndOtherFamiliesBlocked) {
+  auto r = probes({{"vsock", {"vsock"}},
+                   {"alg", {"socket-family", "38", "5"}},     // AF_ALG, SOCK_SEQPACKET
+                   {"packet", {"socket-family", "17", "3"}}});  // AF_PACKET, SOCK_RAW
+  EXPECT_RESULT(r, "vsock", "blocked EAFNOSUPPORT");
+  EXPECT_BLOCKED(r, "alg");
+  EXPECT_BLOCKED(r, "packet");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1.7 Fail-closed
+
+TEST_P(Escape, FS49_PolicySyntaxErrorFailsClosed) {
+  const std::string bad = root_ + "/bad.sbpolicy";
+  write_file(bad, "use std.agent;\nallow read \"./**\"\nthis is not a policy;\n");
+  lchown(bad.c_str(), uid_, gid_);
+  resnapshot();
+  RunOptions o;
+  o.policy = bad;
+  const Result r = sbrun({"/bin/sh", "-c", "touch " + root_ + "/ran; touch " + ws_ + "/ran"}, o);
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_FALSE(exists(root_ + "/ran")) << "the command ran outside the sandbox";
+  EXPECT_FALSE(exists(ws_ + "/ran")) << "the command ran";
+  EXPECT_NE(r.err.find("sbrun:"), std::string::npos) << r.err;
+}
+
+TEST_P(Escape, FS49_MissingPolicyFailsClosed) {
+  RunOptions o;
+  o.policy = root_ + "/does-not-exist.sbpolicy";
+  const Result r = sbrun({"/bin/sh", "-c", "touch " + root_ + "/ran"}, o);
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_FALSE(exists(root_ + "/ran"));
+}
+
+TEST_P(Escape, FS49_WorkspaceNotADirectoryFailsClosed) {
+  RunOptions o;
+  o.workspace = ws_ + "/README.md";
+  const Result r = sbrun({"/bin/sh", "-c", "touch " + root_ + "/ran; touch " + ws_ + "/ran"}, o);
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_FALSE(exists(root_ + "/ran"));
+  EXPECT_FALSE(exists(ws_ + "/ran"));
+  o.workspace = root_ + "/no-such-dir";
+  const Result m = sbrun({"/bin/sh", "-c", "touch " + root_ + "/ran"}, o);
+  EXPECT_EQ(m.status, 125) << m.err;
+  EXPECT_FALSE(exists(root_ + "/ran"));
+  EXPECT_FALSE(exists(root_ + "/no-such-dir"));
+}
+
+TEST_P(Escape, FS49_MissingBwrap) {
+  GTEST_SKIP() << "sbrun always runs /usr/bin/bwrap; a missing bubblewrap cannot be simulated without root "
+                  "changes to the machine";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nothing left behind when sbrun is killed with SIGKILL.
+
+TEST_P(Escape, Lifecycle_KillNineLeavesNothing) {
+  const std::string marker = "30." + random_digits(9);
+  Spawn s = sbrun_spawn({"/bin/sleep", marker}, {});
+  s.capture = false;
+  const pid_t pid = start_process(s, nullptr, nullptr);
+  ASSERT_GT(pid, 0);
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (processes_starting("/bin/sleep " + marker).empty() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(processes_starting("/bin/sleep " + marker).empty()) << "the sandboxed sleep never started";
+  // Placeholders exist while the sandbox runs (std.agent protects paths the workspace lacks).
+  EXPECT_TRUE(exists(ws_ + "/.vscode")) << "expected placeholders during the run";
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const auto t0 = Clock::now();
+  const auto left = wait_no_processes(marker, std::chrono::milliseconds(3000));
+  for (const auto& p : left) ADD_FAILURE() << "survived kill -9 of sbrun: " << p.pid << " " << p.cmdline;
+  // The janitor removes the placeholders once the sandbox is gone.
+  std::vector<std::string> changes;
+  while (Clock::now() - t0 < std::chrono::seconds(3)) {
+    changes = diff(before_, snapshot(root_), allowed_changes_);
+    if (changes.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(changes.empty()) << "left behind 3 s after kill -9:\n  " << join(changes, "\n  ");
+  const auto others = wait_no_processes(root_, std::chrono::milliseconds(500));
+  for (const auto& p : others) ADD_FAILURE() << "survived kill -9 of sbrun: " << p.pid << " " << p.cmdline;
+}
+
+std::string mode_name(const ::testing::TestParamInfo<Mode>& info) {
+  return info.param == Mode::Root ? "root" : "user";
+}
+
+INSTANTIATE_TEST_SUITE_P(Runtime, Escape, ::testing::Values(Mode::Root, Mode::User), mode_name);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--sbrun=", 0) == 0) g_sbrun = a.substr(8);
+    else if (a.rfind("--probe=", 0) == 0) g_probe = a.substr(8);
+  }
+  return RUN_ALL_TESTS();
+}
