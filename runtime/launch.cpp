@@ -136,6 +136,7 @@ int launch(const LaunchOptions& o) {
   lower::LowerOptions lo;
   lo.bindings = bindings;
   lo.asks_allowed = allowed;
+  lo.target_strict = o.target_strict;
   lo.environment = invoking_environment();
   lo.runtime_env = {{"TMPDIR", "/tmp"}};
   lower::PosixFs fs;

@@ -28,6 +28,7 @@ struct LaunchOptions {
   bool dry_run = false;
   std::string log_path;
   int verbose = 0;
+  bool target_strict = false;  // refuse to run when a rule is only approximated
   std::string stdlib_dir;
   std::string bwrap = "/usr/bin/bwrap";
 };

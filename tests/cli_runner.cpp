@@ -4,7 +4,9 @@
 //    "stdin": "...", "env": {"NO_COLOR": "1"},
 //    "exit": 1, "stdout": "exact text", "stdout_contains": ["..."],
 //    "stderr": "exact text", "stderr_contains": ["..."], "stderr_excludes": ["..."],
-//    "json_stdout": {"top-level field": value}, "json_pointers": {"/rules/0/id": 0}}
+//    "json_stdout": {"top-level field": value}, "json_pointers": {"/rules/0/id": 0},
+//    "links": {"name": "target"} (symlinks made before the run),
+//    "files_after": {"name": "content" or null}, "files_after_contains": {"name": "text"}}
 //
 // Each case runs the real sbc binary in a fresh temporary directory holding
 // `files`, with a minimal environment (plus `env`). `{src}` in args is the
@@ -98,6 +100,8 @@ int main(int argc, char** argv) {
       fs::create_directories((dir / file).parent_path());
       std::ofstream(dir / file, std::ios::binary) << text.get<std::string>();
     }
+    const nlohmann::json links = c.value("links", nlohmann::json::object());
+    for (const auto& [link, target] : links.items()) fs::create_symlink(target.get<std::string>(), dir / link);
     std::vector<std::string> args;
     for (const auto& a : c.at("args")) args.push_back(replace_all(a.get<std::string>(), "{src}", src));
     const nlohmann::json env = c.value("env", nlohmann::json::object());

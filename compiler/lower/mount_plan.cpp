@@ -444,7 +444,10 @@ class Lowering {
     };
     std::vector<Frame> stack;
     const std::string workspace = o_.bindings.workspace;
-    for (const auto& [comps, p] : points_) {
+    for (const auto& entry : points_) {
+      // Named, not structured, bindings: lambdas below capture them.
+      const Components& comps = entry.first;
+      const Point& p = entry.second;
       while (!stack.empty() && !(stack.back().comps.size() < comps.size() &&
                                  std::equal(stack.back().comps.begin(), stack.back().comps.end(), comps.begin()))) {
         stack.pop_back();

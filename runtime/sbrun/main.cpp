@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
     app.add_flag("--dry-run", o.dry_run, "Print the mount plan and bwrap arguments, run nothing");
     app.add_option("--log", o.log_path, "Append decisions as JSON lines to FILE");
     app.add_flag("-v,--verbose", o.verbose, "Show how the policy is enforced (fidelity warnings)");
+    app.add_flag("--target-strict", o.target_strict,
+                 "Refuse to run when a rule can only be approximated here (launch-time globs, ...)");
     app.add_option("--stdlib", o.stdlib_dir, "Use the standard library policies under DIR/std/");
     try {
       app.parse(split, argv);
