@@ -245,6 +245,7 @@ class Lowering {
           if (p.effect == ir::Effect::Allow && c.exists) unix_rules_.emplace(c.path, r.id);
           continue;
         }
+        by_path_[c.path].push_back(concrete_.rules.size());
         concrete_.rules.push_back(std::move(concrete));
         add_point(c.path, r.id);
         for (const auto& e : except_paths) add_point(e, r.id);
@@ -339,9 +340,28 @@ class Lowering {
   }
 
   // --- Decisions ----------------------------------------------------------------
+  // The concrete rules that can match `path`: those naming it or an
+  // ancestor (a literal rule covers exactly its subtree). Deciding over them
+  // is deciding over all, without matching hundreds of rules per point.
+  ir::Policy candidates(const std::string& path) const {
+    ir::Policy subset;
+    Components c = split_path(path);
+    while (true) {
+      if (auto it = by_path_.find(join_path(c, c.size())); it != by_path_.end()) {
+        for (std::size_t i : it->second) subset.rules.push_back(concrete_.rules[i]);
+      }
+      if (c.empty()) break;
+      c.pop_back();
+    }
+    std::sort(subset.rules.begin(), subset.rules.end(),
+              [](const ir::Rule& a, const ir::Rule& b) { return a.id < b.id; });
+    return subset;
+  }
+
   Access access(const std::string& path, std::vector<std::uint32_t>* rules = nullptr) const {
-    const ir::Decision w = ir::decide(concrete_, ir::Operation::Write, path, o_.bindings);
-    const ir::Decision r = ir::decide(concrete_, ir::Operation::Read, path, o_.bindings);
+    const ir::Policy subset = candidates(path);
+    const ir::Decision w = ir::decide(subset, ir::Operation::Write, path, o_.bindings);
+    const ir::Decision r = ir::decide(subset, ir::Operation::Read, path, o_.bindings);
     if (rules != nullptr) {
       // Read-write: the write grants. Read-only: the read grants and the
       // write denials. None: the denials (or nothing: the default).
@@ -567,6 +587,7 @@ class Lowering {
   std::vector<GlobQuery> queries_;
   GlobExpansion expansion_;
   ir::Policy concrete_;
+  std::map<std::string, std::vector<std::size_t>> by_path_;  // canonical path -> concrete rule indices
   std::map<Components, Point> points_;
   std::vector<std::pair<std::string, std::string>> grant_links_;
   std::map<std::string, std::uint32_t> unix_rules_;

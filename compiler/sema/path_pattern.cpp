@@ -434,8 +434,9 @@ bool path_matches(const PathPattern& pattern, const PathBindings& bindings, std:
   // reach[j]: the components so far match names[0, j). Any reachable j at the
   // end means the pattern matched the subject or one of its ancestors.
   const std::size_t m = names.size();
+  // Names are decoded only if some component is a real glob; a literal
+  // component (most of them) is a plain string comparison.
   std::vector<std::vector<std::uint32_t>> units;
-  for (const auto& n : names) units.push_back(glob::decode_name(n));
   std::vector<char> reach(m + 1, 0), next(m + 1);
   reach[base.size()] = 1;
   for (; k < comps.size(); ++k) {
@@ -443,9 +444,16 @@ bool path_matches(const PathPattern& pattern, const PathBindings& bindings, std:
     bool any = false;
     if (comps[k] == "**") {
       for (std::size_t j = 0; j <= m; ++j) next[j] = any = any || reach[j];
+    } else if (const auto literal = glob::literal_value(comps[k])) {
+      for (std::size_t j = 0; j < m; ++j) {
+        if (reach[j] && names[j] == *literal) next[j + 1] = 1, any = true;
+      }
     } else {
       const auto compiled = glob::compile(comps[k]);
       if (!compiled) return false;
+      if (units.empty()) {
+        for (const auto& n : names) units.push_back(glob::decode_name(n));
+      }
       for (std::size_t j = 0; j < m; ++j) {
         if (reach[j] && glob::matches(*compiled, units[j])) next[j + 1] = 1, any = true;
       }
