@@ -1429,6 +1429,31 @@ TEST_P(Escape, Lifecycle_KillNineLeavesNothing) {
   for (const auto& p : others) ADD_FAILURE() << "survived kill -9 of sbrun: " << p.pid << " " << p.cmdline;
 }
 
+// Ctrl-C: SIGINT to sbrun reaches the command (through the init), sbrun
+// exits with 128+2, and everything is gone by the time it has exited.
+TEST_P(Escape, Lifecycle_InterruptForwardedAndCleanedUp) {
+  const std::string marker = "31." + random_digits(9);
+  Spawn s = sbrun_spawn({"/bin/sleep", marker}, {});
+  s.capture = false;
+  const pid_t pid = start_process(s, nullptr, nullptr);
+  ASSERT_GT(pid, 0);
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (processes_starting("/bin/sleep " + marker).empty() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(processes_starting("/bin/sleep " + marker).empty()) << "the sandboxed sleep never started";
+  ASSERT_EQ(kill(pid, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "sbrun itself died of a signal";
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGINT);
+  // No waiting: sbrun cleans up before it exits.
+  const auto changes = diff(before_, snapshot(root_), allowed_changes_);
+  EXPECT_TRUE(changes.empty()) << "left behind after Ctrl-C:\n  " << join(changes, "\n  ");
+  const auto left = wait_no_processes(marker, std::chrono::milliseconds(500));
+  for (const auto& p : left) ADD_FAILURE() << "survived Ctrl-C: " << p.pid << " " << p.cmdline;
+}
+
 std::string mode_name(const ::testing::TestParamInfo<Mode>& info) {
   return info.param == Mode::Root ? "root" : "user";
 }
