@@ -7,7 +7,6 @@
 // when the policy compiles the evaluator runs on a few subjects.
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <string>
 
 #include "driver/pipeline.hpp"
@@ -18,30 +17,13 @@
 
 using namespace sbpolicy;
 
-namespace {
-
-struct FixedReader : sema::PolicyReader {
-  std::map<std::string, std::string> files = {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  sema::MemoryReader reader;
+  reader.files = {
       {"/fuzz/a.sbpolicy", "allow read \"/a\";\n"},
       {"/fuzz/bad.sbpolicy", "alow reed \"x\"\n"},
       {"/fuzz/loop.sbpolicy", "use \"fuzz.sbpolicy\";\n"},
   };
-  bool read(const std::string& path, std::string& canonical, std::string& text, std::string& error) override {
-    auto it = files.find(path);
-    if (it == files.end()) {
-      error = "no such file";
-      return false;
-    }
-    canonical = path;
-    text = it->second;
-    return true;
-  }
-};
-
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  FixedReader reader;
   sema::LoadOptions options;
   options.reader = &reader;
   driver::Compilation c;

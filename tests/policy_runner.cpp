@@ -31,20 +31,6 @@ using namespace sbpolicy;
 
 namespace {
 
-struct MemoryReader : sema::PolicyReader {
-  std::map<std::string, std::string> files;
-  bool read(const std::string& path, std::string& canonical, std::string& text, std::string& error) override {
-    auto it = files.find(path);
-    if (it == files.end()) {
-      error = "no such file";
-      return false;
-    }
-    canonical = path;
-    text = it->second;
-    return true;
-  }
-};
-
 struct Expectation {
   std::string file;
   std::uint32_t line;
@@ -115,7 +101,7 @@ int main(int argc, char** argv) {
   const std::vector<Case> cases = split_cases(buf.str());
   std::size_t passed = 0, failed = 0;
   for (const Case& c : cases) {
-    MemoryReader reader;
+    sema::MemoryReader reader;
     for (const auto& [name, text] : c.files) reader.files["/case/" + name] = text;
     sema::LoadOptions options;
     options.reader = &reader;

@@ -47,6 +47,17 @@ bool DiskReader::read(const std::string& path, std::string& canonical, std::stri
   return true;
 }
 
+bool MemoryReader::read(const std::string& path, std::string& canonical, std::string& text, std::string& error) {
+  const auto it = files.find(path);
+  if (it == files.end()) {
+    error = "no such file";
+    return false;
+  }
+  canonical = path;
+  text = it->second;
+  return true;
+}
+
 std::vector<std::string> stdlib_module_names() {
   std::vector<std::string> names;
   for (const auto& m : stdlib_modules()) names.emplace_back(m.name);

@@ -8,6 +8,7 @@
 // Import depth and the number of files are bounded.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,14 @@ class DiskReader : public PolicyReader {
 
  private:
   std::size_t max_bytes_;
+};
+
+// Reads from a fixed set of files held in memory, keyed by path: tests,
+// the fuzzer, and policies that do not come from disk.
+class MemoryReader : public PolicyReader {
+ public:
+  std::map<std::string, std::string> files;
+  bool read(const std::string& path, std::string& canonical, std::string& text, std::string& error) override;
 };
 
 // One step of an import chain: the `use` statement in `file` at `use_span`.

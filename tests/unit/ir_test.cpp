@@ -13,21 +13,7 @@ using namespace sbpolicy;
 
 namespace {
 
-struct MemoryReader : sema::PolicyReader {
-  std::map<std::string, std::string> files;
-  bool read(const std::string& path, std::string& canonical, std::string& text, std::string& error) override {
-    auto it = files.find(path);
-    if (it == files.end()) {
-      error = "no such file";
-      return false;
-    }
-    canonical = path;
-    text = it->second;
-    return true;
-  }
-};
-
-std::string ir_json(MemoryReader& reader, const std::string& root) {
+std::string ir_json(sema::MemoryReader& reader, const std::string& root) {
   sema::LoadOptions options;
   options.reader = &reader;
   driver::Compilation c;
@@ -53,7 +39,7 @@ std::vector<std::string> meaning(const std::string& text) {
 }  // namespace
 
 TEST(Ir, SameInputSameBytes) {
-  MemoryReader reader;
+  sema::MemoryReader reader;
   reader.files["/p/root.sbpolicy"] = "use \"a.sbpolicy\";\nuse std.secrets;\nallow read \"./**\";\nask net \"*\";\n";
   reader.files["/p/a.sbpolicy"] = "deny write \"./.git/hooks\";\nallow env \"LC_*\";\n";
   const std::string first = ir_json(reader, "/p/root.sbpolicy");
@@ -83,7 +69,7 @@ TEST(Ir, ExceptListsAreSortedAndDeduplicated) {
 }
 
 TEST(Ir, OriginsNameTheTargetAndTheImportChain) {
-  MemoryReader reader;
+  sema::MemoryReader reader;
   reader.files["/p/root.sbpolicy"] = "version 1;\nuse \"lib/a.sbpolicy\";\n";
   reader.files["/p/lib/a.sbpolicy"] = "\n  deny read \"/x\", \"/y\";\n";
   sema::LoadOptions options;
