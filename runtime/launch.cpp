@@ -160,9 +160,13 @@ int launch(const LaunchOptions& o) {
   command.push_back("--");
   command.insert(command.end(), o.command.begin(), o.command.end());
 
-  auto plan_json = lower::mount_plan_to_json(*plan, *c.policy);
-  for (const auto& m : plan_json["mounts"]) log.write({{"event", "mount"}, {"mount", m}});
-  log.write({{"event", "environment"}, {"passed", plan_json["environment"]}});
+  // The plan as JSON is only for the log and --dry-run: not on the fast path.
+  nlohmann::json plan_json;
+  if (o.dry_run || !o.log_path.empty()) plan_json = lower::mount_plan_to_json(*plan, *c.policy);
+  if (!o.log_path.empty()) {
+    for (const auto& m : plan_json["mounts"]) log.write({{"event", "mount"}, {"mount", m}});
+    log.write({{"event", "environment"}, {"passed", plan_json["environment"]}});
+  }
   if (o.dry_run) {
     plan_json["bwrap_args"] = args;
     plan_json["bwrap_command"] = command;

@@ -76,10 +76,15 @@ GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, st
     if (fs.kind(root) != FileKind::Directory) continue;
 
     // Depth-first with an explicit stack: no recursion on the tree's depth.
+    // Per directory, the `**` states that carry over to every child are
+    // computed once; per entry only the other states are tested, so a file
+    // costs a few string comparisons and no allocation unless it matches.
     std::vector<std::pair<std::string, std::vector<State>>> stack;
     stack.emplace_back(root, std::move(start));
     std::vector<DirEntry> entries;
     std::vector<std::uint32_t> units;
+    std::vector<State> carry, tested, matched, child;
+    std::vector<char> done(patterns.size(), 0);
     while (!stack.empty()) {
       auto [dir, states] = std::move(stack.back());
       stack.pop_back();
@@ -91,37 +96,47 @@ GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, st
         result.budget_root = root;
         return result;
       }
+      carry.clear();
+      tested.clear();
+      for (const State& s : states) {
+        const auto& steps = patterns[s.first].steps;
+        if (s.second >= steps.size()) continue;
+        // `**` consumes any component and stays; what follows it may then
+        // match the next component too.
+        if (steps[s.second].kind == Step::AnyDepth) add_closed(patterns, s, carry);
+        else tested.push_back(s);
+      }
       for (const DirEntry& e : entries) {
         bool decoded = false;
-        std::vector<State> next;
-        for (const State& s : states) {
-          const auto& steps = patterns[s.first].steps;
-          if (s.second >= steps.size()) continue;
-          const Step& step = steps[s.second];
-          if (step.kind == Step::AnyDepth) {
-            // `**` consumes this component and stays; what follows it may
-            // then match the next component too.
-            add_closed(patterns, s, next);
-            continue;
+        matched.clear();
+        for (const State& s : tested) {
+          if (step_matches(patterns[s.first].steps[s.second], e.name, units, decoded)) {
+            add_closed(patterns, {s.first, s.second + 1}, matched);
           }
-          if (step_matches(step, e.name, units, decoded)) add_closed(patterns, {s.first, s.second + 1}, next);
         }
-        if (next.empty()) continue;
+        if (matched.empty() && (carry.empty() || e.kind != FileKind::Directory)) continue;
         const std::string path = dir == "/" ? "/" + e.name : dir + "/" + e.name;
-        std::vector<State> alive;
-        std::vector<bool> done(patterns.size(), false);
-        for (const State& s : next) {
-          if (s.second == patterns[s.first].steps.size()) done[s.first] = true;
+        bool any_done = false;
+        for (const State& s : matched) {
+          if (s.second == patterns[s.first].steps.size() && !done[s.first]) {
+            done[s.first] = 1;
+            any_done = true;
+            result.matches[patterns[s.first].query].push_back(path);
+          }
         }
-        for (std::uint32_t p = 0; p < patterns.size(); ++p) {
-          if (done[p]) result.matches[patterns[p].query].push_back(path);
+        if (e.kind == FileKind::Directory) {
+          // A match covers the subtree: its pattern stops here.
+          child.clear();
+          for (const auto* set : {&carry, &matched}) {
+            for (const State& s : *set) {
+              if (!done[s.first]) child.push_back(s);
+            }
+          }
+          std::sort(child.begin(), child.end());
+          child.erase(std::unique(child.begin(), child.end()), child.end());
+          if (!child.empty()) stack.emplace_back(path, child);
         }
-        for (const State& s : next) {
-          if (!done[s.first]) alive.push_back(s);  // a match covers the subtree
-        }
-        std::sort(alive.begin(), alive.end());
-        alive.erase(std::unique(alive.begin(), alive.end()), alive.end());
-        if (!alive.empty() && e.kind == FileKind::Directory) stack.emplace_back(path, std::move(alive));
+        if (any_done) std::fill(done.begin(), done.end(), 0);
       }
     }
   }
