@@ -192,6 +192,23 @@ class Lowering {
       for (const auto& e : r.excepts) p.excepts.push_back(prepare(std::get<sema::PathPattern>(e)));
       pending.push_back(std::move(p));
     }
+    // Dropping a deny, or an except of a grant, would grant more: fail closed.
+    for (const Pending& p : pending) {
+      const bool deny_lost = p.effect == ir::Effect::Deny && !p.target.ok;
+      std::size_t lost_except = p.excepts.size();
+      for (std::size_t i = 0; i < p.excepts.size() && p.effect != ir::Effect::Deny; ++i) {
+        if (!p.excepts[i].ok) lost_except = std::min(lost_except, i);
+      }
+      if (deny_lost || lost_except < p.excepts.size()) {
+        diags_.report(Code::E0402, p.rule->origin.target.span,
+                      fmt::format("`{}` cannot be bound to a real directory here (unknown anchor, or `..` above `/`)",
+                                  sema::pattern_text(deny_lost ? p.rule->pattern : p.rule->excepts[lost_except])))
+            .label("would be left out")
+            .help("check --workspace and $HOME, or write the path without climbing above `/`");
+        failed_ = true;
+      }
+    }
+    if (failed_) return;
     expansion_ = expand_globs(fs_, queries_, o_.glob_entry_budget);
     if (expansion_.budget_exceeded) {
       for (const Pending& p : pending) {
