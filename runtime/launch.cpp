@@ -23,8 +23,6 @@
 #include "self_image.hpp"
 #include "support/render.hpp"
 
-extern char** environ;
-
 namespace sbpolicy::runtime {
 
 namespace {
@@ -39,16 +37,6 @@ void forward_signal(int sig) {
 int fail(const std::string& message) {
   std::fprintf(stderr, "sbrun: %s\n", message.c_str());
   return kSetupFailed;
-}
-
-std::vector<std::pair<std::string, std::string>> invoking_environment() {
-  std::vector<std::pair<std::string, std::string>> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string kv = *e;
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos && eq > 0) env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  return env;
 }
 
 // JSON lines: one object per launch decision.
@@ -101,16 +89,16 @@ int launch(const LaunchOptions& o) {
   sema::LoadOptions load;
   load.stdlib_dir = o.stdlib_dir;
   driver::compile_file(c, o.policy, load);
-  const RenderOptions render{isatty(STDERR_FILENO) && std::getenv("NO_COLOR") == nullptr ? RenderFormat::Human
-                                                                                          : RenderFormat::Plain,
-                             isatty(STDERR_FILENO) != 0};
+  const RenderOptions render{RenderFormat::Human, color_wanted(STDERR_FILENO)};
   if (c.diags.has_errors() || c.root_unreadable) {
     std::fputs(render_diagnostics(c.diags, c.sources, render).c_str(), stderr);
     return fail(fmt::format("the policy `{}` has errors; fix them (sbc check shows the same report)", o.policy));
   }
 
-  // 2. Bindings, canonical now: what the kernel will resolve.
-  const sema::PathBindings bindings = driver::bindings_from_environment(o.workspace, "", true);
+  // 2. Bindings, canonical now (what the kernel will resolve), and the rest
+  // of what lowering needs from this machine.
+  lower::LowerOptions lo = driver::lowering_options(o.workspace, "");
+  const sema::PathBindings& bindings = lo.bindings;
   struct stat st {};
   if (stat(bindings.workspace.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return fail(fmt::format("the workspace `{}` is not a directory", bindings.workspace));
@@ -133,12 +121,8 @@ int launch(const LaunchOptions& o) {
   }
 
   // 4. The mount plan.
-  lower::LowerOptions lo;
-  lo.bindings = bindings;
   lo.asks_allowed = allowed;
   lo.target_strict = o.target_strict;
-  lo.environment = invoking_environment();
-  lo.runtime_env = {{"TMPDIR", "/tmp"}};
   lower::PosixFs fs;
   Diagnostics lowering;
   const auto plan = lower::lower_to_mount_plan(*c.policy, fs, lo, lowering);
@@ -174,6 +158,10 @@ int launch(const LaunchOptions& o) {
     return 0;
   }
 
+  if (access(o.bwrap.c_str(), X_OK) != 0) {
+    return fail(fmt::format("`{}` is missing; install bubblewrap (apt-get install bubblewrap)", o.bwrap));
+  }
+
   // 5. The janitor first, then the placeholders it will know about.
   Janitor janitor;
   if (!janitor.start(error)) return fail("cannot start the cleanup process: " + error);
@@ -206,10 +194,6 @@ int launch(const LaunchOptions& o) {
   if (exe_fd < 0 || pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(started_pipe, O_CLOEXEC) != 0) {
     cleanup();
     return fail(fmt::format("cannot prepare the sandbox init: {}", std::strerror(errno)));
-  }
-  if (access(o.bwrap.c_str(), X_OK) != 0) {
-    cleanup();
-    return fail(fmt::format("`{}` is missing; install bubblewrap (apt-get install bubblewrap)", o.bwrap));
   }
 
   struct sigaction sa {};

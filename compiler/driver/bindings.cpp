@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 
+extern char** environ;
+
 #include "lower/fs_view.hpp"
 
 namespace sbpolicy::driver {
@@ -55,6 +57,24 @@ sema::PathBindings bindings_from_environment(const std::string& workspace, const
   b.xdg_state_home = absolute(env_dir("XDG_STATE_HOME"), canonical);
   b.xdg_runtime_dir = absolute(env_dir("XDG_RUNTIME_DIR"), canonical);
   return b;
+}
+
+std::vector<std::pair<std::string, std::string>> invoking_environment() {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view kv = *e;
+    const auto eq = kv.find('=');
+    if (eq != std::string_view::npos && eq > 0) env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
+lower::LowerOptions lowering_options(const std::string& workspace, const std::string& home) {
+  lower::LowerOptions o;
+  o.bindings = bindings_from_environment(workspace, home, true);
+  o.environment = invoking_environment();
+  o.runtime_env = {{"TMPDIR", "/tmp"}};
+  return o;
 }
 
 }  // namespace sbpolicy::driver

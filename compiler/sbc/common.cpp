@@ -1,8 +1,3 @@
-#include <unistd.h>
-
-#include <cstdlib>
-#include <cstring>
-
 #include "sbc/commands.hpp"
 
 namespace sbpolicy::sbc {
@@ -15,14 +10,7 @@ RenderOptions render_options(const CommonOptions& common) {
     r.format = RenderFormat::Plain;
   } else {
     r.format = RenderFormat::Human;
-    const char* no_color = std::getenv("NO_COLOR");
-    const char* term = std::getenv("TERM");
-    if (common.color == "always") {
-      r.color = true;
-    } else if (common.color == "auto") {
-      r.color = isatty(STDERR_FILENO) && (no_color == nullptr || *no_color == '\0') &&
-                !(term != nullptr && std::strcmp(term, "dumb") == 0);
-    }
+    r.color = common.color == "always" || (common.color == "auto" && color_wanted(STDERR_FILENO));
   }
   return r;
 }

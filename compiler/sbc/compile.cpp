@@ -1,8 +1,6 @@
 // sbc compile FILE --target ir|bwrap [-o OUT] [--emit ast|ir]
 #include <cstdio>
 
-#include <unistd.h>  // environ
-
 #include "driver/bindings.hpp"
 #include "driver/pipeline.hpp"
 #include "lower/bwrap_args.hpp"
@@ -30,15 +28,8 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     if (!c.policy) return kPolicyErrors;
     // The plan as sbrun would build it here and now: bindings, canonical
     // paths and glob expansions come from this machine's filesystem.
-    lower::LowerOptions lo;
-    lo.bindings = driver::bindings_from_environment(options.workspace, options.home, true);
+    lower::LowerOptions lo = driver::lowering_options(options.workspace, options.home);
     lo.target_strict = options.target_strict;
-    for (char** e = environ; *e != nullptr; ++e) {
-      const std::string kv = *e;
-      const auto eq = kv.find('=');
-      if (eq != std::string::npos) lo.environment.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    }
-    lo.runtime_env = {{"TMPDIR", "/tmp"}};
     lower::PosixFs fs;
     Diagnostics lowering;
     const auto plan = lower::lower_to_mount_plan(*c.policy, fs, lo, lowering);

@@ -168,6 +168,15 @@ std::size_t class_end(std::string_view s, std::size_t i) {
   return kNpos;
 }
 
+std::string escape_literal(std::string_view name) {
+  std::string out;
+  for (const char c : name) {
+    if (kMeta.find(c) != kNpos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 std::optional<std::string> literal_value(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {

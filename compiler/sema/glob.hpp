@@ -48,6 +48,9 @@ namespace sbpolicy::sema::glob {
 // escapes them when it binds a directory name into a glob.
 inline constexpr std::string_view kMeta = "\\*?[]{},$";
 
+// `name` as a glob that matches exactly `name`: every kMeta character escaped.
+std::string escape_literal(std::string_view name);
+
 // The unit starting at s[i]; sets *len to its length in bytes (1 to 4).
 std::uint32_t decode_unit(std::string_view s, std::size_t i, std::size_t* len);
 

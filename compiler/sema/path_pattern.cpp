@@ -395,7 +395,7 @@ std::optional<std::string> normalize_subject_path(std::string_view text, const P
   return join_absolute(parts);
 }
 
-std::optional<std::string> bind_path_pattern(const PathPattern& pattern, const PathBindings& bindings) {
+std::optional<BoundPrefix> bind_literal_prefix(const PathPattern& pattern, const PathBindings& bindings) {
   const std::string dir = bindings.directory(pattern.anchor);
   std::vector<std::string> parts;
   if (dir.empty() || !apply_path(dir, parts)) return std::nullopt;
@@ -404,15 +404,25 @@ std::optional<std::string> bind_path_pattern(const PathPattern& pattern, const P
     if (parts.empty()) return std::nullopt;
     parts.pop_back();
   }
-  std::string out;
-  for (const auto& p : parts) {
-    out += '/';
-    for (const char c : p) {
-      if (glob::kMeta.find(c) != kNpos) out += '\\';
-      out += c;
-    }
+  BoundPrefix out;
+  for (; k < pattern.components.size(); ++k) {
+    const auto literal = glob::literal_value(pattern.components[k]);
+    if (!literal) break;
+    parts.push_back(*literal);
   }
-  for (; k < pattern.components.size(); ++k) out += "/" + pattern.components[k];
+  out.prefix = join_absolute(parts);
+  out.rest.assign(pattern.components.begin() + static_cast<std::ptrdiff_t>(k), pattern.components.end());
+  return out;
+}
+
+std::optional<std::string> bind_path_pattern(const PathPattern& pattern, const PathBindings& bindings) {
+  const auto bound = bind_literal_prefix(pattern, bindings);
+  if (!bound) return std::nullopt;
+  std::vector<std::string> parts;
+  apply_path(bound->prefix, parts);
+  std::string out;
+  for (const auto& p : parts) out += "/" + glob::escape_literal(p);
+  for (const auto& c : bound->rest) out += "/" + c;
   return out.empty() ? "/" : out;
 }
 

@@ -91,6 +91,16 @@ struct PathBindings {
 std::optional<std::string> normalize_subject_path(std::string_view text, const PathBindings& bindings,
                                                   std::string* error);
 
+// The pattern bound to real directories, split where the globs start: the
+// absolute literal prefix (anchor directory, leading `..` resolved, literal
+// components unescaped) and the glob components after it. Nullopt when the
+// anchor is unknown or a leading `..` climbs above `/`.
+struct BoundPrefix {
+  std::string prefix;
+  std::vector<std::string> rest;
+};
+std::optional<BoundPrefix> bind_literal_prefix(const PathPattern& pattern, const PathBindings& bindings);
+
 // The pattern as an absolute glob: the anchor's directory with its glob
 // characters escaped, then the components. Leading `..` components are
 // resolved here; nullopt when they climb above `/`.

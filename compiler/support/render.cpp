@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 namespace sbpolicy {
@@ -125,6 +129,13 @@ std::string render_json(const Diagnostics& diags, const SourceMap& sources) {
 }
 
 }  // namespace
+
+bool color_wanted(int fd) {
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return isatty(fd) != 0 && (no_color == nullptr || *no_color == '\0') &&
+         !(term != nullptr && std::strcmp(term, "dumb") == 0);
+}
 
 std::string render_diagnostics(const Diagnostics& diags, const SourceMap& sources, const RenderOptions& options) {
   switch (options.format) {

@@ -26,6 +26,10 @@ struct RenderOptions {
 // the tool, which knows what it checked.
 std::string render_diagnostics(const Diagnostics& diags, const SourceMap& sources, const RenderOptions& options);
 
+// Should human output on `fd` be coloured? Only on a terminal, and not when
+// NO_COLOR is set (non-empty) or TERM is `dumb`.
+bool color_wanted(int fd);
+
 // JSON schema version of render_diagnostics(Json) output.
 inline constexpr int kDiagnosticsSchemaVersion = 1;
 
