@@ -89,7 +89,15 @@ GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, st
       auto [dir, states] = std::move(stack.back());
       stack.pop_back();
       entries.clear();
-      if (!fs.list(dir, entries)) continue;
+      if (!fs.list(dir, entries)) {
+        for (const State& s : states) {
+          const std::size_t q = patterns[s.first].query;
+          if (queries[q].match_unlistable && (result.matches[q].empty() || result.matches[q].back() != dir)) {
+            result.matches[q].push_back(dir);
+          }
+        }
+        continue;
+      }
       result.entries_seen += entries.size();
       if (result.entries_seen > entry_budget) {
         result.budget_exceeded = true;

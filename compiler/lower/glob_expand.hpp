@@ -7,7 +7,8 @@
 // path components, and the walk descends only where some state survives.
 // A pattern that matches a directory covers its subtree, so the walk stops
 // following that pattern there. Symlinks are matched but never descended
-// into, and the walk has an entry budget, so a `/**` rule cannot make launch
+// into; a directory it cannot list counts as a match for the queries that
+// ask for that (see GlobQuery); and the walk has an entry budget, so a `/**` rule cannot make launch
 // walk the whole machine: exceeding it is an error, not a partial answer.
 #pragma once
 
@@ -22,6 +23,11 @@ namespace sbpolicy::lower {
 struct GlobQuery {
   std::string root;                     // absolute, canonical literal prefix
   std::vector<std::string> components;  // the rest: component globs and `**`
+  // A directory that cannot be listed while this query is still alive in it
+  // counts as a match. Set for the globs where matching more is the
+  // restrictive side (a deny's targets, a grant's excepts): what the walk
+  // cannot see is then protected, not silently left out.
+  bool match_unlistable = false;
 };
 
 struct GlobExpansion {

@@ -47,20 +47,11 @@ namespace {
 
 using Components = std::vector<std::string>;
 
-std::string escape_component(const std::string& name) {
-  std::string out;
-  for (char c : name) {
-    if (sema::glob::kMeta.find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 // A literal, root-anchored pattern naming exactly `absolute` (and its subtree).
 sema::PathPattern literal_pattern(const std::string& absolute) {
   sema::PathPattern p;
   p.anchor = sema::PathAnchor::Root;
-  for (const auto& c : split_path(absolute)) p.components.push_back(escape_component(c));
+  for (const auto& c : split_path(absolute)) p.components.push_back(sema::glob::escape_literal(c));
   return p;
 }
 
@@ -84,8 +75,10 @@ class Lowering {
   std::optional<MountPlan> run() {
     resolve_rules();
     if (failed_) return std::nullopt;
+    decide_unix_sockets();
     decide_points();
     mask_other_sockets();
+    if (failed_) return std::nullopt;
     add_pins();
     emit();
     plan_.env = environment();
@@ -107,53 +100,23 @@ class Lowering {
   }
 
   // --- Rules to concrete, canonical paths -------------------------------------
-  struct Split {
-    bool ok = false;
-    std::string prefix;
-    Components rest;
-  };
-
-  Split split(const sema::PathPattern& p) const {
-    Split s;
-    const std::string dir = o_.bindings.directory(p.anchor);
-    if (dir.empty() || dir.front() != '/') return s;
-    Components comps = split_path(dir);
-    const std::size_t literal = p.literal_prefix_length();
-    for (std::size_t i = 0; i < p.components.size(); ++i) {
-      const std::string& c = p.components[i];
-      if (i < literal) {
-        if (c == "..") {
-          if (comps.empty()) return s;
-          comps.pop_back();
-        } else {
-          auto lit = sema::glob::literal_value(c);
-          comps.push_back(lit ? *lit : c);
-        }
-      } else {
-        s.rest.push_back(c);
-      }
-    }
-    s.prefix = join_path(comps, comps.size());
-    s.ok = true;
-    return s;
-  }
-
   struct PendingPattern {
     std::size_t query = static_cast<std::size_t>(-1);  // glob query index, or none
     std::string literal;                                // canonical-to-be path when not a glob
     bool ok = false;
   };
 
-  PendingPattern prepare(const sema::PathPattern& p) {
+  // `conservative`: an unlistable directory counts as a match (see GlobQuery).
+  PendingPattern prepare(const sema::PathPattern& p, bool conservative) {
     PendingPattern out;
-    const Split s = split(p);
-    if (!s.ok) return out;
+    const auto bound = sema::bind_literal_prefix(p, o_.bindings);
+    if (!bound) return out;
     out.ok = true;
-    if (s.rest.empty()) {
-      out.literal = s.prefix;
+    if (bound->rest.empty()) {
+      out.literal = bound->prefix;
     } else {
       out.query = queries_.size();
-      queries_.push_back({canonicalize(fs_, s.prefix).path, s.rest});
+      queries_.push_back({canonicalize(fs_, bound->prefix).path, bound->rest, conservative});
     }
     return out;
   }
@@ -188,8 +151,9 @@ class Lowering {
         if (o_.asks_allowed.count(r.id) == 0) continue;  // an ask not granted grants nothing
         effect = ir::Effect::Allow;
       }
-      Pending p{&r, effect, prepare(std::get<sema::PathPattern>(r.pattern)), {}};
-      for (const auto& e : r.excepts) p.excepts.push_back(prepare(std::get<sema::PathPattern>(e)));
+      const bool deny = effect == ir::Effect::Deny;
+      Pending p{&r, effect, prepare(std::get<sema::PathPattern>(r.pattern), deny), {}};
+      for (const auto& e : r.excepts) p.excepts.push_back(prepare(std::get<sema::PathPattern>(e), !deny));
       pending.push_back(std::move(p));
     }
     // Dropping a deny, or an except of a grant, would grant more: fail closed.
@@ -252,59 +216,72 @@ class Lowering {
           continue;
         }
         if (p.effect == ir::Effect::Allow && !safe_links(c, r)) continue;
-        if (p.effect == ir::Effect::Deny && !replaceable_link(c, r, raw)) continue;
+        if (p.effect == ir::Effect::Deny && r.operation != ir::Operation::Unix && !replaceable_link(c, r, raw)) {
+          continue;
+        }
         if (p.effect == ir::Effect::Allow) {
           for (const auto& l : c.links) grant_links_.emplace_back(l.link, l.target);
         }
         ir::Rule concrete{r.id, p.effect, r.operation, literal_pattern(c.path), {}, r.origin};
         for (const auto& e : except_paths) concrete.excepts.push_back(literal_pattern(e));
         if (r.operation == ir::Operation::Unix) {
-          if (p.effect == ir::Effect::Allow && c.exists) unix_rules_.emplace(c.path, r.id);
+          if (p.effect == ir::Effect::Allow && c.exists) unix_candidates_.insert(c.path);
+          unix_concrete_.rules.push_back(std::move(concrete));
           continue;
         }
         by_path_[c.path].push_back(concrete_.rules.size());
         concrete_.rules.push_back(std::move(concrete));
-        add_point(c.path, r.id);
-        for (const auto& e : except_paths) add_point(e, r.id);
+        add_point(c.path);
+        for (const auto& e : except_paths) add_point(e);
       }
     }
   }
 
-  // A grant may follow a symlink only if no writable directory holds it.
+  // A socket is bound in only when the evaluator allows it over all `unix`
+  // rules: a deny, or an except, wins over the grant that named it.
+  void decide_unix_sockets() {
+    for (const std::string& path : unix_candidates_) {
+      const ir::Decision d = ir::decide(unix_concrete_, ir::Operation::Unix, path, o_.bindings);
+      if (d.effect == ir::Effect::Allow) unix_rules_.emplace(path, d.deciding.front()->id);
+    }
+  }
+
+  // The first symlink on `c`'s way that sits in a directory the policy lets
+  // the command write (so a run could have planted or could swap it), or null.
+  const SymlinkStep* link_in_writable_dir(const CanonicalPath& c, std::string& parent) const {
+    for (const SymlinkStep& link : c.links) {
+      const Components parts = split_path(link.link);
+      parent = join_path(parts, parts.size() - 1);
+      const ir::Effect e = ir::decide(policy_, ir::Operation::Write, parent, o_.bindings).effect;
+      if (e == ir::Effect::Allow || e == ir::Effect::Ask) return &link;
+    }
+    return nullptr;
+  }
+
+  // A grant does not follow such a symlink: it is dropped, which grants less.
   bool safe_links(const CanonicalPath& c, const ir::Rule& r) {
-    for (const SymlinkStep& link : c.links) {
-      const Components parts = split_path(link.link);
-      const std::string parent = join_path(parts, parts.size() - 1);
-      const ir::Decision d = ir::decide(policy_, ir::Operation::Write, parent, o_.bindings);
-      if (d.effect == ir::Effect::Allow || d.effect == ir::Effect::Ask) {
-        fidelity(Code::W0101, r,
-                 fmt::format("`{}` goes through the symlink `{}` in writable `{}`; the grant is not followed",
-                             sema::pattern_text(r.pattern), link.link, parent));
-        return false;
-      }
-    }
-    return true;
+    std::string parent;
+    const SymlinkStep* link = link_in_writable_dir(c, parent);
+    if (link == nullptr) return true;
+    fidelity(Code::W0101, r,
+             fmt::format("`{}` goes through the symlink `{}` in writable `{}`; the grant is not followed",
+                         sema::pattern_text(r.pattern), link->link, parent));
+    return false;
   }
 
-  // A denied path reached through a symlink in a writable directory: the
-  // mount would protect the link's target, and the command could swap the
-  // link for the real path. Refuse to launch.
+  // A denial through such a symlink would protect the link's target, and the
+  // command could swap the link for the real path: refuse to launch.
   bool replaceable_link(const CanonicalPath& c, const ir::Rule& r, const std::string& lexical) {
-    for (const SymlinkStep& link : c.links) {
-      const Components parts = split_path(link.link);
-      const std::string parent = join_path(parts, parts.size() - 1);
-      const ir::Decision d = ir::decide(policy_, ir::Operation::Write, parent, o_.bindings);
-      if (d.effect == ir::Effect::Allow || d.effect == ir::Effect::Ask) {
-        diags_.report(Code::E0401, r.origin.target.span,
-                      fmt::format("`{}` is protected, but `{}` is a symlink (to `{}`) in writable `{}`",
-                                  lexical, link.link, link.target, parent))
-            .label("this protection could be walked around")
-            .help("replace the symlink with the real file or directory, or deny writing its parent");
-        failed_ = true;
-        return false;
-      }
-    }
-    return true;
+    std::string parent;
+    const SymlinkStep* link = link_in_writable_dir(c, parent);
+    if (link == nullptr) return true;
+    diags_.report(Code::E0401, r.origin.target.span,
+                  fmt::format("`{}` is protected, but `{}` is a symlink (to `{}`) in writable `{}`", lexical,
+                              link->link, link->target, parent))
+        .label("this protection could be walked around")
+        .help("replace the symlink with the real file or directory, or deny writing its parent");
+    failed_ = true;
+    return false;
   }
 
   // With a `unix` grant the filter allows AF_UNIX sockets, so every other
@@ -330,12 +307,22 @@ class Lowering {
     std::size_t seen = 0;
     std::vector<std::string> stack(roots.begin(), roots.end());
     std::vector<DirEntry> entries;
-    while (!stack.empty() && seen < o_.glob_entry_budget) {
+    while (!stack.empty()) {
       const std::string dir = std::move(stack.back());
       stack.pop_back();
       entries.clear();
       if (fs_.kind(dir) != FileKind::Directory || !fs_.list(dir, entries)) continue;
       seen += entries.size();
+      if (seen > o_.glob_entry_budget) {
+        // A partial search would leave sockets reachable: fail closed.
+        diags_.report(Code::E0400, policy_.rules[unix_rules_.begin()->second].origin.target.span,
+                      fmt::format("looking for other unix sockets to mask walked more than {} entries",
+                                  o_.glob_entry_budget))
+            .label("a unix grant needs every visible socket found at launch")
+            .help("grant less of the filesystem, or drop the `unix` grant");
+        failed_ = true;
+        return;
+      }
       for (const DirEntry& e : entries) {
         const std::string child = dir == "/" ? "/" + e.name : dir + "/" + e.name;
         if (e.kind == FileKind::Directory) {
@@ -351,10 +338,9 @@ class Lowering {
     }
   }
 
-  void add_point(const std::string& path, std::uint32_t rule) {
-    Point& p = points_[split_path(path)];
-    if (std::find(p.rules.begin(), p.rules.end(), rule) == p.rules.end()) p.rules.push_back(rule);
-  }
+  // Points start undecided; decide_points() gives each its access and the
+  // rules behind it.
+  void add_point(const std::string& path) { points_[split_path(path)]; }
 
   // --- Decisions ----------------------------------------------------------------
   // The concrete rules that can match `path`: those naming it or an
@@ -399,10 +385,7 @@ class Lowering {
   }
 
   void decide_points() {
-    for (auto& [comps, p] : points_) {
-      p.rules.clear();
-      p.access = access(join_path(comps, comps.size()), &p.rules);
-    }
+    for (auto& [comps, p] : points_) p.access = access(join_path(comps, comps.size()), &p.rules);
     // The sandbox's own system directories. /tmp is the host's only when the
     // policy grants writing it; otherwise a private one.
     points_[{"proc"}] = Point{Point::Kind::Proc, Access::None, {}, {}};
@@ -607,7 +590,9 @@ class Lowering {
   std::map<std::string, std::vector<std::size_t>> by_path_;  // canonical path -> concrete rule indices
   std::map<Components, Point> points_;
   std::vector<std::pair<std::string, std::string>> grant_links_;
-  std::map<std::string, std::uint32_t> unix_rules_;
+  ir::Policy unix_concrete_;                 // `unix` rules on canonical literal paths
+  std::set<std::string> unix_candidates_;    // existing sockets some `unix` grant names
+  std::map<std::string, std::uint32_t> unix_rules_;  // sockets bound in -> the deciding rule
   MountPlan plan_;
 };
 

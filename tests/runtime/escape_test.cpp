@@ -591,6 +591,26 @@ class Escape : public ::testing::TestWithParam<Mode> {
     return out;
   }
 
+  // Starts sbrun running `sleep MARKER` in the background and waits until the
+  // sleep runs in the sandbox. Returns sbrun's pid, or -1 (and kills it) when
+  // the sleep never started.
+  pid_t start_sandboxed_sleep(const std::string& marker) const {
+    Spawn s = sbrun_spawn({"/bin/sleep", marker}, {});
+    s.capture = false;
+    const pid_t pid = start_process(s, nullptr, nullptr);
+    if (pid <= 0) return -1;
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (processes_starting("/bin/sleep " + marker).empty()) {
+      if (Clock::now() > deadline) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return pid;
+  }
+
   Spawn sbrun_spawn(const std::vector<std::string>& command, const RunOptions& o) const {
     std::vector<std::string> argv = {g_sbrun, "--workspace", o.workspace.empty() ? ws_ : o.workspace,
                                      o.policy.empty() ? policy_ : o.policy, "--"};
@@ -810,6 +830,23 @@ TEST_P(Escape, FS04_HomeGrantedStillDeniesSecretsAndPersistence) {
                         home_ + "/.gitconfig", home_ + "/.ssh/authorized_keys", home_ + "/ssh2"}) {
     EXPECT_FALSE(exists(p)) << p << " exists on the host after the run";
   }
+}
+
+// A directory the launch cannot list (root-owned, mode 0711, in the user's
+// workspace) may still hold a `.env` the command can open by name: a deny
+// glob must cover it rather than silently miss what the walk could not see.
+TEST_P(Escape, FS02_DotEnvInUnlistableDirectory) {
+  const std::string locked = ws_ + "/locked";
+  mkdirs(locked);
+  const std::string secret = "LOCKED-ENV-" + tag_;
+  write_file(locked + "/.env", secret + "\n", 0644);
+  resnapshot();  // gives the whole tree to the run user; then lock the directory
+  ASSERT_EQ(chown(locked.c_str(), 0, 0), 0);
+  ASSERT_EQ(chmod(locked.c_str(), 0711), 0);
+  before_ = snapshot(root_);
+  const Result r = sbrun({"/bin/cat", "locked/.env"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(r.out.find(secret), std::string::npos) << "a .env in an unlistable directory was read";
 }
 
 TEST_P(Escape, FS02_DotEnvUnreadable) {
@@ -1323,6 +1360,28 @@ TEST_P(Escape, Unix_UngrantedVisibleSocketUnreachable) {
   EXPECT_FALSE(d->touched(SOCK_DGRAM)) << "a datagram reached an ungranted unix socket in the workspace";
 }
 
+// For `unix`, as for every operation, a deny beats the grant and an except
+// removes a socket from its grant: those sockets are not bound in.
+TEST_P(Escape, Unix_DenyAndExceptWinOverGrant) {
+  mkdirs(root_ + "/socks");
+  HostSocket* a = listen_on(root_ + "/socks/a.sock");
+  HostSocket* b = listen_on(root_ + "/socks/b.sock");
+  HostSocket* c = listen_on(root_ + "/socks/c.sock");
+  ASSERT_TRUE(a && b && c);
+  set_policy("allow unix \"" + root_ + "/socks/*.sock\" except \"" + root_ + "/socks/c.sock\";\n" +
+             "deny unix \"" + root_ + "/socks/b.sock\";");
+  resnapshot();
+  auto r = probes({{"a", {"unix-connect", root_ + "/socks/a.sock"}},
+                   {"b", {"unix-connect", root_ + "/socks/b.sock"}},
+                   {"c", {"unix-connect", root_ + "/socks/c.sock"}}});
+  EXPECT_RESULT(r, "a", "allowed");  // control
+  EXPECT_TRUE(a->touched(SOCK_STREAM)) << "control: the granted socket was not reached";
+  EXPECT_BLOCKED(r, "b");
+  EXPECT_BLOCKED(r, "c");
+  EXPECT_FALSE(b->touched(SOCK_STREAM)) << "a denied unix socket was reached";
+  EXPECT_FALSE(c->touched(SOCK_STREAM)) << "an excepted unix socket was reached";
+}
+
 // FS-37: datagram and seqpacket socketpairs (which can sendto() a path) are refused;
 // stream pairs keep working.
 TEST_P(Escape, FS37_SocketpairDgramBlocked) {
@@ -1400,15 +1459,8 @@ TEST_P(Escape, FS49_MissingBwrap) {
 
 TEST_P(Escape, Lifecycle_KillNineLeavesNothing) {
   const std::string marker = "30." + random_digits(9);
-  Spawn s = sbrun_spawn({"/bin/sleep", marker}, {});
-  s.capture = false;
-  const pid_t pid = start_process(s, nullptr, nullptr);
-  ASSERT_GT(pid, 0);
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (processes_starting("/bin/sleep " + marker).empty() && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_FALSE(processes_starting("/bin/sleep " + marker).empty()) << "the sandboxed sleep never started";
+  const pid_t pid = start_sandboxed_sleep(marker);
+  ASSERT_GT(pid, 0) << "the sandboxed sleep never started";
   // Placeholders exist while the sandbox runs (std.agent protects paths the workspace lacks).
   EXPECT_TRUE(exists(ws_ + "/.vscode")) << "expected placeholders during the run";
   ASSERT_EQ(kill(pid, SIGKILL), 0);
@@ -1433,15 +1485,8 @@ TEST_P(Escape, Lifecycle_KillNineLeavesNothing) {
 // exits with 128+2, and everything is gone by the time it has exited.
 TEST_P(Escape, Lifecycle_InterruptForwardedAndCleanedUp) {
   const std::string marker = "31." + random_digits(9);
-  Spawn s = sbrun_spawn({"/bin/sleep", marker}, {});
-  s.capture = false;
-  const pid_t pid = start_process(s, nullptr, nullptr);
-  ASSERT_GT(pid, 0);
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (processes_starting("/bin/sleep " + marker).empty() && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_FALSE(processes_starting("/bin/sleep " + marker).empty()) << "the sandboxed sleep never started";
+  const pid_t pid = start_sandboxed_sleep(marker);
+  ASSERT_GT(pid, 0) << "the sandboxed sleep never started";
   ASSERT_EQ(kill(pid, SIGINT), 0);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
