@@ -11,15 +11,6 @@
 
 namespace sbpolicy::lower {
 
-std::string_view access_name(Access a) {
-  switch (a) {
-    case Access::None: return "none";
-    case Access::ReadOnly: return "read-only";
-    case Access::ReadWrite: return "read-write";
-  }
-  return "?";
-}
-
 std::string_view mount_kind_name(Mount::Kind k) {
   switch (k) {
     case Mount::Kind::Bind: return "bind";

@@ -44,7 +44,6 @@
 namespace sbpolicy::lower {
 
 enum class Access : std::uint8_t { None, ReadOnly, ReadWrite };
-std::string_view access_name(Access a);
 
 struct Mount {
   enum class Kind : std::uint8_t {
