@@ -1,9 +1,10 @@
-// sbc compile FILE --target ir|bwrap [-o OUT] [--emit ast|ir]
+// sbc compile FILE --target ir|bwrap|proxy [-o OUT] [--emit ast|ir]
 #include <cstdio>
 
 #include "driver/bindings.hpp"
 #include "driver/pipeline.hpp"
 #include "lower/bwrap_args.hpp"
+#include "lower/proxy_table.hpp"
 #include "ir/ir_json.hpp"
 #include "sbc/commands.hpp"
 #include "sbc/output.hpp"
@@ -39,6 +40,14 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     j["note"] = "ask rules are shown as denied; sbrun settles them at launch";
     content = j.dump(2) + "\n";
     if (common.fail_level == "warning" && lowering.warning_count() > 0) return kPolicyErrors;
+  } else if (options.target == "proxy" && options.emit != "ir") {
+    if (!c.policy) return kPolicyErrors;
+    auto table = lower::ProxyRuleTable::build(*c.policy);
+    if (const auto* error = std::get_if<std::string>(&table)) {
+      std::fprintf(stderr, "sbc: %s\n", error->c_str());
+      return kPolicyErrors;
+    }
+    content = lower::proxy_table_to_json(std::get<lower::ProxyRuleTable>(table)).dump(2) + "\n";
   } else {
     if (!c.policy) return kPolicyErrors;
     content = ir::policy_to_json(*c.policy).dump(2) + "\n";

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     auto* compile_cmd = app.add_subcommand("compile", "Compile a policy for a target");
     compile_cmd->add_option("file", compile.file, "Policy file (- for standard input)")->required();
     compile_cmd->add_option("--target", compile.target, "Compilation target")
-        ->check(CLI::IsMember({"ir", "bwrap"}))
+        ->check(CLI::IsMember({"ir", "bwrap", "proxy"}))
         ->capture_default_str();
     compile_cmd->add_option("--emit", compile.emit, "Dump a stage instead: ast or ir")
         ->check(CLI::IsMember({"ast", "ir"}));

@@ -1,0 +1,204 @@
+#include "lower/proxy_table.hpp"
+
+#include <absl/container/flat_hash_map.h>
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <algorithm>
+#include <array>
+
+namespace sbpolicy::lower {
+
+namespace {
+
+using sema::Effect;
+using sema::HostPattern;
+using Kind = sema::HostPattern::Kind;
+
+bool port_in(const HostPattern& p, std::uint16_t port) {
+  return std::any_of(p.ports.begin(), p.ports.end(),
+                     [&](const sema::PortRange& r) { return r.lo <= port && port <= r.hi; });
+}
+
+std::string name_regex(const HostPattern& p) {
+  switch (p.kind) {
+    case Kind::Exact:
+      return RE2::QuoteMeta(reversed_name(p.name));
+    case Kind::Subdomains:
+      return RE2::QuoteMeta(reversed_name(p.name)) + "\\..+";
+    case Kind::AnyName:
+      return ".+";
+    case Kind::Address:
+      break;
+  }
+  return {};
+}
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::Exact:
+      return "name";
+    case Kind::Subdomains:
+      return "subdomains";
+    case Kind::AnyName:
+      return "any-name";
+    case Kind::Address:
+      return "address";
+  }
+  return "";
+}
+
+int rank(Effect e) { return e == Effect::Deny ? 3 : e == Effect::Allow ? 2 : 1; }
+
+}  // namespace
+
+struct ProxyRuleTable::NameSet {
+  explicit NameSet(const RE2::Options& options) : set(options, RE2::ANCHOR_BOTH) {}
+  RE2::Set set;
+};
+
+// Address entries keyed by their masked network, one map per (family,
+// prefix length) present: a lookup masks the address once per length.
+struct ProxyRuleTable::AddressIndex {
+  struct Length {
+    std::uint8_t family;
+    std::uint8_t prefix;
+    absl::flat_hash_map<std::array<std::uint8_t, 16>, std::vector<std::uint32_t>> nets;
+  };
+  std::vector<Length> lengths;
+
+  static std::array<std::uint8_t, 16> mask(const std::array<std::uint8_t, 16>& bytes, unsigned prefix) {
+    std::array<std::uint8_t, 16> out{};
+    for (unsigned i = 0; i < 16 && prefix > 0; ++i) {
+      const unsigned take = std::min(prefix, 8u);
+      out[i] = static_cast<std::uint8_t>(bytes[i] & static_cast<std::uint8_t>(0xff00u >> take));
+      prefix -= take;
+    }
+    return out;
+  }
+
+  void add(const sema::IpNet& net, std::uint32_t entry) {
+    auto it = std::find_if(lengths.begin(), lengths.end(),
+                           [&](const Length& l) { return l.family == net.family && l.prefix == net.prefix; });
+    if (it == lengths.end()) {
+      lengths.push_back({net.family, net.prefix, {}});
+      it = std::prev(lengths.end());
+    }
+    it->nets[mask(net.bytes, net.prefix)].push_back(entry);
+  }
+
+  template <typename F>
+  void find(const sema::IpNet& address, F&& each) const {
+    for (const Length& l : lengths) {
+      if (l.family != address.family) continue;
+      const auto it = l.nets.find(mask(address.bytes, l.prefix));
+      if (it == l.nets.end()) continue;
+      for (std::uint32_t e : it->second) each(e);
+    }
+  }
+};
+
+std::string reversed_name(std::string_view name) { return std::string(name.rbegin(), name.rend()); }
+
+ProxyRuleTable::ProxyRuleTable() : addresses_(std::make_unique<AddressIndex>()) {}
+ProxyRuleTable::ProxyRuleTable(ProxyRuleTable&&) noexcept = default;
+ProxyRuleTable& ProxyRuleTable::operator=(ProxyRuleTable&&) noexcept = default;
+ProxyRuleTable::~ProxyRuleTable() = default;
+
+std::variant<ProxyRuleTable, std::string> ProxyRuleTable::build(const ir::Policy& policy,
+                                                                const ProxyTableOptions& options) {
+  ProxyRuleTable t;
+  auto add = [&](const ir::Rule& rule, const sema::Pattern& pattern, bool is_except) {
+    const auto* host = std::get_if<HostPattern>(&pattern);
+    if (host == nullptr) return;  // sema allows only host patterns in net rules
+    t.entries_.push_back({&rule, is_except, *host, name_regex(*host)});
+  };
+  for (const ir::Rule& rule : policy.rules) {
+    if (rule.operation != sema::Operation::Net) continue;
+    add(rule, rule.pattern, false);
+    for (const auto& e : rule.excepts) add(rule, e, true);
+  }
+
+  RE2::Options re;
+  re.set_max_mem(options.max_mem);
+  re.set_log_errors(false);
+  re.set_encoding(RE2::Options::EncodingLatin1);  // names are ASCII; `.` is one byte
+  re.set_dot_nl(true);
+  t.names_ = std::make_unique<NameSet>(re);
+  for (std::uint32_t i = 0; i < t.entries_.size(); ++i) {
+    const ProxyEntry& e = t.entries_[i];
+    if (e.pattern.kind == Kind::Address) {
+      t.addresses_->add(e.pattern.net, i);
+      continue;
+    }
+    std::string error;
+    if (t.names_->set.Add(e.regex, &error) < 0) {
+      return "the proxy rule table cannot hold `" + e.pattern.text() + "`: " + error;
+    }
+    t.name_entries_.push_back(i);
+  }
+  if (!t.names_->set.Compile()) {
+    return "the proxy rule table is too large to compile (" + std::to_string(t.name_entries_.size()) +
+           " host patterns within " + std::to_string(options.max_mem >> 20) + " MiB)";
+  }
+  return t;
+}
+
+ProxyDecision ProxyRuleTable::decide(const sema::HostSubject& subject) const {
+  // Entries whose pattern (host and port) matches, in entry order.
+  std::vector<std::uint32_t> hits;
+  if (subject.is_ip) {
+    addresses_->find(subject.address, [&](std::uint32_t e) { hits.push_back(e); });
+  } else if (!name_entries_.empty()) {
+    std::vector<int> set_hits;
+    RE2::Set::ErrorInfo info{};
+    if (!names_->set.Match(reversed_name(subject.name), &set_hits, &info) && info.kind != RE2::Set::kNoError) {
+      return {Effect::Deny, nullptr, true};
+    }
+    for (int h : set_hits) hits.push_back(name_entries_[static_cast<std::size_t>(h)]);
+  }
+  hits.erase(std::remove_if(hits.begin(), hits.end(),
+                            [&](std::uint32_t e) { return !port_in(entries_[e].pattern, subject.port); }),
+             hits.end());
+
+  // A rule matches when its own entry hit and none of its excepts did.
+  ProxyDecision d;
+  for (std::uint32_t h : hits) {
+    const ProxyEntry& e = entries_[h];
+    if (e.is_except) continue;
+    const bool excepted = std::any_of(hits.begin(), hits.end(), [&](std::uint32_t o) {
+      return entries_[o].is_except && entries_[o].rule == e.rule;
+    });
+    if (excepted) continue;
+    const bool better = d.rule == nullptr || rank(e.rule->effect) > rank(d.effect) ||
+                        (e.rule->effect == d.effect && e.rule->id < d.rule->id);
+    if (better) {
+      d.effect = e.rule->effect;
+      d.rule = e.rule;
+    }
+  }
+  return d;
+}
+
+nlohmann::json proxy_table_to_json(const ProxyRuleTable& table) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const ProxyEntry& e : table.entries()) {
+    nlohmann::json ports = nlohmann::json::array();
+    for (const auto& r : e.pattern.ports) ports.push_back({r.lo, r.hi});
+    nlohmann::json j = {{"rule", e.rule->id},
+                        {"effect", sema::effect_name(e.rule->effect)},
+                        {"except", e.is_except},
+                        {"kind", kind_name(e.pattern.kind)},
+                        {"pattern", e.pattern.text()},
+                        {"ports", ports},
+                        {"span", e.rule->origin.target.text()}};
+    if (e.pattern.kind == Kind::Address)
+      j["network"] = e.pattern.net.text();
+    else
+      j["regex"] = e.regex;
+    entries.push_back(std::move(j));
+  }
+  return {{"schema_version", 1}, {"target", "proxy"}, {"entries", entries}};
+}
+
+}  // namespace sbpolicy::lower

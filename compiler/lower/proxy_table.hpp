@@ -1,0 +1,86 @@
+// The proxy rule table: the policy's `net` rules as the proxy matches them.
+//
+// Every `net` rule contributes one entry for its target and one per `except`
+// pattern. Name entries (`example.com`, `*.example.com`, `*`) become one
+// anchored RE2::Set; address entries (IPs and CIDR blocks) become a hash
+// index per prefix length. One decision is one pass of the Set over the
+// subject (or one probe per prefix length for an IP), then the ports and
+// excepts of the entries that matched, then deny > allow > ask, exactly as
+// the reference evaluator decides (ir/evaluator.hpp); nothing matched is deny.
+//
+// Names are matched reversed (`api.github.com` as `moc.buhtig.ipa`), so the
+// suffix rules of the language become prefix rules for the automaton: every
+// regex is a literal followed at most by `\..+`, the DFA is as small as a
+// trie of the names, and a decision costs one walk over the subject whatever
+// the number of rules.
+//
+// A Set whose DFA runs out of memory answers nothing, and the table then
+// answers deny (`failed`): the table fails closed, never open.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ir/ir.hpp"
+#include "sema/host_pattern.hpp"
+
+namespace sbpolicy::lower {
+
+struct ProxyEntry {
+  const ir::Rule* rule = nullptr;
+  bool is_except = false;  // one of the rule's `except` patterns
+  sema::HostPattern pattern;
+  std::string regex;  // for name patterns: what the Set matches (reversed name)
+};
+
+struct ProxyDecision {
+  sema::Effect effect = sema::Effect::Deny;
+  // The deciding rule: the lowest-numbered rule of the winning effect.
+  // Null when nothing matched (the default deny) or when `failed`.
+  const ir::Rule* rule = nullptr;
+  bool failed = false;  // the matcher could not answer; the decision is deny
+};
+
+struct ProxyTableOptions {
+  // Memory for the RE2 program and its DFA. Compiling a Set over budget
+  // fails the build; a DFA over budget fails the decision (deny).
+  std::int64_t max_mem = std::int64_t{1} << 30;
+};
+
+class ProxyRuleTable {
+ public:
+  ProxyRuleTable();
+  ProxyRuleTable(ProxyRuleTable&&) noexcept;
+  ProxyRuleTable& operator=(ProxyRuleTable&&) noexcept;
+  ~ProxyRuleTable();
+
+  // Builds the table from the `net` rules of `policy`, which must outlive it.
+  // Fails (with a message) only when RE2 cannot compile the Set.
+  static std::variant<ProxyRuleTable, std::string> build(const ir::Policy& policy,
+                                                         const ProxyTableOptions& options = {});
+
+  ProxyDecision decide(const sema::HostSubject& subject) const;
+
+  const std::vector<ProxyEntry>& entries() const { return entries_; }
+
+ private:
+  struct NameSet;
+  struct AddressIndex;
+  std::vector<ProxyEntry> entries_;
+  std::vector<std::uint32_t> name_entries_;  // Set index -> entry index
+  std::unique_ptr<NameSet> names_;
+  std::unique_ptr<AddressIndex> addresses_;
+};
+
+// `sbc compile --target proxy`: the entries with their rules and spans.
+nlohmann::json proxy_table_to_json(const ProxyRuleTable& table);
+
+// What the Set matches for a canonical name: its characters reversed.
+std::string reversed_name(std::string_view name);
+
+}  // namespace sbpolicy::lower
