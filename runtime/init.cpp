@@ -1,16 +1,23 @@
 #include "init.hpp"
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "lower/sandbox_proxy.hpp"
 #include "seccomp_filter.hpp"
 
 namespace sbpolicy::runtime {
@@ -18,14 +25,62 @@ namespace sbpolicy::runtime {
 namespace {
 
 constexpr int kStartedFd = 6;
+constexpr int kProxyChannelFd = lower::kChannelFd;
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
+// Closes every inherited descriptor but the proxy channel, which is kept
+// for the init alone (close-on-exec, so the command never has it).
 void close_inherited_fds() {
+  for (auto [lo, hi] : {std::pair{3u, unsigned(kProxyChannelFd) - 1}, std::pair{unsigned(kProxyChannelFd) + 1, ~0u}}) {
 #ifdef SYS_close_range
-  if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0) return;
+    if (syscall(SYS_close_range, lo, hi, 0u) == 0) continue;
 #endif
-  const long max = sysconf(_SC_OPEN_MAX);
-  for (long fd = 3; fd < max && fd < 65536; ++fd) close(static_cast<int>(fd));
+    const long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = lo; fd <= static_cast<long>(hi) && fd < max && fd < 65536; ++fd) close(static_cast<int>(fd));
+  }
+  fcntl(kProxyChannelFd, F_SETFD, FD_CLOEXEC);
+}
+
+// A listening socket on 127.0.0.1:port in the sandbox's own network
+// namespace, or -1.
+int listen_loopback(std::uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 512) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Accepts every waiting connection and hands each socket to sbrun's proxy,
+// tagged with the port it came in on. The init never reads or writes a
+// byte of it. When the channel is full the connection is dropped.
+void hand_over(int listener, char tag) {
+  for (;;) {
+    const int client = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) return;
+    iovec iov{&tag, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &client, sizeof client);
+    (void)sendmsg(kProxyChannelFd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    close(client);
+  }
 }
 
 }  // namespace
@@ -36,6 +91,7 @@ bool parse_init_arguments(int argc, char** argv, InitOptions& options) {
   ++i;
   for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
     if (std::strcmp(argv[i], "--unix") == 0) options.allow_unix_sockets = true;
+    else if (std::strcmp(argv[i], "--proxy") == 0) options.proxy = true;
     else return false;
   }
   if (i >= argc) return false;
@@ -62,6 +118,21 @@ void run_init(const InitOptions& options) {
   for (int s : kForwarded) sigaddset(&all, s);
   sigprocmask(SIG_BLOCK, &all, nullptr);
 
+  // The proxy's two doors, opened before the command exists so it cannot
+  // take the ports first.
+  const int http = options.proxy ? listen_loopback(lower::kHttpPort) : -1;
+  const int socks = options.proxy ? listen_loopback(lower::kSocksPort) : -1;
+  if (options.proxy && (http < 0 || socks < 0)) {
+    std::fprintf(stderr, "sbrun: init cannot listen on 127.0.0.1:%u and :%u for the proxy: %s\n", lower::kHttpPort,
+                 lower::kSocksPort, std::strerror(errno));
+    _exit(125);
+  }
+  const int signals = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (signals < 0) {
+    std::fprintf(stderr, "sbrun: init cannot watch signals: %s\n", std::strerror(errno));
+    _exit(125);
+  }
+
   const pid_t child = fork();
   if (child < 0) {
     std::fprintf(stderr, "sbrun: init cannot fork: %s\n", std::strerror(errno));
@@ -83,19 +154,25 @@ void run_init(const InitOptions& options) {
     _exit(e == ENOENT ? 127 : 126);
   }
 
+  pollfd fds[3] = {{signals, POLLIN, 0}, {http, POLLIN, 0}, {socks, POLLIN, 0}};
   for (;;) {
-    siginfo_t info{};
-    if (sigwaitinfo(&all, &info) < 0) continue;
-    if (info.si_signo != SIGCHLD) {
-      kill(child, info.si_signo);
-      continue;
-    }
-    int status = 0;
-    pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-      if (pid != child) continue;  // an orphan reparented to us: reaped
-      if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-      if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
+    if (poll(fds, 3, -1) < 0) continue;
+    if (fds[1].revents & POLLIN) hand_over(http, lower::kTagHttp);
+    if (fds[2].revents & POLLIN) hand_over(socks, lower::kTagSocks);
+    if (!(fds[0].revents & POLLIN)) continue;
+    signalfd_siginfo info{};
+    while (read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      if (info.ssi_signo != SIGCHLD) {
+        kill(child, static_cast<int>(info.ssi_signo));
+        continue;
+      }
+      int status = 0;
+      pid_t pid;
+      while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid != child) continue;  // an orphan reparented to us: reaped
+        if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+        if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
+      }
     }
   }
 }

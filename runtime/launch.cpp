@@ -15,11 +15,27 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <thread>
+
 #include "driver/bindings.hpp"
 #include "driver/pipeline.hpp"
+#include "event_log.hpp"
 #include "janitor.hpp"
 #include "lower/bwrap_args.hpp"
 #include "lower/mount_plan.hpp"
+#include "lower/proxy_table.hpp"
+#include "lower/sandbox_proxy.hpp"
+#include "proxy/gate.hpp"
+#include "proxy/net_prompt.hpp"
+#include "proxy/server.hpp"
 #include "self_image.hpp"
 #include "support/render.hpp"
 
@@ -39,30 +55,6 @@ int fail(const std::string& message) {
   return kSetupFailed;
 }
 
-// JSON lines: one object per launch decision.
-class LaunchLog {
- public:
-  bool open(const std::string& path, std::string& error) {
-    if (path.empty()) return true;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd_ < 0) error = fmt::format("cannot open the log `{}`: {}", path, std::strerror(errno));
-    return fd_ >= 0;
-  }
-  void write(nlohmann::json event) {
-    if (fd_ < 0) return;
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    event["time"] = std::chrono::duration_cast<std::chrono::milliseconds>(now).count() / 1000.0;
-    const std::string line = event.dump() + "\n";
-    (void)!::write(fd_, line.data(), line.size());
-  }
-  ~LaunchLog() {
-    if (fd_ >= 0) close(fd_);
-  }
-
- private:
-  int fd_ = -1;
-};
-
 // Reads bwrap's --json-status-fd until it reports the init's pid, or EOF.
 pid_t read_child_pid(int fd) {
   std::string buf;
@@ -81,6 +73,42 @@ pid_t read_child_pid(int fd) {
   }
 }
 
+// `--resolve HOST:IP` pins, by canonical name.
+bool parse_pins(const std::vector<std::string>& specs, std::map<std::string, std::vector<sema::IpNet>>& pins,
+                std::string& error) {
+  for (const std::string& spec : specs) {
+    const std::size_t colon = spec.find(':');
+    if (colon == std::string::npos) {
+      error = fmt::format("--resolve `{}`: expected HOST:IP", spec);
+      return false;
+    }
+    auto host = sema::parse_host_subject(spec.substr(0, colon), 443);
+    auto ip = sema::parse_host_subject(spec.substr(colon + 1), 443);
+    const auto* h = std::get_if<sema::HostSubject>(&host);
+    const auto* a = std::get_if<sema::HostSubject>(&ip);
+    if (h == nullptr || h->is_ip) {
+      error = fmt::format("--resolve `{}`: `{}` is not a host name", spec, spec.substr(0, colon));
+      return false;
+    }
+    if (a == nullptr || !a->is_ip) {
+      error = fmt::format("--resolve `{}`: `{}` is not an IP address", spec, spec.substr(colon + 1));
+      return false;
+    }
+    pins[h->name].push_back(proxy::canonical_address(a->address));
+  }
+  return true;
+}
+
+// Every session holds a few descriptors (client, upstream, a pipe per
+// direction): let the proxy use what the hard limit allows.
+void raise_descriptor_limit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
 }  // namespace
 
 int launch(const LaunchOptions& o) {
@@ -95,6 +123,14 @@ int launch(const LaunchOptions& o) {
     return fail(fmt::format("the policy `{}` has errors; fix them (sbc check shows the same report)", o.policy));
   }
 
+  // The network rules, compiled before anything runs: a table that cannot
+  // be built means no sandbox, not a sandbox without network rules.
+  auto table_or = lower::ProxyRuleTable::build(*c.policy);
+  if (const auto* e = std::get_if<std::string>(&table_or)) return fail(*e);
+  const lower::ProxyRuleTable table = std::move(std::get<lower::ProxyRuleTable>(table_or));
+  std::map<std::string, std::vector<sema::IpNet>> pins;
+  if (std::string e; !parse_pins(o.net.resolve, pins, e)) return fail(e);
+
   // 2. Bindings, canonical now (what the kernel will resolve), and the rest
   // of what lowering needs from this machine.
   lower::LowerOptions lo = driver::lowering_options(o.workspace, "");
@@ -105,7 +141,7 @@ int launch(const LaunchOptions& o) {
   }
 
   std::string error;
-  LaunchLog log;
+  EventLog log;
   if (!log.open(o.log_path, error)) return fail(error);
   log.write({{"event", "launch"}, {"policy", o.policy}, {"command", o.command}, {"workspace", bindings.workspace}});
 
@@ -139,7 +175,7 @@ int launch(const LaunchOptions& o) {
   args.insert(args.end(), {"--as-pid-1", "--json-status-fd", "5"});
   // The command goes on bwrap's own command line (bwrap reads options only
   // from --args), behind sbrun's init.
-  std::vector<std::string> command = {"--", "/proc/self/fd/4", "--sbrun-init"};
+  std::vector<std::string> command = {"--", "/proc/self/fd/4", "--sbrun-init", "--proxy"};
   if (!plan->unix_sockets.empty()) command.push_back("--unix");
   command.push_back("--");
   command.insert(command.end(), o.command.begin(), o.command.end());
@@ -190,8 +226,9 @@ int launch(const LaunchOptions& o) {
     return fail(fmt::format("cannot pass arguments to bwrap: {}", std::strerror(errno)));
   }
   const int exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-  int status_pipe[2], started_pipe[2];
-  if (exe_fd < 0 || pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(started_pipe, O_CLOEXEC) != 0) {
+  int status_pipe[2], started_pipe[2], channel[2];
+  if (exe_fd < 0 || pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(started_pipe, O_CLOEXEC) != 0 ||
+      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) {
     cleanup();
     return fail(fmt::format("cannot prepare the sandbox init: {}", std::strerror(errno)));
   }
@@ -215,15 +252,16 @@ int launch(const LaunchOptions& o) {
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) signal(s, SIG_DFL);
     // Move the descriptors out of the way first, so no dup2 overwrites
     // another source, then onto 3 (arguments), 4 (sbrun for the init),
-    // 5 (bwrap's JSON status), 6 (the init's "started"); dup2 clears
-    // close-on-exec.
-    const int from[] = {args_fd, exe_fd, status_pipe[1], started_pipe[1]};
-    int high[4];
-    for (int i = 0; i < 4; ++i) {
+    // 5 (bwrap's JSON status), 6 (the init's "started"), 7 (the proxy
+    // channel); dup2 clears close-on-exec.
+    static_assert(lower::kChannelFd == 7);
+    const int from[] = {args_fd, exe_fd, status_pipe[1], started_pipe[1], channel[1]};
+    int high[5];
+    for (int i = 0; i < 5; ++i) {
       high[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 100);
       if (high[i] < 0) _exit(kSetupFailed);
     }
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < 5; ++i) {
       if (dup2(high[i], 3 + i) < 0) _exit(kSetupFailed);
     }
     std::vector<char*> argv = {const_cast<char*>(o.bwrap.c_str()), const_cast<char*>("--args"),
@@ -237,6 +275,7 @@ int launch(const LaunchOptions& o) {
   }
   close(status_pipe[1]);
   close(started_pipe[1]);
+  close(channel[1]);
   close(args_fd);
   close(exe_fd);
   janitor.watch(bwrap);
@@ -251,8 +290,38 @@ int launch(const LaunchOptions& o) {
   while ((got = read(started_pipe[0], &started, 1)) < 0 && errno == EINTR) {
   }
   close(started_pipe[0]);
+
+  // 7. The proxy, until bubblewrap exits (the init, and so the sandbox,
+  // is gone then). A thread waits for bubblewrap; the event loop serves.
   int status = 0;
-  while (waitpid(bwrap, &status, 0) < 0 && errno == EINTR) {
+  {
+    raise_descriptor_limit();
+    boost::asio::io_context io;
+    auto work = boost::asio::make_work_guard(io);
+    std::unique_ptr<proxy::NetPrompter> prompter;
+    if (o.ask == AskMode::Prompt) prompter = std::make_unique<proxy::NetPrompter>();
+    proxy::GateConfig gc;
+    gc.table = &table;
+    gc.ask = o.ask == AskMode::Allow  ? proxy::NetAskMode::Allow
+             : o.ask == AskMode::Deny ? proxy::NetAskMode::Deny
+                                      : proxy::NetAskMode::Prompt;
+    gc.pins = pins;
+    gc.guard = proxy::AddressGuard::for_this_host();
+    proxy::Gate gate(io, std::move(gc), prompter.get());
+    proxy::ProxyLimits limits;
+    limits.max_sessions = static_cast<std::size_t>(o.net.max_sessions);
+    limits.head_timeout = std::chrono::milliseconds(o.net.head_timeout_ms);
+    limits.connect_timeout = std::chrono::milliseconds(o.net.connect_timeout_ms);
+    limits.idle_timeout = std::chrono::milliseconds(o.net.idle_timeout_ms);
+    proxy::ProxyServer server(io, gate, limits, [&log](nlohmann::json e) { log.write(std::move(e)); });
+    server.serve(channel[0]);
+    std::thread waiter([&] {
+      while (waitpid(bwrap, &status, 0) < 0 && errno == EINTR) {
+      }
+      boost::asio::post(io, [&] { io.stop(); });
+    });
+    io.run();
+    waiter.join();
   }
   close(status_pipe[0]);
   cleanup();

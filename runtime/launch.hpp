@@ -3,9 +3,10 @@
 //   compile the policy -> settle `ask` rules -> lower to a mount plan with the
 //   canonical bindings of this launch -> start the janitor -> create
 //   placeholders -> run /usr/bin/bwrap (arguments through a memfd with
-//   `--args`, sbrun's executable as a descriptor for the init) -> forward
-//   signals to the sandbox's init -> remove placeholders -> exit with the
-//   command's status.
+//   `--args`, sbrun's executable as a descriptor for the init, one end of
+//   the proxy's socketpair) -> serve the proxy and forward signals to the
+//   sandbox's init until bubblewrap exits -> remove placeholders -> exit
+//   with the command's status.
 //
 // Every failure before the command starts is exit status 125 with a message
 // that says what to fix; the command is never run outside the sandbox.
@@ -20,6 +21,15 @@ namespace sbpolicy::runtime {
 
 inline constexpr int kSetupFailed = 125;
 
+// The network boundary's knobs (the proxy itself lives in proxy/).
+struct NetOptions {
+  std::vector<std::string> resolve;  // "HOST:IP" pins
+  int max_sessions = 256;
+  int head_timeout_ms = 10000;
+  int connect_timeout_ms = 10000;
+  int idle_timeout_ms = 600000;
+};
+
 struct LaunchOptions {
   std::string policy;
   std::vector<std::string> command;
@@ -31,6 +41,7 @@ struct LaunchOptions {
   bool target_strict = false;  // refuse to run when a rule is only approximated
   std::string stdlib_dir;
   std::string bwrap = "/usr/bin/bwrap";
+  NetOptions net;
 };
 
 int launch(const LaunchOptions& options);

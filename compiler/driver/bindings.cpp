@@ -8,6 +8,7 @@
 extern char** environ;
 
 #include "lower/fs_view.hpp"
+#include "lower/sandbox_proxy.hpp"
 
 namespace sbpolicy::driver {
 
@@ -74,6 +75,7 @@ lower::LowerOptions lowering_options(const std::string& workspace, const std::st
   o.bindings = bindings_from_environment(workspace, home, true);
   o.environment = invoking_environment();
   o.runtime_env = {{"TMPDIR", "/tmp"}};
+  for (auto& kv : lower::proxy_environment()) o.runtime_env.push_back(std::move(kv));
   return o;
 }
 

@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
     app.add_option("policy", o.policy, "The .sbpolicy file")->required();
     app.add_option("--workspace", o.workspace, "The workspace directory, `.` in the policy (default: current directory)");
     std::string ask = "prompt";
-    app.add_option("--ask", ask, "How filesystem and env `ask` rules are settled at launch")
+    app.add_option("--ask", ask,
+                   "How `ask` rules are settled: prompt on the terminal (filesystem and env once at launch, "
+                   "network per new host), or deny, or allow them all")
         ->check(CLI::IsMember({"prompt", "deny", "allow"}))
         ->capture_default_str();
     app.add_flag("--dry-run", o.dry_run, "Print the mount plan and bwrap arguments, run nothing");
@@ -53,6 +55,20 @@ int main(int argc, char** argv) {
     app.add_flag("--target-strict", o.target_strict,
                  "Refuse to run when a rule can only be approximated here (launch-time globs, ...)");
     app.add_option("--stdlib", o.stdlib_dir, "Use the standard library policies under DIR/std/");
+    app.add_option("--resolve", o.net.resolve,
+                   "HOST:IP: the proxy dials IP for HOST without DNS (repeatable; the address is your choice, "
+                   "so it passes the guard against loopback and private ranges)");
+    app.add_option("--net-max-connections", o.net.max_sessions, "Concurrent proxy connections before 503")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    app.add_option("--net-head-timeout", o.net.head_timeout_ms,
+                   "Milliseconds a client has to send its request head or SOCKS handshake")
+        ->check(CLI::Range(1, 3600000))
+        ->capture_default_str();
+    app.add_option("--net-idle-timeout", o.net.idle_timeout_ms,
+                   "Milliseconds a tunnel may stay silent in both directions before it is closed")
+        ->check(CLI::Range(1, 86400000))
+        ->capture_default_str();
     try {
       app.parse(split, argv);
     } catch (const CLI::ParseError& e) {

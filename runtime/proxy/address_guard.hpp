@@ -1,0 +1,43 @@
+// The address guard: addresses the proxy refuses to dial unless an IP rule
+// of the policy allows them explicitly.
+//
+// The proxy runs in the host's network namespace, so whatever it dials is
+// dialled from the host: its loopback services, the cloud metadata
+// endpoint, the LAN. A name allowed by the policy can resolve to any of
+// these (DNS rebinding, `127.0.0.1.nip.io`), and an `ask` answered in a
+// hurry must not open them either. So every address the proxy is about to
+// dial, whether the client spelled it or DNS returned it, goes through this
+// guard after the policy decision: loopback, unspecified, link-local,
+// private (RFC 1918, CGNAT, ULA), multicast, broadcast and reserved ranges,
+// the cloud metadata addresses, and the host's own interface addresses are
+// refused unless `allow net "<ip or cidr>"` covers them. IPv6 forms that
+// embed an IPv4 address (mapped, compatible, NAT64, 6to4) are checked as
+// that IPv4 address too.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sema/host_pattern.hpp"
+
+namespace sbpolicy::proxy {
+
+class AddressGuard {
+ public:
+  // Reads the host's interface addresses now (getifaddrs).
+  static AddressGuard for_this_host();
+  explicit AddressGuard(std::vector<sema::IpNet> host_addresses = {});
+
+  // Why `address` (a full-length IpNet) is protected: "loopback",
+  // "link-local", "cloud metadata", ... or nullopt when it is not.
+  std::optional<std::string> protected_range(const sema::IpNet& address) const;
+
+ private:
+  std::vector<sema::IpNet> host_addresses_;
+};
+
+// The address as sbrun dials it: IPv4-mapped IPv6 becomes IPv4.
+sema::IpNet canonical_address(const sema::IpNet& address);
+
+}  // namespace sbpolicy::proxy

@@ -1,0 +1,229 @@
+#include "proxy/http_request.hpp"
+
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+namespace sbpolicy::proxy {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
+
+RequestError bad(std::string reason) { return {400, std::move(reason)}; }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == '.';
+}
+
+bool ipv6_char(char c) {
+  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' || c == '.';
+}
+
+// Raw checks Beast does not make (it folds obs-fold lines silently).
+std::optional<RequestError> check_head_bytes(std::string_view head) {
+  for (std::size_t i = 0; i < head.size(); ++i) {
+    const auto c = static_cast<unsigned char>(head[i]);
+    if (c == '\r') {
+      if (i + 1 >= head.size() || head[i + 1] != '\n') return bad("carriage return without line feed");
+      if (i + 2 < head.size() && (head[i + 2] == ' ' || head[i + 2] == '\t')) {
+        return bad("folded header line (obs-fold)");
+      }
+      ++i;
+      continue;
+    }
+    if (c == '\n') return bad("line feed without carriage return");
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return bad("control byte in the request head");
+  }
+  return std::nullopt;
+}
+
+// "host:port", "[v6]:port", or without the port when `default_port` is set.
+std::variant<sema::HostSubject, RequestError> parse_authority(std::string_view a,
+                                                               std::optional<std::uint16_t> default_port) {
+  if (a.empty()) return bad("empty host");
+  if (a.find('@') != std::string_view::npos) return bad("userinfo in the authority");
+  std::string_view host, port;
+  bool has_port = false;
+  if (a.front() == '[') {
+    const std::size_t close = a.find(']');
+    if (close == std::string_view::npos) return bad("unclosed bracket in the host");
+    host = a.substr(0, close + 1);
+    if (!std::all_of(host.begin() + 1, host.end() - 1, ipv6_char)) return bad("bad character in an IPv6 literal");
+    const std::string_view rest = a.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return bad("text after the IPv6 literal");
+      port = rest.substr(1);
+      has_port = true;
+    }
+  } else {
+    const std::size_t colon = a.find(':');
+    host = a.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port = a.substr(colon + 1);
+      has_port = true;
+    }
+    if (host.empty()) return bad("empty host");
+    if (!std::all_of(host.begin(), host.end(), name_char)) {
+      return bad("bad character in the host (only letters, digits, `-`, `_` and `.`; punycode for IDN)");
+    }
+  }
+  std::uint16_t port_number = default_port.value_or(0);
+  if (has_port) {
+    if (port.empty() || port.size() > 5 || port.front() == '0' ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return bad("bad port (decimal 1-65535)");
+    }
+    unsigned value = 0;
+    std::from_chars(port.data(), port.data() + port.size(), value);
+    if (value == 0 || value > 65535) return bad("bad port (decimal 1-65535)");
+    port_number = static_cast<std::uint16_t>(value);
+  } else if (!default_port) {
+    return bad("CONNECT needs host:port");
+  }
+  auto subject = sema::parse_host_subject(host, port_number);
+  if (auto* e = std::get_if<std::string>(&subject)) return bad("bad host: " + *e);
+  return std::get<sema::HostSubject>(subject);
+}
+
+bool same(const sema::HostSubject& a, const sema::HostSubject& b) {
+  return a.is_ip == b.is_ip && a.port == b.port && (a.is_ip ? a.address == b.address : a.name == b.name);
+}
+
+}  // namespace
+
+std::size_t find_head_end(std::string_view buffer) {
+  const std::size_t at = buffer.find("\r\n\r\n");
+  return at == std::string_view::npos ? 0 : at + 4;
+}
+
+std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view head) {
+  if (head.size() > kMaxRequestHead) return RequestError{431, "request head too large"};
+  if (auto e = check_head_bytes(head)) return *e;
+
+  http::request_parser<http::empty_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(kMaxRequestHead));
+  parser.eager(false);
+  boost::system::error_code ec;
+  parser.put(boost::asio::buffer(head.data(), head.size()), ec);
+  if (ec && ec != http::error::need_more) return bad("malformed request: " + ec.message());
+  if (!parser.is_header_done()) return bad("incomplete request head");
+  const auto& m = parser.get();
+
+  ProxyRequest r;
+  // Framing: exactly one way to know where the body ends.
+  int host_fields = 0, length_fields = 0, te_fields = 0;
+  std::string host_value;
+  for (const auto& f : m) {
+    const std::string name = lower(sv(f.name_string()));
+    const std::string_view value = trim(sv(f.value()));
+    if (name == "host") {
+      ++host_fields;
+      host_value = std::string(value);
+    } else if (name == "content-length") {
+      ++length_fields;
+      if (value.empty() || value.size() > 18 ||
+          !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return bad("bad Content-Length");
+      }
+      std::uint64_t n = 0;
+      std::from_chars(value.data(), value.data() + value.size(), n);
+      r.content_length = n;
+    } else if (name == "transfer-encoding") {
+      ++te_fields;
+      if (lower(value) != "chunked") return bad("Transfer-Encoding other than `chunked`");
+      r.chunked = true;
+    }
+  }
+  if (host_fields > 1) return bad("more than one Host header");
+  if (length_fields > 1 || te_fields > 1) return bad("repeated framing header");
+  if (length_fields > 0 && te_fields > 0) return bad("both Content-Length and Transfer-Encoding");
+
+  const std::string_view target(m.target().data(), m.target().size());
+  if (m.method() == http::verb::connect) {
+    r.kind = ProxyRequest::Kind::Connect;
+    if (r.chunked || r.content_length.value_or(0) > 0) return bad("CONNECT with a body");
+    auto a = parse_authority(target, std::nullopt);
+    if (auto* e = std::get_if<RequestError>(&a)) return *e;
+    r.subject = std::get<sema::HostSubject>(a);
+    return r;
+  }
+
+  r.kind = ProxyRequest::Kind::Forward;
+  r.method = std::string(sv(m.method_string()));
+  constexpr std::string_view kScheme = "http://";
+  if (target.size() < kScheme.size() || lower(target.substr(0, kScheme.size())) != kScheme) {
+    if (lower(target.substr(0, 8)) == "https://") return bad("https:// through a plain proxy request; use CONNECT");
+    return bad("the proxy needs an absolute http:// target (origin-form requests are refused)");
+  }
+  const std::string_view rest = target.substr(kScheme.size());
+  const std::size_t path_at = rest.find_first_of("/?#");
+  if (rest.find('#') != std::string_view::npos) return bad("fragment in the request target");
+  auto a = parse_authority(rest.substr(0, path_at), 80);
+  if (auto* e = std::get_if<RequestError>(&a)) return *e;
+  r.subject = std::get<sema::HostSubject>(a);
+  r.target = path_at == std::string_view::npos ? "/" : std::string(rest.substr(path_at));
+  if (r.target.front() == '?') r.target.insert(r.target.begin(), '/');
+
+  if (host_fields == 1) {
+    auto h = parse_authority(host_value, 80);
+    if (std::holds_alternative<RequestError>(h) || !same(std::get<sema::HostSubject>(h), r.subject)) {
+      return bad("the Host header disagrees with the request target");
+    }
+  }
+
+  // End-to-end fields only: hop-by-hop ones and the ones named by
+  // Connection stay here; Host and framing are regenerated.
+  std::set<std::string> drop = {"connection", "proxy-connection", "keep-alive", "proxy-authorization",
+                                "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade",
+                                "content-length", "host"};
+  for (const auto& f : m) {
+    if (lower(sv(f.name_string())) != "connection") continue;
+    std::string_view list = sv(f.value());
+    while (!list.empty()) {
+      const std::size_t comma = list.find(',');
+      drop.insert(lower(trim(list.substr(0, comma))));
+      list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    }
+  }
+  for (const auto& f : m) {
+    if (drop.count(lower(sv(f.name_string())))) continue;
+    r.fields.emplace_back(std::string(sv(f.name_string())), std::string(trim(sv(f.value()))));
+  }
+  return r;
+}
+
+std::string authority_text(const sema::HostSubject& subject, std::uint16_t default_port) {
+  std::string host = subject.is_ip ? subject.address.text() : subject.name;
+  if (subject.is_ip && subject.address.family == 6) host = "[" + host + "]";
+  if (subject.port != default_port) host += ":" + std::to_string(subject.port);
+  return host;
+}
+
+std::string forward_head(const ProxyRequest& r) {
+  std::string out = r.method + " " + r.target + " HTTP/1.1\r\nHost: " + authority_text(r.subject, 80) + "\r\n";
+  for (const auto& [name, value] : r.fields) out += name + ": " + value + "\r\n";
+  if (r.chunked) out += "Transfer-Encoding: chunked\r\n";
+  else if (r.content_length) out += "Content-Length: " + std::to_string(*r.content_length) + "\r\n";
+  out += "Connection: close\r\n\r\n";
+  return out;
+}
+
+}  // namespace sbpolicy::proxy

@@ -1,0 +1,71 @@
+// The HTTP side of the proxy: what a request head asks for, decided before
+// anything else happens.
+//
+// A client inside the sandbox sends either `CONNECT host:port` (a tunnel) or
+// an absolute-form request `GET http://host[:port]/path` (plain HTTP, which
+// the proxy forwards). The head is checked strictly, byte by byte before
+// Beast parses it, because a lenient proxy and a strict server disagreeing
+// about where a request ends is how smuggling works:
+//  - CRLF line endings only; no obs-fold continuation lines; no control
+//    bytes or DEL anywhere in the head;
+//  - one Host header at most, and for plain HTTP it must name the same host
+//    and port as the absolute-form target (the target is never derived from
+//    Host: origin-form requests are refused);
+//  - message framing without ambiguity: at most one Content-Length, with a
+//    single value; Transfer-Encoding only as exactly `chunked`; never both;
+//    CONNECT without a body;
+//  - hosts of letters, digits, `-`, `_` and `.` (punycode for IDN), or an IP
+//    literal (IPv6 in brackets); no userinfo, no percent-encoding, no zone
+//    ids; ports strictly decimal 1..65535 without leading zeros.
+// The host is then canonicalised with the policy's own rules
+// (sema::parse_host_subject), so the decision and the dial see one name.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "sema/host_pattern.hpp"
+
+namespace sbpolicy::proxy {
+
+inline constexpr std::size_t kMaxRequestHead = 16 * 1024;
+
+struct ProxyRequest {
+  enum class Kind { Connect, Forward };
+  Kind kind = Kind::Connect;
+  sema::HostSubject subject;  // canonical host and port
+  // Forward only:
+  std::string method;
+  std::string target;  // origin-form: "/path?query"
+  std::vector<std::pair<std::string, std::string>> fields;  // end-to-end fields, in order
+  std::optional<std::uint64_t> content_length;
+  bool chunked = false;
+};
+
+struct RequestError {
+  unsigned status = 400;
+  std::string reason;  // lowercase, printable ASCII
+};
+
+// Where the head ends in `buffer` (the offset just past "\r\n\r\n"), or 0
+// when it has not ended yet.
+std::size_t find_head_end(std::string_view buffer);
+
+// Interprets one complete request head (up to and including "\r\n\r\n").
+std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view head);
+
+// The head sbrun sends upstream for a forwarded request: origin-form target,
+// `Host` set to the checked authority, hop-by-hop fields dropped,
+// `Connection: close`, and the framing the proxy itself will produce.
+std::string forward_head(const ProxyRequest& request);
+
+// "example.com", "example.com:8080", "[::1]:8080": the authority of a
+// subject, with the port left out when it is `default_port`.
+std::string authority_text(const sema::HostSubject& subject, std::uint16_t default_port);
+
+}  // namespace sbpolicy::proxy

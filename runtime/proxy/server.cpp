@@ -1,0 +1,535 @@
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include "proxy/server.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <cerrno>
+#include <fmt/format.h>
+
+#include "proxy/client_hello.hpp"
+#include "proxy/http_request.hpp"
+#include "proxy/socks5.hpp"
+#include "proxy/tunnel.hpp"
+
+namespace sbpolicy::proxy {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Closes a socket when a deadline passes; disarmed by destruction.
+class Deadline {
+ public:
+  Deadline(asio::io_context& io, tcp::socket& socket) : timer_(io), socket_(socket) {}
+  ~Deadline() {
+    *alive_ = false;
+    timer_.cancel();
+  }
+  void arm(std::chrono::milliseconds d) {
+    timer_.expires_after(d);
+    timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+      if (ec || !*alive) return;
+      expired_ = true;
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+    });
+  }
+  void disarm() { timer_.cancel(); }
+  bool expired() const { return expired_; }
+
+ private:
+  asio::steady_timer timer_;
+  tcp::socket& socket_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool expired_ = false;
+};
+
+// Completion handler of a coroutine a session spawns beside itself: sets
+// `done` and wakes the session, which waits on `wake` until it sees it.
+auto finished(bool& done, asio::steady_timer& wake) {
+  return [&done, &wake](std::exception_ptr) {
+    done = true;
+    wake.cancel();
+  };
+}
+
+asio::awaitable<void> wait_for(const bool& done, asio::steady_timer& wake) {
+  while (!done) {
+    boost::system::error_code ec;
+    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+std::string http_refusal(unsigned status, const std::string& reason) {
+  const char* text = status == 400   ? "Bad Request"
+                     : status == 403 ? "Forbidden"
+                     : status == 431 ? "Request Header Fields Too Large"
+                     : status == 502 ? "Bad Gateway"
+                     : status == 503 ? "Service Unavailable"
+                     : status == 504 ? "Gateway Timeout"
+                                     : "Error";
+  const std::string body = "sbrun: " + reason + "\n";
+  return fmt::format(
+      "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Sbrun-Reason: {}\r\n"
+      "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+      status, text, reason, body.size(), body);
+}
+
+std::string endpoint_text(const tcp::endpoint& e) {
+  const auto a = e.address();
+  return a.is_v6() ? fmt::format("[{}]:{}", a.to_string(), e.port()) : fmt::format("{}:{}", a.to_string(), e.port());
+}
+
+}  // namespace
+
+class ProxyServer::Session {
+ public:
+  Session(ProxyServer& server, tcp::socket client, char tag)
+      : server_(server), io_(server.io_), client_(std::move(client)), upstream_(server.io_), tag_(tag),
+        started_(Clock::now()) {
+    boost::system::error_code ec;
+    const auto peer = client_.remote_endpoint(ec);
+    client_text_ = ec ? "?" : endpoint_text(peer);
+  }
+
+  asio::awaitable<void> run() {
+    if (tag_ == lower::kTagSocks) {
+      protocol_ = "socks5";
+      co_await socks();
+    } else {
+      protocol_ = "http";
+      co_await http_session();
+    }
+    log();
+  }
+
+ private:
+  const ProxyLimits& limits() const { return server_.limits_; }
+
+  // Reads more bytes from the client into `buffer`; false at EOF or error.
+  asio::awaitable<bool> read_more(std::string& buffer) {
+    char chunk[4096];
+    boost::system::error_code ec;
+    const std::size_t n =
+        co_await client_.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    buffer.append(chunk, n);
+    co_return true;
+  }
+
+  asio::awaitable<void> refuse_http(unsigned status, std::string reason) {
+    outcome_ = status == 403 ? "refused" : status >= 500 ? "failed" : "bad-request";
+    reason_ = reason;
+    co_await write_all(client_, http_refusal(status, reason));
+    boost::system::error_code ignored;
+    client_.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<bool> decide(const sema::HostSubject& subject) {
+    subject_ = subject;
+    has_subject_ = true;
+    verdict_ = co_await server_.gate_.check(subject);
+    if (!verdict_.allowed) {
+      outcome_ = "refused";
+      reason_ = verdict_.reason;
+    }
+    co_return verdict_.allowed;
+  }
+
+  // Dials the gate's addresses in order, each within the connect timeout.
+  asio::awaitable<bool> dial() {
+    for (const auto& endpoint : verdict_.endpoints) {
+      boost::system::error_code ec;
+      upstream_.close(ec);
+      Deadline deadline(io_, upstream_);
+      deadline.arm(limits().connect_timeout);
+      co_await upstream_.async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec && !deadline.expired()) {
+        dialed_ = endpoint_text(endpoint);
+        co_return true;
+      }
+      reason_ = fmt::format("cannot connect to {}: {}", endpoint_text(endpoint),
+                            deadline.expired() ? "timed out" : ec.message());
+    }
+    outcome_ = "failed";
+    co_return false;
+  }
+
+  asio::awaitable<void> http_session() {
+    std::string buffer;
+    std::size_t head_end = 0;
+    {
+      Deadline deadline(io_, client_);
+      deadline.arm(limits().head_timeout);
+      while ((head_end = find_head_end(buffer)) == 0) {
+        if (buffer.size() > kMaxRequestHead) {
+          co_await refuse_http(431, "request head too large");
+          co_return;
+        }
+        if (!co_await read_more(buffer)) {
+          outcome_ = deadline.expired() ? "timed-out" : "closed";
+          reason_ = deadline.expired() ? "no complete request head in time" : "client closed before a request";
+          co_return;
+        }
+      }
+    }
+    auto parsed = interpret_request_head(std::string_view(buffer).substr(0, head_end));
+    if (auto* e = std::get_if<RequestError>(&parsed)) {
+      co_await refuse_http(e->status, e->reason);
+      co_return;
+    }
+    ProxyRequest& request = std::get<ProxyRequest>(parsed);
+    protocol_ = request.kind == ProxyRequest::Kind::Connect ? "http-connect" : "http";
+    if (!co_await decide(request.subject)) {
+      co_await refuse_http(verdict_.http_status, verdict_.reason);
+      co_return;
+    }
+    if (!co_await dial()) {
+      co_await refuse_http(502, reason_);
+      co_return;
+    }
+    std::string rest = buffer.substr(head_end);
+    if (request.kind == ProxyRequest::Kind::Connect) {
+      if (!co_await write_all(client_, "HTTP/1.1 200 Connection established\r\n\r\n")) co_return;
+      co_await tunnel(std::move(rest));
+    } else {
+      co_await forward(request, std::move(rest), std::string_view(buffer).substr(0, head_end));
+    }
+  }
+
+  asio::awaitable<void> socks() {
+    std::string buffer;
+    Deadline deadline(io_, client_);
+    deadline.arm(limits().head_timeout);
+    SocksGreeting greeting;
+    while ((greeting = parse_socks_greeting(buffer)).status == ParseStatus::NeedMore) {
+      if (!co_await read_more(buffer)) {
+        outcome_ = deadline.expired() ? "timed-out" : "closed";
+        co_return;
+      }
+    }
+    if (greeting.status == ParseStatus::Fail) {
+      outcome_ = "bad-request";
+      reason_ = "not a SOCKS5 greeting";
+      co_return;
+    }
+    if (!co_await write_all(client_, socks_method_reply(greeting.no_auth_offered)) || !greeting.no_auth_offered) {
+      outcome_ = "bad-request";
+      reason_ = "no acceptable SOCKS5 authentication method";
+      co_return;
+    }
+    buffer.erase(0, greeting.consumed);
+    SocksRequest request;
+    while ((request = parse_socks_request(buffer)).status == ParseStatus::NeedMore) {
+      if (!co_await read_more(buffer)) {
+        outcome_ = deadline.expired() ? "timed-out" : "closed";
+        co_return;
+      }
+    }
+    deadline.disarm();
+    if (request.status == ParseStatus::Fail) {
+      outcome_ = "bad-request";
+      reason_ = fmt::format("SOCKS5 request refused (reply {:#04x})", request.reply);
+      if (request.reply != 0) co_await write_all(client_, socks_reply(request.reply));
+      co_return;
+    }
+    auto subject = sema::parse_host_subject(request.host, request.port);
+    if (auto* e = std::get_if<std::string>(&subject)) {
+      outcome_ = "bad-request";
+      reason_ = "bad host: " + *e;
+      co_await write_all(client_, socks_reply(0x02));
+      co_return;
+    }
+    if (!co_await decide(std::get<sema::HostSubject>(subject))) {
+      co_await write_all(client_, socks_reply(verdict_.socks_reply));
+      co_return;
+    }
+    if (!co_await dial()) {
+      co_await write_all(client_, socks_reply(0x05));
+      co_return;
+    }
+    if (!co_await write_all(client_, socks_reply(0x00))) co_return;
+    co_await tunnel(buffer.substr(request.consumed));
+  }
+
+  // Refuses a TLS tunnel whose ClientHello names another host than the one
+  // the gate allowed (or uses Encrypted Client Hello).
+  std::optional<std::string> check_client_hello(const ClientHelloInfo& hello) const {
+    if (hello.status == ClientHelloInfo::Status::NotTls) return std::nullopt;
+    if (hello.status != ClientHelloInfo::Status::Ok) return "malformed TLS ClientHello";
+    if (hello.has_ech) return "TLS Encrypted Client Hello hides the server name; refused";
+    if (subject_.is_ip) {
+      if (hello.sni) return "TLS server name `" + *hello.sni + "` on a tunnel to an IP address";
+      return std::nullopt;
+    }
+    if (!hello.sni) return "TLS ClientHello without a server name on a tunnel to " + subject_.name;
+    auto sni = sema::parse_host_subject(*hello.sni, subject_.port);
+    const auto* s = std::get_if<sema::HostSubject>(&sni);
+    if (s == nullptr || s->is_ip || s->name != subject_.name) {
+      return "TLS server name `" + *hello.sni + "` is not the tunnel's host " + subject_.name;
+    }
+    return std::nullopt;
+  }
+
+  asio::awaitable<void> tunnel(std::string first) {
+    outcome_ = "tunnel";
+    asio::steady_timer wake(io_, asio::steady_timer::time_point::max()), idle_timer(io_);
+    bool down_done = false, watch_done = false, pumps_done = false, idle_expired = false;
+    asio::co_spawn(io_, pump(upstream_, client_, down_), finished(down_done, wake));
+    asio::co_spawn(io_,
+                   idle_watch(client_, upstream_, up_, down_, limits().idle_timeout, idle_timer,
+                              [&] { return pumps_done; }, idle_expired),
+                   finished(watch_done, wake));
+
+    // The first bytes from the client: a TLS ClientHello is checked before
+    // anything reaches the upstream (the upstream may speak first: its
+    // bytes already flow to the client meanwhile).
+    ClientHelloInfo hello;
+    while ((hello = parse_client_hello(first)).status == ClientHelloInfo::Status::NeedMore) {
+      if (!co_await read_more(first)) break;
+    }
+    std::optional<std::string> refusal;
+    if (hello.status != ClientHelloInfo::Status::NeedMore) refusal = check_client_hello(hello);
+    if (refusal) {
+      outcome_ = "refused";
+      reason_ = *refusal;
+      boost::system::error_code ignored;
+      client_.close(ignored);
+      upstream_.close(ignored);
+    } else if (hello.status == ClientHelloInfo::Status::NeedMore) {
+      // The client closed before a whole first message: pass on what came.
+      if (!first.empty()) co_await write_all(upstream_, first);
+      boost::system::error_code ignored;
+      upstream_.shutdown(tcp::socket::shutdown_send, ignored);
+    } else {
+      up_.bytes += first.size();
+      if (first.empty() || co_await write_all(upstream_, first)) co_await pump(client_, upstream_, up_);
+    }
+    co_await wait_for(down_done, wake);
+    pumps_done = true;
+    idle_timer.cancel();
+    co_await wait_for(watch_done, wake);
+    if (idle_expired && !refusal) reason_ = "idle timeout";
+  }
+
+  // One plain HTTP request: the rewritten head, the body re-framed, and the
+  // response passed back until the upstream closes (Connection: close).
+  asio::awaitable<void> forward(const ProxyRequest& request, std::string rest, std::string_view head) {
+    outcome_ = "forwarded";
+    const std::string upstream_head = forward_head(request);
+    up_.bytes += upstream_head.size();
+    if (!co_await write_all(upstream_, upstream_head)) {
+      co_await refuse_http(502, "upstream closed the connection");
+      co_return;
+    }
+    asio::steady_timer wake(io_, asio::steady_timer::time_point::max()), idle_timer(io_);
+    bool down_done = false, watch_done = false, idle_expired = false;
+    asio::co_spawn(io_, pump(upstream_, client_, down_, false), finished(down_done, wake));
+    asio::co_spawn(io_,
+                   idle_watch(client_, upstream_, up_, down_, limits().idle_timeout, idle_timer,
+                              [&] { return down_done; }, idle_expired),
+                   finished(watch_done, wake));
+    if (request.chunked) {
+      co_await forward_chunked(std::move(rest), head);
+    } else if (request.content_length) {
+      co_await forward_length(std::move(rest), *request.content_length);
+    }
+    // Only the response is left: wait for the upstream to finish it.
+    co_await wait_for(down_done, wake);
+    idle_timer.cancel();
+    co_await wait_for(watch_done, wake);
+    boost::system::error_code ignored;
+    client_.shutdown(tcp::socket::shutdown_send, ignored);
+    client_.close(ignored);
+    if (idle_expired) reason_ = "idle timeout";
+  }
+
+  asio::awaitable<void> forward_length(std::string rest, std::uint64_t length) {
+    std::uint64_t left = length;
+    const std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(left, rest.size()));
+    if (first > 0 && !co_await write_all(upstream_, std::string_view(rest).substr(0, first))) co_return;
+    left -= first;
+    up_.bytes += first;
+    std::string chunk(1 << 16, '\0');
+    while (left > 0) {
+      boost::system::error_code ec;
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk.size()));
+      const std::size_t n = co_await client_.async_read_some(asio::buffer(chunk.data(), want),
+                                                             asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !co_await write_all(upstream_, std::string_view(chunk.data(), n))) co_return;
+      left -= n;
+      up_.bytes += n;
+      up_.last_activity = Clock::now();
+    }
+  }
+
+  // Decodes the client's chunked body with Beast's strict parser and
+  // re-encodes it: the upstream sees only framing sbrun wrote.
+  asio::awaitable<void> forward_chunked(std::string rest, std::string_view head) {
+    http::request_parser<http::buffer_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(kMaxRequestHead));
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    parser.eager(false);
+    boost::system::error_code ec;
+    parser.put(asio::buffer(head.data(), head.size()), ec);
+    if (ec || !parser.is_header_done()) co_return;
+    boost::beast::flat_buffer input;
+    auto space = input.prepare(rest.size());
+    asio::buffer_copy(space, asio::buffer(rest));
+    input.commit(rest.size());
+    std::string chunk(1 << 16, '\0');
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
+      ec = {};
+      co_await http::async_read_some(client_, input, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        reason_ = "bad chunked body: " + ec.message();
+        boost::system::error_code ignored;
+        upstream_.close(ignored);
+        client_.close(ignored);
+        co_return;
+      }
+      const std::size_t n = chunk.size() - parser.get().body().size;
+      if (n == 0) continue;
+      const std::string framed = fmt::format("{:x}\r\n", n) + std::string(chunk.data(), n) + "\r\n";
+      if (!co_await write_all(upstream_, framed)) co_return;
+      up_.bytes += n;
+      up_.last_activity = Clock::now();
+    }
+    co_await write_all(upstream_, "0\r\n\r\n");
+  }
+
+  void log() {
+    if (!server_.log_) return;
+    nlohmann::json e = {{"event", "net"},
+                        {"protocol", protocol_},
+                        {"client", client_text_},
+                        {"outcome", outcome_},
+                        {"bytes_up", up_.bytes},
+                        {"bytes_down", down_.bytes},
+                        {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count()}};
+    if (has_subject_) {
+      e["host"] = subject_.is_ip ? subject_.address.text() : subject_.name;
+      e["port"] = subject_.port;
+      e["effect"] = verdict_.allowed && outcome_ != "refused" ? "allow" : "deny";
+      if (verdict_.rule) {
+        e["rule"] = verdict_.rule->origin.target.text();
+        e["rule_effect"] = sema::effect_name(verdict_.rule->effect);
+      }
+      if (!verdict_.answer.empty()) e["ask"] = verdict_.answer;
+    }
+    if (!dialed_.empty()) e["address"] = dialed_;
+    if (!reason_.empty()) e["reason"] = reason_;
+    server_.log_(std::move(e));
+  }
+
+  ProxyServer& server_;
+  asio::io_context& io_;
+  tcp::socket client_;
+  tcp::socket upstream_;
+  char tag_;
+  Clock::time_point started_;
+  std::string client_text_;
+  std::string protocol_;
+  std::string outcome_ = "closed";
+  std::string reason_;
+  sema::HostSubject subject_;
+  bool has_subject_ = false;
+  Verdict verdict_;
+  std::string dialed_;
+  PumpState up_, down_;
+};
+
+struct ProxyServer::Channel {
+  Channel(asio::io_context& io, int fd) : descriptor(io, fd) {}
+  asio::posix::stream_descriptor descriptor;
+};
+
+ProxyServer::ProxyServer(asio::io_context& io, Gate& gate, ProxyLimits limits, LogFn log)
+    : io_(io), gate_(gate), limits_(limits), log_(std::move(log)) {}
+
+ProxyServer::~ProxyServer() = default;
+
+void ProxyServer::serve(int channel) {
+  channel_ = std::make_unique<Channel>(io_, channel);
+  receive();
+}
+
+void ProxyServer::receive() {
+  channel_->descriptor.async_wait(asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
+    if (ec) return;
+    for (;;) {
+      char tag = 0;
+      iovec iov{&tag, 1};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      const ssize_t n = recvmsg(channel_->descriptor.native_handle(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) break;
+      if (n <= 0) return;  // the init is gone: no more clients
+      int fd = -1;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+          std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+        }
+      }
+      if (fd >= 0) start(fd, tag);
+    }
+    receive();
+  });
+}
+
+void ProxyServer::start(int fd, char tag) {
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0 ||
+      (local.ss_family != AF_INET && local.ss_family != AF_INET6)) {
+    close(fd);
+    return;
+  }
+  tcp::socket client(io_);
+  boost::system::error_code ec;
+  client.assign(local.ss_family == AF_INET ? tcp::v4() : tcp::v6(), fd, ec);
+  if (ec) {
+    close(fd);
+    return;
+  }
+  if (active_ >= limits_.max_sessions) {
+    // Best effort, without waiting: the client is told, nothing else happens.
+    if (tag != lower::kTagSocks) {
+      const std::string refusal = http_refusal(503, "too many connections through the proxy");
+      client.non_blocking(true, ec);
+      client.write_some(asio::buffer(refusal), ec);
+    }
+    if (log_) {
+      log_({{"event", "net"}, {"outcome", "refused"}, {"reason", "session limit reached"}});
+    }
+    return;
+  }
+  ++active_;
+  auto session = std::make_shared<Session>(*this, std::move(client), tag);
+  asio::co_spawn(
+      io_, [session]() -> asio::awaitable<void> { co_await session->run(); },
+      [this, session](std::exception_ptr) { --active_; });
+}
+
+}  // namespace sbpolicy::proxy
