@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <set>
 
 namespace sbpolicy::proxy {
@@ -110,8 +111,14 @@ bool same(const sema::HostSubject& a, const sema::HostSubject& b) {
 }  // namespace
 
 std::size_t find_head_end(std::string_view buffer) {
-  const std::size_t at = buffer.find("\r\n\r\n");
-  return at == std::string_view::npos ? 0 : at + 4;
+  // A bare LF ends the head at once: interpret_request_head refuses it, and
+  // the client learns why instead of waiting for a CRLF that never comes.
+  for (std::size_t i = 0; i < buffer.size(); ++i) {
+    if (buffer[i] != '\n') continue;
+    if (i == 0 || buffer[i - 1] != '\r') return i + 1;
+    if (i >= 3 && buffer.compare(i - 3, 4, "\r\n\r\n") == 0) return i + 1;
+  }
+  return 0;
 }
 
 std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view head) {
@@ -120,6 +127,10 @@ std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view
 
   http::request_parser<http::empty_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(kMaxRequestHead));
+  // The body is streamed, never held: no limit on its size (Beast's default
+  // refuses a Content-Length over 1 MiB). Not boost::none, which Boost 1.74
+  // compares as smaller than every length.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   parser.eager(false);
   boost::system::error_code ec;
   parser.put(boost::asio::buffer(head.data(), head.size()), ec);

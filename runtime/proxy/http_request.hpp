@@ -52,8 +52,9 @@ struct RequestError {
   std::string reason;  // lowercase, printable ASCII
 };
 
-// Where the head ends in `buffer` (the offset just past "\r\n\r\n"), or 0
-// when it has not ended yet.
+// Where the head ends in `buffer` (the offset just past "\r\n\r\n", or
+// just past a bare LF, which makes the head invalid), or 0 when it has not
+// ended yet.
 std::size_t find_head_end(std::string_view buffer);
 
 // Interprets one complete request head (up to and including "\r\n\r\n").

