@@ -22,6 +22,7 @@ constexpr std::size_t kMaxSessionId = 32;
 
 constexpr std::size_t kServerNameExtension = 0x0000;
 constexpr std::size_t kEchExtension = 0xfe0d;
+constexpr std::size_t kEsniExtension = 0xffce;  // the draft ESNI that ECH replaced: it hides the name too
 constexpr std::size_t kHostNameType = 0;
 constexpr std::size_t kMaxHostName = 255;
 
@@ -147,7 +148,7 @@ ClientHelloInfo read_client_hello(std::string_view handshake) {
     if (ext_type == kServerNameExtension) {
       if (Status s = read_server_name(r, ext_end, info.sni); s != Status::Ok) return only(s);
     } else {
-      if (ext_type == kEchExtension) info.has_ech = true;
+      if (ext_type == kEchExtension || ext_type == kEsniExtension) info.has_ech = true;
       if (!r.skip(ext_size, ext_end)) return only(r.why());
     }
   }
@@ -157,6 +158,9 @@ ClientHelloInfo read_client_hello(std::string_view handshake) {
 }  // namespace
 
 ClientHelloInfo parse_client_hello(std::string_view bytes, std::size_t limit) {
+  // The answer depends on the first `limit` bytes only, so that it is the
+  // same for every longer input (even the first two bytes, for a limit < 2).
+  bytes = bytes.substr(0, limit);
   // Join the payloads of the handshake records until they hold the whole
   // ClientHello; every record header is checked as its bytes arrive.
   std::string handshake;

@@ -42,7 +42,7 @@ struct ClientHelloInfo {
   Status status = Status::NeedMore;
   // The rest is only set when Ok.
   std::optional<std::string> sni;  // the host_name of the server_name extension, bytes as sent
-  bool has_ech = false;            // an encrypted_client_hello extension (0xfe0d) is present
+  bool has_ech = false;            // encrypted_client_hello (0xfe0d) or draft ESNI (0xffce) is present
 };
 
 // `bytes` are the first bytes of the tunnel. NotTls when the first byte is
@@ -51,8 +51,9 @@ struct ClientHelloInfo {
 // Malformed when it cannot be a valid ClientHello (see above), when its
 // records would end past `limit` bytes (so a handshake message over
 // `limit - 5` bytes is malformed), or when bytes are still needed and
-// `bytes.size() >= limit`. For every input, the results for its prefixes
-// are NeedMore up to some length and one fixed answer from there on.
+// `bytes.size() >= limit`. Only the first `limit` bytes are looked at. For
+// every input, the results for its prefixes are NeedMore up to some length
+// and one fixed answer from there on.
 ClientHelloInfo parse_client_hello(std::string_view bytes, std::size_t limit = 16384);
 
 }  // namespace sbpolicy::proxy

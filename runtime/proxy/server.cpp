@@ -310,8 +310,8 @@ class ProxyServer::Session {
       client_.close(ignored);
       upstream_.close(ignored);
     } else if (hello.status == ClientHelloInfo::Status::NeedMore) {
-      // The client closed before a whole first message: pass on what came.
-      if (!first.empty()) co_await write_all(upstream_, first);
+      // The client closed before a whole first message. An unchecked part
+      // of a ClientHello is never passed on (an empty one is nothing).
       boost::system::error_code ignored;
       upstream_.shutdown(tcp::socket::shutdown_send, ignored);
     } else {

@@ -25,8 +25,7 @@ std::uint8_t byte_at(std::string_view bytes, std::size_t i) { return static_cast
 // The same byte set as the HTTP side's hosts: anything else could read
 // differently to the policy check and to the resolver.
 bool name_byte(std::uint8_t c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
 }
 
 SocksRequest fail(std::uint8_t reply) {

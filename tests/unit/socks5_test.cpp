@@ -145,11 +145,11 @@ TEST(Socks5Request, NameBytesOutsideTheHostSetAreRefused) {
   // A NUL would end the name for a C resolver but not for the policy check.
   expect_fail(name_request("evil.test\0.pkgs.test"s), 0x02);
   for (const std::string& bad : {"a b"s, "a\tb"s, "a\nb"s, "a\x7f"s, "a%2e"s, "a:443"s, "a/b"s, "user@a"s, "[::1]"s,
-                                "a\\b"s, "a;b"s, "a+b"s, "a*b"s, "*.a"s, "b\xc3\xbc"s, "\x80"s, "\xff"s, "\x01"s}) {
+                                 "a\\b"s, "a;b"s, "a+b"s, "a*b"s, "*.a"s, "b\xc3\xbc"s, "\x80"s, "\xff"s, "\x01"s}) {
     expect_fail(name_request(bad), 0x02);
   }
   // Refused as soon as the bad byte arrives, before the rest of the name.
-  expect_fail("\x05\x01\x00\x03\x10" "evil\0"s, 0x02);
+  expect_fail("\x05\x01\x00\x03\x10"s + "evil\0"s, 0x02);
 }
 
 TEST(Socks5Request, Commands) {

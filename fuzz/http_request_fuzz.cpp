@@ -1,0 +1,146 @@
+// Fuzz target: the proxy's HTTP request-head reader on arbitrary bytes.
+//
+// Beyond "no crash", it checks what the proxy promises the upstream: the
+// subject is canonical (its authority text parses back to itself), and the
+// head sbrun writes for a forwarded request is one clean request: CRLF line
+// ends only, no NUL, one request line, one Host, `name: value` fields, the
+// empty line only at the end, and framing that says one thing. Put back in
+// absolute form, that head is accepted and forwards to itself. A violation
+// aborts, which libFuzzer reports as a crash with the input.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "proxy/http_request.hpp"
+
+using namespace sbpolicy;
+using namespace sbpolicy::proxy;
+
+namespace {
+
+[[noreturn]] void fail(const char* what, std::string_view input, std::string_view detail) {
+  std::fprintf(stderr, "%s\n  input:  `%.*s`\n  detail: `%.*s`\n", what, static_cast<int>(input.size()),
+               input.data(), static_cast<int>(detail.size()), detail.data());
+  std::abort();
+}
+
+bool token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool starts_with_lower(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+
+void check_subject(const sema::HostSubject& subject, std::string_view input) {
+  for (const std::uint16_t default_port : {std::uint16_t{0}, std::uint16_t{80}}) {
+    const std::string text = authority_text(subject, default_port);
+    auto again = sema::parse_host_subject(text, default_port);
+    const auto* back = std::get_if<sema::HostSubject>(&again);
+    if (back == nullptr || back->text() != subject.text()) fail("subject authority does not parse back", input, text);
+  }
+  if (subject.port == 0) fail("port 0 accepted", input, subject.text());
+}
+
+// The upstream head: one request line, then `name: value` lines, then the
+// empty line and nothing after it.
+void check_forward_head(const ProxyRequest& r, std::string_view input) {
+  const std::string out = forward_head(r);
+  if (!out.ends_with("\r\n\r\n")) fail("forward head does not end with CRLFCRLF", input, out);
+  if (find_head_end(out) != out.size()) fail("forward head has an empty line before its end", input, out);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const char c = out[i];
+    if (c == '\0') fail("NUL in the forward head", input, out);
+    if (c == '\r' && (i + 1 == out.size() || out[i + 1] != '\n')) fail("bare CR in the forward head", input, out);
+    if (c == '\n' && (i == 0 || out[i - 1] != '\r')) fail("bare LF in the forward head", input, out);
+  }
+  const std::string_view body(out.data(), out.size() - 2);  // lines, each ending in CRLF
+  std::size_t at = body.find("\r\n");
+  const std::string_view request_line = body.substr(0, at);
+  const std::string expected_line = r.method + " " + r.target + " HTTP/1.1";
+  if (request_line != expected_line || r.method.empty() || !r.target.starts_with('/') ||
+      r.method.find_first_of(" \t") != std::string::npos || r.target.find_first_of(" \t#") != std::string::npos) {
+    fail("bad request line in the forward head", input, request_line);
+  }
+  int hosts = 0, lengths = 0, encodings = 0;
+  for (at += 2; at < body.size();) {
+    const std::size_t end = body.find("\r\n", at);
+    const std::string_view line = body.substr(at, end - at);
+    const std::size_t colon = line.find(':');
+    if (colon == 0 || colon == std::string_view::npos) fail("forward head line is not a field", input, line);
+    for (const char c : line.substr(0, colon)) {
+      if (!token_char(c)) fail("forward head field name is not a token", input, line);
+    }
+    hosts += starts_with_lower(line, "host:");
+    lengths += starts_with_lower(line, "content-length:");
+    encodings += starts_with_lower(line, "transfer-encoding:");
+    at = end + 2;
+  }
+  if (hosts != 1) fail("forward head does not have exactly one Host", input, out);
+  if (lengths + encodings > 1 || (r.chunked && encodings != 1) || (!r.chunked && r.content_length && lengths != 1)) {
+    fail("forward head framing is not the request's", input, out);
+  }
+
+  // The head back in absolute form: accepted, and forwarded unchanged.
+  const std::size_t first_end = out.find("\r\n");
+  const std::string absolute = r.method + " http://" + authority_text(r.subject, 80) + r.target + " HTTP/1.1" +
+                               out.substr(first_end);
+  if (absolute.size() > kMaxRequestHead) return;
+  auto again = interpret_request_head(absolute);
+  const auto* back = std::get_if<ProxyRequest>(&again);
+  if (back == nullptr) {
+    fail("forward head is refused in absolute form", input, std::get<RequestError>(again).reason + ": " + absolute);
+  }
+  if (forward_head(*back) != out) fail("forward head is not a fixed point", input, forward_head(*back));
+}
+
+void check(std::string_view head, std::string_view input) {
+  auto result = interpret_request_head(head);
+  if (const auto* e = std::get_if<RequestError>(&result)) {
+    if (e->status != 400 && e->status != 431) fail("unexpected status", input, e->reason);
+    if (e->reason.empty()) fail("empty reason", input, head);
+    for (const char c : e->reason) {
+      if (c < 0x20 || c >= 0x7f) fail("reason is not printable ASCII", input, e->reason);
+    }
+    return;
+  }
+  const ProxyRequest& r = std::get<ProxyRequest>(result);
+  check_subject(r.subject, input);
+  if (r.chunked && r.content_length) fail("both chunked and a length", input, head);
+  if (r.kind == ProxyRequest::Kind::Connect) {
+    if (r.chunked || r.content_length.value_or(0) > 0) fail("CONNECT with a body accepted", input, head);
+    return;
+  }
+  check_forward_head(r, input);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+
+  // As the server does: the head up to its empty line, whatever follows.
+  const std::size_t end = find_head_end(input);
+  if (end != 0) {
+    if (end < 4 || end > input.size() || input.substr(end - 4, 4) != "\r\n\r\n" ||
+        input.substr(0, end - 1).find("\r\n\r\n") != std::string_view::npos) {
+      fail("find_head_end is not the first empty line", input, input.substr(0, std::min(end, input.size())));
+    }
+    check(input.substr(0, end), input);
+  }
+  // And the whole input as a head, trailing bytes included.
+  check(input, input);
+  return 0;
+}
