@@ -99,6 +99,15 @@ bool parse_pins(const std::vector<std::string>& specs, std::map<std::string, std
   return true;
 }
 
+// ssh through the proxy: sbrun itself is the ProxyCommand. Left unset for
+// an executable path a shell would split or expand.
+std::string git_ssh_command(const std::string& executable) {
+  const bool plain = !executable.empty() && std::all_of(executable.begin(), executable.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("/._-+", c) != nullptr;
+  });
+  return plain ? "ssh -o 'ProxyCommand=" + executable + " --sbrun-connect %h %p'" : "";
+}
+
 // Every session holds a few descriptors (client, upstream, a pipe per
 // direction): let the proxy use what the hard limit allows.
 void raise_descriptor_limit() {
@@ -135,6 +144,10 @@ int launch(const LaunchOptions& o) {
   // of what lowering needs from this machine.
   lower::LowerOptions lo = driver::lowering_options(o.workspace, "");
   const sema::PathBindings& bindings = lo.bindings;
+  const SelfImage image = self_image();
+  if (const std::string ssh = git_ssh_command(image.executable); !ssh.empty()) {
+    lo.runtime_env.emplace_back("GIT_SSH_COMMAND", ssh);
+  }
   struct stat st {};
   if (stat(bindings.workspace.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return fail(fmt::format("the workspace `{}` is not a directory", bindings.workspace));
@@ -169,7 +182,7 @@ int launch(const LaunchOptions& o) {
 
   std::vector<std::string> args = lower::bwrap_arguments(*plan);
   // The init's own files, after the policy's mounts so no mask hides them.
-  for (const auto& [src, dest] : self_image().files) {
+  for (const auto& [src, dest] : image.files) {
     if (!lower::visible_in_plan(*plan, fs, dest)) args.insert(args.end(), {"--ro-bind", src, dest});
   }
   args.insert(args.end(), {"--as-pid-1", "--json-status-fd", "5"});

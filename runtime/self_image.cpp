@@ -37,6 +37,11 @@ int collect(dl_phdr_info* info, std::size_t, void* data) {
 SelfImage self_image() {
   SelfImage image;
   dl_iterate_phdr(collect, &image.files);
+  char exe[PATH_MAX];
+  if (realpath("/proc/self/exe", exe) != nullptr) {
+    image.executable = exe;
+    image.files.emplace_back(exe, exe);
+  }
   std::sort(image.files.begin(), image.files.end());
   image.files.erase(std::unique(image.files.begin(), image.files.end()), image.files.end());
   return image;

@@ -1,8 +1,9 @@
-// What sbrun's own init needs to run inside the sandbox: the files of the
-// running executable's dynamic link map (shared libraries, the dynamic
-// loader). They are bound read-only at their own paths after the policy's
-// mounts; the executable itself is passed to bubblewrap as a descriptor, so
-// it needs no path in the sandbox at all.
+// What sbrun needs to run inside the sandbox: the files of the running
+// executable's dynamic link map (shared libraries, the dynamic loader) and
+// the executable itself. They are bound read-only at their own paths after
+// the policy's mounts, where the policy does not show them already. The init
+// is started from a descriptor, not a path; the path is for ssh, whose
+// ProxyCommand inside the sandbox is `sbrun --sbrun-connect`.
 #pragma once
 
 #include <string>
@@ -15,6 +16,7 @@ struct SelfImage {
   // (source on the host, destination in the sandbox): libraries at their
   // canonical paths, the loader also at the path the executable names.
   std::vector<std::pair<std::string, std::string>> files;
+  std::string executable;  // canonical path of the running sbrun (also in `files`)
 };
 
 SelfImage self_image();

@@ -2,12 +2,14 @@
 //   sbrun [OPTIONS] POLICY -- CMD [ARGS…]
 // The exit status is the command's (128+N when killed by signal N); 125 when
 // sbrun cannot set up the sandbox, in which case the command did not run.
-// The same binary is the sandbox's init (`--sbrun-init`, used by sbrun only).
+// The same binary is the sandbox's init (`--sbrun-init`, used by sbrun only)
+// and ssh's ProxyCommand inside the sandbox (`--sbrun-connect HOST PORT`).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 
+#include "connect.hpp"
 #include "init.hpp"
 #include "launch.hpp"
 
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
     }
     run_init(init);
   }
+  if (argc > 1 && std::strcmp(argv[1], "--sbrun-connect") == 0) return run_connect(argc, argv);
   try {
     // Everything after the first `--` is the command, untouched.
     int split = argc;

@@ -281,6 +281,17 @@ def _(r):
     expect(r.code == 0 and "sbrun network test repository" in r.output, r.output)
 
 
+@case("ssh through GIT_SSH_COMMAND: sbrun is the ProxyCommand",
+      "for h in git.pkgs.test evil.test; do eval \"$GIT_SSH_COMMAND\" -o BatchMode=yes -o StrictHostKeyChecking=no "
+      "-o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 $h true 2>&1 | grep -v '^kex_exchange' | head -2; done",
+      policy='allow net "git.pkgs.test:22";\n')
+def _(r):
+    ssh = [t for t in r.tcp if t["port"] == 22]
+    expect(len(ssh) == 1 and bytes.fromhex(ssh[0]["first"]).startswith(b"SSH-2.0-"), r.tcp)
+    expect("refused evil.test:22" in r.output and "403" in r.output, r.output)
+    no_dns(r, "evil")
+
+
 @case("python urllib through HTTP_PROXY",
       "python3 -c 'import urllib.request as u;print(u.urlopen(\"http://registry.pkgs.test/py\",timeout=5).read())'")
 def _(r):
