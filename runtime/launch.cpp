@@ -308,6 +308,10 @@ int launch(const LaunchOptions& o) {
   // is gone then). A thread waits for bubblewrap; the event loop serves.
   int status = 0;
   {
+    // splice(2) into a socket the peer closed raises SIGPIPE, which would
+    // kill sbrun and with it the sandbox. Ignored here, after the fork, so
+    // the command keeps the default disposition.
+    signal(SIGPIPE, SIG_IGN);
     raise_descriptor_limit();
     boost::asio::io_context io;
     auto work = boost::asio::make_work_guard(io);

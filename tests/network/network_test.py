@@ -623,6 +623,21 @@ def _(r):
     logged(r, reason="idle timeout")
 
 
+@case("NET-35 clients hanging up mid-download do not kill the proxy (SIGPIPE)",
+      "python3 -c '\n"
+      "import socket\n"
+      "for i in range(30):\n"
+      " s=socket.create_connection((\"127.0.0.1\",3128));s.sendall(b\"CONNECT upstream.test:9444 HTTP/1.1\\r\\n\\r\\n\")\n"
+      " n=0\n"
+      " while n<1000000: n+=len(s.recv(65536))\n"
+      " s.setsockopt(socket.SOL_SOCKET,socket.SO_LINGER,b\"\\x01\\0\\0\\0\\0\\0\\0\\0\");s.close()\n"
+      "print(\"hung up 30 times\")'; curl -sS -m5 http://registry.pkgs.test/alive",
+      policy=NET + 'allow net "upstream.test:9444";\n')
+def _(r):
+    expect(r.code == 0 and "hung up 30 times" in r.output, r.output)
+    expect("upstream registry.pkgs.test GET /alive" in r.output, r.output)
+
+
 @case("NET-35 garbage, HTTP/2 preface and a CONNECT with a body do not hurt the proxy",
       "head -c 20000 /dev/urandom > junk; python3 -c '\n"
       "import socket\n"

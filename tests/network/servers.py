@@ -10,7 +10,7 @@ on 198.51.100.2, and records everything it sees as JSON lines in LOG_DIR:
   http.jsonl   every HTTP request on ports 80 and 8080 (method, path, Host,
                body length); `/git/...` is served by `git http-backend`
   tcp.jsonl    every connection to the raw ports (443, 22, 9443): the first
-               bytes received (hex) and their count
+               bytes received (hex) and their count; 9444 streams without end
 
 usage: servers.py LOG_DIR GIT_ROOT
 """
@@ -156,6 +156,12 @@ class Upstream(BaseHTTPRequestHandler):
 class Raw(socketserver.BaseRequestHandler):
     def handle(self):
         port = self.server.server_address[1]
+        if port == 9444:  # an endless download: clients hang up in the middle
+            try:
+                while True:
+                    self.request.sendall(b"z" * 65536)
+            except OSError:
+                return
         if port == 22:
             self.request.sendall(b"SSH-2.0-sbrun-test\r\n")
         self.request.settimeout(2)
@@ -184,7 +190,7 @@ def main():
         server = ThreadingHTTPServer((UPSTREAM, port), Upstream)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
-    for port in (443, 22, 9443):
+    for port in (443, 22, 9443, 9444):
         threading.Thread(target=RawServer((UPSTREAM, port), Raw).serve_forever, daemon=True).start()
     print("ready", flush=True)
     threading.Event().wait()
