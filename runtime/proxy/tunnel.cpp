@@ -19,7 +19,8 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t kChunk = 1 << 16;
+constexpr std::size_t kChunk = 1 << 16;        // read/write fallback
+constexpr std::size_t kPipeBytes = 1 << 20;    // splice: fewer, larger moves per wake-up
 
 void close_both(tcp::socket& a, tcp::socket& b) {
   boost::system::error_code ignored;
@@ -34,11 +35,16 @@ void half_close(tcp::socket& s) {
 
 struct Pipe {
   int r = -1, w = -1;
+  int capacity = 0;
   Pipe() {
     int p[2];
     if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0) {
       r = p[0];
       w = p[1];
+      // Best effort: an unprivileged user may be held to a smaller size.
+      capacity = fcntl(w, F_SETPIPE_SZ, static_cast<int>(kPipeBytes));
+      if (capacity <= 0) capacity = fcntl(w, F_GETPIPE_SZ);
+      if (capacity <= 0) capacity = 1 << 16;
     }
   }
   ~Pipe() {
@@ -84,39 +90,53 @@ asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, PumpState& state,
     co_await copy(from, to, state, half);
     co_return;
   }
+  // Fill the pipe whenever the source has bytes and the pipe has room,
+  // drain it whenever the destination takes them: the source keeps being
+  // read while the destination is slow, up to the pipe's capacity.
+  const auto capacity = static_cast<std::size_t>(pipe.capacity);
   std::size_t in_pipe = 0;
+  bool eof = false;
   for (;;) {
-    if (in_pipe == 0) {
-      const ssize_t n = splice(from.native_handle(), nullptr, pipe.w, nullptr, kChunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (n == 0) {
-        if (half) half_close(to);
-        co_return;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        co_await from.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) break;
-        continue;
-      }
-      if (n < 0 && errno == EINVAL && state.bytes == 0) {
+    bool readable = false, writable = false;
+    if (!eof && in_pipe < capacity) {
+      const ssize_t n = splice(from.native_handle(), nullptr, pipe.w, nullptr, capacity - in_pipe,
+                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0) {
+        in_pipe += static_cast<std::size_t>(n);
+        readable = true;
+      } else if (n == 0) {
+        eof = true;
+      } else if (errno == EINVAL && state.bytes == 0 && in_pipe == 0) {
         co_await copy(from, to, state, half);
         co_return;
+      } else if (errno != EAGAIN && errno != EINTR) {
+        break;
       }
-      if (n < 0) break;
-      in_pipe = static_cast<std::size_t>(n);
     }
-    const ssize_t m = splice(pipe.r, nullptr, to.native_handle(), nullptr, in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (m > 0) {
-      in_pipe -= static_cast<std::size_t>(m);
-      state.bytes += static_cast<std::uint64_t>(m);
-      state.last_activity = std::chrono::steady_clock::now();
-      continue;
+    if (in_pipe > 0) {
+      const ssize_t m = splice(pipe.r, nullptr, to.native_handle(), nullptr, in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (m > 0) {
+        in_pipe -= static_cast<std::size_t>(m);
+        state.bytes += static_cast<std::uint64_t>(m);
+        state.last_activity = std::chrono::steady_clock::now();
+        writable = true;
+      } else if (m == 0 || (errno != EAGAIN && errno != EINTR)) {
+        break;
+      }
     }
-    if (m < 0 && (errno == EAGAIN || errno == EINTR)) {
+    if (eof && in_pipe == 0) {
+      if (half) half_close(to);
+      co_return;
+    }
+    if (readable || writable) continue;
+    // Neither side moved: wait for the destination when bytes are pending
+    // (the source is read again on the next turn), else for the source.
+    if (in_pipe > 0) {
       co_await to.async_wait(tcp::socket::wait_write, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) break;
-      continue;
+    } else {
+      co_await from.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
     }
-    break;
+    if (ec) break;
   }
   state.failed = true;
   close_both(from, to);
