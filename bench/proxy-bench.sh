@@ -16,7 +16,7 @@ port=19443
 ws=$(mktemp -d)
 "$tool" serve $port > "$ws/ready" &
 server=$!
-trap 'kill $server 2>/dev/null; cat "$ws/log.jsonl"; rm -rf "$ws"' EXIT
+trap 'kill $server 2>/dev/null; rm -rf "$ws"' EXIT
 while [ ! -s "$ws/ready" ]; do sleep 0.05; done
 # Loopback is protected; an IP rule opens exactly the benchmark's port.
 printf 'use std.base;\nallow read "%s";\nallow net "127.0.0.1:%s";\n' "$root/$build/bench" $port > "$ws/p.sbpolicy"
@@ -24,6 +24,6 @@ cd "$ws"
 i=0
 while [ $i -lt "$repeats" ]; do
   printf 'direct  '; "$tool" client $port "$mib" "$rounds"
-  printf "proxied "; "$root/$build/runtime/sbrun" --log "$ws/log.jsonl" --ask deny p.sbpolicy -- "$tool" client $port "$mib" "$rounds" --proxy
+  printf "proxied "; "$root/$build/runtime/sbrun" --ask deny p.sbpolicy -- "$tool" client $port "$mib" "$rounds" --proxy
   i=$((i + 1))
 done

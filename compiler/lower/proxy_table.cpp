@@ -1,11 +1,12 @@
 #include "lower/proxy_table.hpp"
 
-#include <absl/container/flat_hash_map.h>
 #include <re2/re2.h>
 #include <re2/set.h>
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <unordered_map>
 
 namespace sbpolicy::lower {
 
@@ -60,10 +61,18 @@ struct ProxyRuleTable::NameSet {
 // Address entries keyed by their masked network, one map per (family,
 // prefix length) present: a lookup masks the address once per length.
 struct ProxyRuleTable::AddressIndex {
+  struct BytesHash {
+    std::size_t operator()(const std::array<std::uint8_t, 16>& b) const {
+      std::uint64_t lo, hi;
+      std::memcpy(&lo, b.data(), 8);
+      std::memcpy(&hi, b.data() + 8, 8);
+      return std::hash<std::uint64_t>{}(lo * 0x9e3779b97f4a7c15ULL ^ hi);
+    }
+  };
   struct Length {
     std::uint8_t family;
     std::uint8_t prefix;
-    absl::flat_hash_map<std::array<std::uint8_t, 16>, std::vector<std::uint32_t>> nets;
+    std::unordered_map<std::array<std::uint8_t, 16>, std::vector<std::uint32_t>, BytesHash> nets;
   };
   std::vector<Length> lengths;
 
