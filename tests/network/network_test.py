@@ -574,7 +574,7 @@ def _(r):
 
 @case("NET-32 concurrent asks for one host are one prompt",
       "for i in 1 2 3 4 5; do curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://c.wild.test/ & done; wait",
-      users=("root",), tty=with_answers(["o"], delay=2.0))
+      users=("root",), tty=with_answers(["o"], delay=4.0))
 def _(r):
     expect(r.output.count("allow once") == 1, r.output)
     expect(r.output.count("200") == 5, r.output)

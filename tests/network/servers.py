@@ -164,7 +164,9 @@ class Raw(socketserver.BaseRequestHandler):
                 return
         if port == 22:
             self.request.sendall(b"SSH-2.0-sbrun-test\r\n")
-        self.request.settimeout(2)
+        # 443 and 22 log what a client sent first; 9443 echoes for as long as
+        # a test holds the tunnel (flood and idle-timeout cases).
+        self.request.settimeout(60 if port == 9443 else 2)
         got = b""
         try:
             while len(got) < 4096:
