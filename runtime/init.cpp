@@ -154,11 +154,24 @@ void run_init(const InitOptions& options) {
     _exit(e == ENOENT ? 127 : 126);
   }
 
-  pollfd fds[3] = {{signals, POLLIN, 0}, {http, POLLIN, 0}, {socks, POLLIN, 0}};
+  pollfd fds[4] = {{signals, POLLIN, 0},
+                   {http, POLLIN, 0},
+                   {socks, POLLIN, 0},
+                   {options.proxy ? kProxyChannelFd : -1, POLLIN, 0}};
   for (;;) {
-    if (poll(fds, 3, -1) < 0) continue;
+    if (poll(fds, 4, -1) < 0) continue;
     if (fds[1].revents & POLLIN) hand_over(http, lower::kTagHttp);
     if (fds[2].revents & POLLIN) hand_over(socks, lower::kTagSocks);
+    if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) {
+      // sbrun holds the sandbox still while it asks the user something on
+      // the terminal the command may share: nothing inside can read the
+      // answer or draw over the question meanwhile.
+      char order = 0;
+      const ssize_t n = recv(kProxyChannelFd, &order, 1, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) fds[3].fd = -1;
+      if (n == 1 && order == lower::kOrderHold) kill(-1, SIGSTOP);
+      if (n == 1 && order == lower::kOrderRelease) kill(-1, SIGCONT);
+    }
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo info{};
     while (read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {

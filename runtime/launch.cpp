@@ -316,7 +316,13 @@ int launch(const LaunchOptions& o) {
     boost::asio::io_context io;
     auto work = boost::asio::make_work_guard(io);
     std::unique_ptr<proxy::NetPrompter> prompter;
-    if (o.ask == AskMode::Prompt) prompter = std::make_unique<proxy::NetPrompter>();
+    if (o.ask == AskMode::Prompt) {
+      const int channel_fd = channel[0];
+      prompter = std::make_unique<proxy::NetPrompter>("/dev/tty", std::chrono::seconds(60), [channel_fd](bool hold) {
+        const char order = hold ? lower::kOrderHold : lower::kOrderRelease;
+        (void)send(channel_fd, &order, 1, MSG_NOSIGNAL);
+      });
+    }
     proxy::GateConfig gc;
     gc.table = &table;
     gc.ask = o.ask == AskMode::Allow  ? proxy::NetAskMode::Allow

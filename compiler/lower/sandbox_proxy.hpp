@@ -17,6 +17,10 @@ inline constexpr std::uint16_t kSocksPort = 1080;  // SOCKS5
 inline constexpr char kTagHttp = 'H';   // the byte sent with a descriptor: which door it came through
 inline constexpr char kTagSocks = 'S';
 inline constexpr int kChannelFd = 7;  // the init's end of the socketpair to sbrun's proxy
+// What sbrun sends the other way on the channel: stop every process of the
+// sandbox (SIGSTOP) while a question is on the terminal, and let them go.
+inline constexpr char kOrderHold = 'T';
+inline constexpr char kOrderRelease = 'C';
 
 // HTTP(S)_PROXY for HTTP clients, ALL_PROXY as socks5h (names resolved by
 // the proxy, never inside the sandbox, where there is no DNS), NO_PROXY for

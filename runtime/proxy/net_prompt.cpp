@@ -18,8 +18,8 @@ std::string registrable_domain(const std::string& name) {
   return r != nullptr ? std::string(r) : name;
 }
 
-NetPrompter::NetPrompter(std::string tty_path, std::chrono::milliseconds timeout)
-    : tty_path_(std::move(tty_path)), timeout_(timeout), thread_([this] { run(); }) {}
+NetPrompter::NetPrompter(std::string tty_path, std::chrono::milliseconds timeout, std::function<void(bool)> hold)
+    : tty_path_(std::move(tty_path)), timeout_(timeout), hold_(std::move(hold)), thread_([this] { run(); }) {}
 
 NetPrompter::~NetPrompter() {
   {
@@ -53,12 +53,16 @@ void NetPrompter::run() {
       item = std::move(queue_.front());
       queue_.pop_front();
     }
-    item.second(prompt(item.first));
+    if (tty_ == -2) tty_ = open(tty_path_.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
+    const bool held = tty_ >= 0 && hold_;
+    if (held) hold_(true);
+    const NetAnswer answer = prompt(item.first);
+    if (held) hold_(false);
+    item.second(answer);
   }
 }
 
 NetAnswer NetPrompter::prompt(const NetQuestion& q) {
-  if (tty_ == -2) tty_ = open(tty_path_.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
   if (tty_ < 0) return NetAnswer::NoTerminal;
   tcflush(tty_, TCIFLUSH);  // nothing typed before the question answers it
   const std::string text = fmt::format(

@@ -7,7 +7,9 @@
 // the terminal unescaped), the registrable domain (eTLD+1, from the public
 // suffix list) on a line of its own so `registry.pkgs.test.evil.test` reads
 // as `evil.test`, and the rule that asked. Input typed before the question
-// appears is discarded; anything but `o`/`once` or `a`/`always` is deny, and
+// appears is discarded, and the sandbox is held still (SIGSTOP) while the
+// question is up, so a command sharing the terminal can neither read the
+// answer nor draw a fake question over it; anything but `o`/`once` or `a`/`always` is deny, and
 // so is silence for the timeout.
 #pragma once
 
@@ -31,8 +33,12 @@ struct NetQuestion {
 
 class NetPrompter {
  public:
+  // `hold(true)` runs just before a question is shown and `hold(false)`
+  // once it is answered (sbrun stops the sandbox meanwhile), on the
+  // prompter's thread.
   explicit NetPrompter(std::string tty_path = "/dev/tty",
-                       std::chrono::milliseconds timeout = std::chrono::seconds(60));
+                       std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                       std::function<void(bool)> hold = {});
   NetPrompter(const NetPrompter&) = delete;
   NetPrompter& operator=(const NetPrompter&) = delete;
   ~NetPrompter();
@@ -46,6 +52,7 @@ class NetPrompter {
 
   std::string tty_path_;
   std::chrono::milliseconds timeout_;
+  std::function<void(bool)> hold_;
   int tty_ = -2;  // -2: not opened yet, -1: no terminal
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -580,6 +580,15 @@ def _(r):
     expect(r.output.count("200") == 5, r.output)
 
 
+@case("NET-32 the sandbox is held still while a question is up: it cannot read the answer",
+      "exec 3<&0; (cat <&3 > stolen.txt) & sleep 0.5; "
+      "curl -s -m30 -o /dev/null -w '%{http_code}\\n' http://f.wild.test/; kill $! 2>/dev/null; "
+      "echo \"stolen: [$(cat stolen.txt)]\"",
+      users=("root",), tty=with_answers(["o"], delay=0.5), timeout=90)
+def _(r):
+    expect("200" in r.output and "stolen: []" in r.output, r.output)
+
+
 @case("asks without a terminal are denied", "curl -s -m5 -o /dev/null -w '%{http_code}\\n' http://d.wild.test/")
 def _(r):
     expect("403" in r.output, r.output)
