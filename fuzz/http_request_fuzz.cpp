@@ -24,8 +24,8 @@ using namespace sbpolicy::proxy;
 namespace {
 
 [[noreturn]] void fail(const char* what, std::string_view input, std::string_view detail) {
-  std::fprintf(stderr, "%s\n  input:  `%.*s`\n  detail: `%.*s`\n", what, static_cast<int>(input.size()),
-               input.data(), static_cast<int>(detail.size()), detail.data());
+  std::fprintf(stderr, "%s\n  input:  `%.*s`\n  detail: `%.*s`\n", what, static_cast<int>(input.size()), input.data(),
+               static_cast<int>(detail.size()), detail.data());
   std::abort();
 }
 
@@ -93,10 +93,15 @@ void check_forward_head(const ProxyRequest& r, std::string_view input) {
     fail("forward head framing is not the request's", input, out);
   }
 
-  // The head back in absolute form: accepted, and forwarded unchanged.
+  // The head back in absolute form: accepted, and forwarded unchanged. (Not
+  // when the client sent a field named `close`: the proxy's own
+  // `Connection: close` names it, so a second pass drops it.)
+  for (const auto& [name, value] : r.fields) {
+    if (name.size() == 5 && starts_with_lower(name, "close")) return;
+  }
   const std::size_t first_end = out.find("\r\n");
-  const std::string absolute = r.method + " http://" + authority_text(r.subject, 80) + r.target + " HTTP/1.1" +
-                               out.substr(first_end);
+  const std::string absolute =
+      r.method + " http://" + authority_text(r.subject, 80) + r.target + " HTTP/1.1" + out.substr(first_end);
   if (absolute.size() > kMaxRequestHead) return;
   auto again = interpret_request_head(absolute);
   const auto* back = std::get_if<ProxyRequest>(&again);
@@ -131,14 +136,22 @@ void check(std::string_view head, std::string_view input) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
 
-  // As the server does: the head up to its empty line, whatever follows.
+  // As the server does: the head up to its empty line (or its first bare
+  // LF, which makes it invalid), whatever follows.
   const std::size_t end = find_head_end(input);
+  std::size_t bare_lf = input.size(), empty_line = input.find("\r\n\r\n");
+  for (std::size_t i = 0; i < input.size() && bare_lf == input.size(); ++i) {
+    if (input[i] == '\n' && (i == 0 || input[i - 1] != '\r')) bare_lf = i;
+  }
+  std::size_t reference = empty_line == std::string_view::npos ? 0 : empty_line + 4;
+  if (bare_lf < input.size() && (reference == 0 || bare_lf + 1 < reference)) reference = bare_lf + 1;
+  if (end != reference) fail("find_head_end is not the first empty line or bare LF", input, input.substr(0, end));
   if (end != 0) {
-    if (end < 4 || end > input.size() || input.substr(end - 4, 4) != "\r\n\r\n" ||
-        input.substr(0, end - 1).find("\r\n\r\n") != std::string_view::npos) {
-      fail("find_head_end is not the first empty line", input, input.substr(0, std::min(end, input.size())));
+    const std::string_view head = input.substr(0, end);
+    if (!head.ends_with("\r\n\r\n") && std::holds_alternative<ProxyRequest>(interpret_request_head(head))) {
+      fail("a head ending in a bare LF is accepted", input, head);
     }
-    check(input.substr(0, end), input);
+    check(head, input);
   }
   // And the whole input as a head, trailing bytes included.
   check(input, input);

@@ -101,7 +101,9 @@ sema::IpNet canonical_address(const sema::IpNet& address) {
   return address;
 }
 
-AddressGuard::AddressGuard(std::vector<sema::IpNet> host_addresses) : host_addresses_(std::move(host_addresses)) {}
+AddressGuard::AddressGuard(std::vector<sema::IpNet> host_addresses) : host_addresses_(std::move(host_addresses)) {
+  for (sema::IpNet& a : host_addresses_) a = canonical_address(a);
+}
 
 AddressGuard AddressGuard::for_this_host() {
   std::vector<sema::IpNet> own;
@@ -121,7 +123,7 @@ AddressGuard AddressGuard::for_this_host() {
       } else {
         continue;
       }
-      own.push_back(canonical_address(n));
+      own.push_back(n);
     }
     freeifaddrs(list);
   }

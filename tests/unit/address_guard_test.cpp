@@ -138,36 +138,36 @@ TEST(AddressGuard, Ipv6Ranges) {
 
 // NET-17: every IPv6 form that routes to an IPv4 address is that address.
 TEST(AddressGuard, EmbeddedIpv4IsCheckedAsIpv4) {
-  check_all(AddressGuard(), {
-                                // IPv4-mapped: dialled as IPv4, so reported as IPv4.
-                                {"::ffff:127.0.0.1", "loopback"},
-                                {"::ffff:7f00:1", "loopback"},
-                                {"::ffff:169.254.169.254", "cloud metadata"},
-                                {"::ffff:0.0.0.0", "unspecified"},
-                                {"::ffff:10.1.2.3", "private"},
-                                {"::ffff:8.8.8.8", "allowed"},
-                                // IPv4-compatible (deprecated, still routed by some stacks).
-                                {"::127.0.0.1", "loopback (embedded in ::7f00:1)"},
-                                {"::169.254.169.254", "cloud metadata (embedded in ::a9fe:a9fe)"},
-                                {"::2", "unspecified (embedded in ::2)"},
-                                {"::8.8.8.8", "allowed"},
-                                // NAT64 well-known prefix.
-                                {"64:ff9b::7f00:1", "loopback (embedded in 64:ff9b::7f00:1)"},
-                                {"64:ff9b::a9fe:a9fe", "cloud metadata (embedded in 64:ff9b::a9fe:a9fe)"},
-                                {"64:ff9b::10.0.0.1", "private (embedded in 64:ff9b::a00:1)"},
-                                {"64:ff9b::808:808", "allowed"},
-                                // 6to4.
-                                {"2002:7f00:1::", "loopback (embedded in 2002:7f00:1::)"},
-                                {"2002:7f00:1:1::1", "loopback (embedded in 2002:7f00:1:1::1)"},
-                                {"2002:a9fe:a9fe::", "cloud metadata (embedded in 2002:a9fe:a9fe::)"},
-                                {"2002:c0a8:101::1", "private (embedded in 2002:c0a8:101::1)"},
-                                {"2002:808:808::", "allowed"},
-                                // Teredo: the client address is stored inverted.
-                                {"2001:0:4136:e378:8000:63bf:80ff:fffe",
-                                 "loopback (embedded in 2001:0:4136:e378:8000:63bf:80ff:fffe)"},
-                                {"2001::5601:5601", "cloud metadata (embedded in 2001::5601:5601)"},
-                                {"2001:0:4136:e378:8000:63bf:f7f7:f7f7", "allowed"},
-                            });
+  check_all(AddressGuard(),
+            {
+                // IPv4-mapped: dialled as IPv4, so reported as IPv4.
+                {"::ffff:127.0.0.1", "loopback"},
+                {"::ffff:7f00:1", "loopback"},
+                {"::ffff:169.254.169.254", "cloud metadata"},
+                {"::ffff:0.0.0.0", "unspecified"},
+                {"::ffff:10.1.2.3", "private"},
+                {"::ffff:8.8.8.8", "allowed"},
+                // IPv4-compatible (deprecated, still routed by some stacks).
+                {"::127.0.0.1", "loopback (embedded in ::7f00:1)"},
+                {"::169.254.169.254", "cloud metadata (embedded in ::a9fe:a9fe)"},
+                {"::2", "unspecified (embedded in ::2)"},
+                {"::8.8.8.8", "allowed"},
+                // NAT64 well-known prefix.
+                {"64:ff9b::7f00:1", "loopback (embedded in 64:ff9b::7f00:1)"},
+                {"64:ff9b::a9fe:a9fe", "cloud metadata (embedded in 64:ff9b::a9fe:a9fe)"},
+                {"64:ff9b::10.0.0.1", "private (embedded in 64:ff9b::a00:1)"},
+                {"64:ff9b::808:808", "allowed"},
+                // 6to4.
+                {"2002:7f00:1::", "loopback (embedded in 2002:7f00:1::)"},
+                {"2002:7f00:1:1::1", "loopback (embedded in 2002:7f00:1:1::1)"},
+                {"2002:a9fe:a9fe::", "cloud metadata (embedded in 2002:a9fe:a9fe::)"},
+                {"2002:c0a8:101::1", "private (embedded in 2002:c0a8:101::1)"},
+                {"2002:808:808::", "allowed"},
+                // Teredo: the client address is stored inverted.
+                {"2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback (embedded in 2001:0:4136:e378:8000:63bf:80ff:fffe)"},
+                {"2001::5601:5601", "cloud metadata (embedded in 2001::5601:5601)"},
+                {"2001:0:4136:e378:8000:63bf:f7f7:f7f7", "allowed"},
+            });
 }
 
 TEST(AddressGuard, PublicAddressesAreAllowed) {
@@ -197,6 +197,13 @@ TEST(AddressGuard, HostAddresses) {
                    });
   // The same addresses, not this host's: allowed.
   check_all(AddressGuard(), {{"203.0.113.7", "allowed"}, {"2001:db8::7", "allowed"}});
+  // A host address given in IPv4-mapped form (as a kernel may report it)
+  // protects the IPv4 address.
+  sbpolicy::sema::IpNet mapped;
+  mapped.family = 6;
+  mapped.prefix = 128;
+  mapped.bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 203, 0, 113, 9};
+  check_all(AddressGuard({mapped}), {{"203.0.113.9", "an address of this host"}});
 }
 
 TEST(AddressGuard, EveryInterfaceAddressOfThisHostIsRefused) {
@@ -225,8 +232,8 @@ TEST(AddressGuard, CanonicalAddress) {
   EXPECT_EQ(canonical_address(ip("::ffff:0:0")), ip("0.0.0.0"));
   EXPECT_EQ(canonical_address(ip("::ffff:1.2.3.4")).text(), "1.2.3.4");
   // Only the mapped form is the IPv4 address to the kernel; the others stay IPv6.
-  for (const char* same : {"1.2.3.4", "::1", "::", "::1.2.3.4", "64:ff9b::102:304", "2002:102:304::",
-                           "::fffe:1.2.3.4", "0:0:0:0:1:ffff:102:304", "2606:4700::1111"}) {
+  for (const char* same : {"1.2.3.4", "::1", "::", "::1.2.3.4", "64:ff9b::102:304", "2002:102:304::", "::fffe:1.2.3.4",
+                           "0:0:0:0:1:ffff:102:304", "2606:4700::1111"}) {
     EXPECT_EQ(canonical_address(ip(same)), ip(same)) << same;
   }
 }

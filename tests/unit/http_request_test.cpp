@@ -80,8 +80,8 @@ void check(const Case& c) {
   const std::string got = verdict(c.head);
   const bool refusal = !c.expect.empty() && c.expect[0] >= '0' && c.expect[0] <= '9';
   if (refusal) {
-    EXPECT_TRUE(got.starts_with(c.expect)) << "head: " << printable(c.head) << "\n  got: " << got
-                                           << "\n want: " << c.expect << "...";
+    EXPECT_TRUE(got.starts_with(c.expect))
+        << "head: " << printable(c.head) << "\n  got: " << got << "\n want: " << c.expect << "...";
   } else {
     EXPECT_EQ(got, c.expect) << "head: " << printable(c.head);
   }
@@ -200,14 +200,14 @@ TEST(HttpRequestConnect, AddressSpellingsCanonicalise) {
 // NET-31: non-ASCII never reaches the policy; IDN arrives as punycode.
 TEST(HttpRequestConnect, UnicodeHostsAreRefused) {
   check_all({
-      {head({"CONNECT registry.pkgs.t\xce\xb5st:443 HTTP/1.1"}), "400 bad character in the host"},
-      {head({"CONNECT registry\xef\xbc\x8epkgs\xef\xbc\x8etest:443 HTTP/1.1"}), "400 bad character in the host"},
-      {head({"CONNECT registry\xe3\x80\x82pkgs\xe3\x80\x82test:443 HTTP/1.1"}), "400 bad character in the host"},
-      {head({"CONNECT regis\xe2\x80\x8btry.pkgs.test:443 HTTP/1.1"}), "400 bad character in the host"},
-      {head({"CONNECT b\xc3\xbc" "cher.example:443 HTTP/1.1"}), "400 bad character in the host"},
-      {head({"CONNECT \xef\xbc\x91\xef\xbc\x92\xef\xbc\x97.0.0.1:22 HTTP/1.1"}), "400 bad character in the host"},
-      {head({"GET http://b\xc3\xbc" "cher.example/ HTTP/1.1"}), "400 bad character in the host"},
-      {head({"GET http://xn--bcher-kva.example/ HTTP/1.1", "Host: b\xc3\xbc" "cher.example"}),
+      {head({"CONNECT registry.pkgs.tεst:443 HTTP/1.1"}), "400 bad character in the host"},
+      {head({"CONNECT registry．pkgs．test:443 HTTP/1.1"}), "400 bad character in the host"},
+      {head({"CONNECT registry。pkgs。test:443 HTTP/1.1"}), "400 bad character in the host"},
+      {head({"CONNECT regis\u200btry.pkgs.test:443 HTTP/1.1"}), "400 bad character in the host"},
+      {head({"CONNECT bücher.example:443 HTTP/1.1"}), "400 bad character in the host"},
+      {head({"CONNECT １２７.0.0.1:22 HTTP/1.1"}), "400 bad character in the host"},
+      {head({"GET http://bücher.example/ HTTP/1.1"}), "400 bad character in the host"},
+      {head({"GET http://xn--bcher-kva.example/ HTTP/1.1", "Host: bücher.example"}),
        "400 the Host header disagrees with the request target"},
   });
 }
@@ -433,30 +433,49 @@ TEST(HttpRequestLimits, HeadSize) {
   EXPECT_EQ(verdict(many + "\r\n"), "431 request head too large");
 }
 
-TEST(HttpRequestFindHeadEnd, FindsTheEmptyLine) {
-  const std::string get = "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n";
+TEST(HttpRequestFindHeadEnd, FindsTheEmptyLineOrABareLineFeed) {
+  const std::string line = "GET http://example.com/ HTTP/1.1";
+  const std::string get = line + "\r\nHost: example.com\r\n\r\n";
   const struct {
     std::string buffer;
     std::size_t end;
   } cases[] = {
       {"", 0},
-      {"GET http://example.com/ HTTP/1.1", 0},
-      {"GET http://example.com/ HTTP/1.1\r\n", 0},
-      {"GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n", 0},
-      {"GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r", 0},
-      {"GET http://example.com/ HTTP/1.1\n\n", 0},  // bare LF never ends a head
-      {"GET http://example.com/ HTTP/1.1\r\n\n", 0},
-      {"GET http://example.com/ HTTP/1.1\n\r\n", 0},
-      {"GET http://example.com/ HTTP/1.1\r\r\n\n", 0},
+      {line, 0},
+      {line + "\r\n", 0},
+      {line + "\r\nHost: example.com\r\n", 0},
+      {line + "\r\nHost: example.com\r\n\r", 0},
+      {line + "\r\r\n", 0},
       {get, get.size()},
       {get + "hello", get.size()},
       {get + "\r\n\r\n", get.size()},
+      {get + "\n", get.size()},
       {get + get, get.size()},  // a second request is body or the next request, never this head
       {"\r\n\r\n", 4},
       {"x\r\n\r\n\r\n", 5},
       {"a\0b\r\n\r\n"s, 7},
+      // A bare LF ends the head at once (interpret_request_head refuses it),
+      // so a client sending LF-only lines gets its 400 without a timeout.
+      {"\n", 1},
+      {line + "\n\n", line.size() + 1},
+      {line + "\n\r\n", line.size() + 1},
+      {line + "\r\n\n", line.size() + 3},
+      {line + "\r\r\n\n", line.size() + 4},
+      {line + "\r\nHost: evil.test\nX: y\r\n\r\n", line.size() + 18},
   };
   for (const auto& c : cases) EXPECT_EQ(find_head_end(c.buffer), c.end) << printable(c.buffer);
+}
+
+// The head as the server cuts it: ending at a bare LF means refused.
+TEST(HttpRequestFindHeadEnd, HeadsEndingInABareLineFeedAreRefused) {
+  for (const std::string& buffer : {"GET http://example.com/ HTTP/1.1\nHost: example.com\n\n"s,
+                                    "GET http://example.com/ HTTP/1.1\r\nHost: evil.test\nX: y\r\n\r\n"s,
+                                    "CONNECT example.com:443 HTTP/1.1\r\n\n"s, "\n"s}) {
+    const std::size_t end = find_head_end(buffer);
+    ASSERT_GT(end, 0u) << printable(buffer);
+    EXPECT_EQ(verdict(std::string_view(buffer).substr(0, end)), "400 line feed without carriage return")
+        << printable(buffer);
+  }
 }
 
 sema::HostSubject subject(std::string_view host, std::uint16_t port) {
@@ -495,25 +514,17 @@ TEST(HttpRequestAuthorityText, ParsesBackToTheSameSubject) {
 std::string upstream(std::string_view client_head) { return forward_head(must_interpret(client_head)); }
 
 TEST(HttpRequestForwardHead, HopByHopFieldsAreDropped) {
-  EXPECT_EQ(upstream(head({"POST http://Example.com:8080/submit?x=1 HTTP/1.1",
-                           "Host: example.com:8080",
-                           "Connection: keep-alive, X-Secret",
-                           "Proxy-Connection: keep-alive",
-                           "Keep-Alive: timeout=5",
-                           "Proxy-Authorization: Basic Zm9vOmJhcg==",
-                           "TE: trailers",
-                           "Trailer: X-Sum",
-                           "Upgrade: websocket",
-                           "X-Secret: token",
-                           "Accept: */*",
-                           "Content-Length: 5",
-                           "User-Agent: curl/8.5.0"})),
-            "POST /submit?x=1 HTTP/1.1\r\n"
-            "Host: example.com:8080\r\n"
-            "Accept: */*\r\n"
-            "User-Agent: curl/8.5.0\r\n"
-            "Content-Length: 5\r\n"
-            "Connection: close\r\n\r\n");
+  EXPECT_EQ(
+      upstream(head({"POST http://Example.com:8080/submit?x=1 HTTP/1.1", "Host: example.com:8080",
+                     "Connection: keep-alive, X-Secret", "Proxy-Connection: keep-alive", "Keep-Alive: timeout=5",
+                     "Proxy-Authorization: Basic Zm9vOmJhcg==", "TE: trailers", "Trailer: X-Sum", "Upgrade: websocket",
+                     "X-Secret: token", "Accept: */*", "Content-Length: 5", "User-Agent: curl/8.5.0"})),
+      "POST /submit?x=1 HTTP/1.1\r\n"
+      "Host: example.com:8080\r\n"
+      "Accept: */*\r\n"
+      "User-Agent: curl/8.5.0\r\n"
+      "Content-Length: 5\r\n"
+      "Connection: close\r\n\r\n");
 }
 
 TEST(HttpRequestForwardHead, FieldsNamedByConnectionAreDropped) {
