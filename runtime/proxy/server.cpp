@@ -73,7 +73,11 @@ asio::awaitable<void> wait_for(const bool& done, asio::steady_timer& wake) {
   }
 }
 
-std::string http_refusal(unsigned status, const std::string& reason) {
+std::string http_refusal(unsigned status, std::string reason) {
+  // The reason goes into a header: printable ASCII only, whatever produced it.
+  for (char& c : reason) {
+    if (c < 0x20 || c >= 0x7f) c = '?';
+  }
   const char* text = status == 400   ? "Bad Request"
                      : status == 403 ? "Forbidden"
                      : status == 431 ? "Request Header Fields Too Large"
