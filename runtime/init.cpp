@@ -83,6 +83,17 @@ void hand_over(int listener, char tag) {
   }
 }
 
+// The signals that end a run go to every process of the sandbox, as a
+// terminal's Ctrl-C reaches the whole foreground job, followed by SIGCONT:
+// a network question may hold the sandbox stopped, and a stopped process
+// keeps them pending. False for any other signal.
+bool end_signal(int s) {
+  if (s != SIGINT && s != SIGTERM && s != SIGHUP && s != SIGQUIT) return false;
+  kill(-1, s);
+  kill(-1, SIGCONT);
+  return true;
+}
+
 }  // namespace
 
 bool parse_init_arguments(int argc, char** argv, InitOptions& options) {
@@ -166,17 +177,21 @@ void run_init(const InitOptions& options) {
       // sbrun holds the sandbox still while it asks the user something on
       // the terminal the command may share: nothing inside can read the
       // answer or draw over the question meanwhile.
-      char order = 0;
-      const ssize_t n = recv(kProxyChannelFd, &order, 1, MSG_DONTWAIT);
+      char order[2] = {};
+      const ssize_t n = recv(kProxyChannelFd, order, sizeof order, MSG_DONTWAIT);
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) fds[3].fd = -1;
-      if (n == 1 && order == lower::kOrderHold) kill(-1, SIGSTOP);
-      if (n == 1 && order == lower::kOrderRelease) kill(-1, SIGCONT);
+      if (n >= 1 && order[0] == lower::kOrderHold) kill(-1, SIGSTOP);
+      if (n >= 1 && order[0] == lower::kOrderRelease) kill(-1, SIGCONT);
+      if (n == 2 && order[0] == lower::kOrderSignal) end_signal(order[1]);
     }
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo info{};
     while (read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       if (info.ssi_signo != SIGCHLD) {
-        kill(child, static_cast<int>(info.ssi_signo));
+        // The signals that end a run reach everyone (end_signal); the
+        // others go to the command.
+        const int s = static_cast<int>(info.ssi_signo);
+        if (!end_signal(s)) kill(child, s);
         continue;
       }
       int status = 0;

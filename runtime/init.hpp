@@ -1,12 +1,15 @@
 // sbrun's init: the first process inside the sandbox.
 //
 // bubblewrap runs it as PID 1 of the sandbox's PID namespace (`--as-pid-1`),
-// from sbrun's own executable passed in as a file descriptor, so nothing of
-// sbrun needs a path inside the sandbox. It closes every inherited
-// descriptor it does not need, forks the command, loads the seccomp filter
-// in the child just before exec, listens on the proxy's ports on the
-// sandbox's loopback and hands each connection to sbrun, forwards the signals sbrun sends it, reaps every
-// orphan, and exits with the command's status (128+N when killed by signal N).
+// from sbrun's own executable passed in as a file descriptor. It closes
+// every inherited descriptor it does not need, listens on the proxy's ports
+// on the sandbox's loopback and hands each connection to sbrun, forks the
+// command, loads the seccomp filter in the child just before exec, forwards
+// the signals sbrun sends it (SIGINT, SIGTERM, SIGHUP, SIGQUIT to every
+// process of the sandbox, like a terminal's job signals; the rest to the
+// command), stops and continues the sandbox while sbrun asks the user a
+// question, reaps every orphan, and exits with the command's status (128+N
+// when killed by signal N).
 // When the init dies, the kernel kills everything left in the namespace.
 #pragma once
 

@@ -45,8 +45,18 @@ namespace {
 
 // The sandbox init's host pid, for signal forwarding (0 until known).
 volatile sig_atomic_t g_init_pid = 0;
+// sbrun's end of the proxy channel, once the init holds the other (-1 before).
+volatile sig_atomic_t g_channel_fd = -1;
 
 void forward_signal(int sig) {
+  // The job signals go through the channel, in order with the holds and
+  // releases of network questions (a signal to the init could overtake a
+  // release and arrive after the command went on). kill() otherwise.
+  const bool job = sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT;
+  if (job && g_channel_fd >= 0) {
+    const char order[2] = {lower::kOrderSignal, static_cast<char>(sig)};
+    if (send(g_channel_fd, order, sizeof order, MSG_NOSIGNAL | MSG_DONTWAIT) == 2) return;
+  }
   if (g_init_pid > 0) kill(static_cast<pid_t>(g_init_pid), sig);
 }
 
@@ -295,6 +305,7 @@ int launch(const LaunchOptions& o) {
   const pid_t init = read_child_pid(status_pipe[0]);
   if (init > 0) {
     g_init_pid = init;
+    g_channel_fd = channel[0];
     janitor.watch(init);
   }
   // One byte from the init means the sandbox was built; EOF means it was not.
@@ -345,6 +356,7 @@ int launch(const LaunchOptions& o) {
     });
     io.run();
     waiter.join();
+    g_channel_fd = -1;  // the server closes it when it goes
   }
   close(status_pipe[0]);
   cleanup();

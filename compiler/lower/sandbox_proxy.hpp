@@ -21,6 +21,10 @@ inline constexpr int kChannelFd = 7;  // the init's end of the socketpair to sbr
 // sandbox (SIGSTOP) while a question is on the terminal, and let them go.
 inline constexpr char kOrderHold = 'T';
 inline constexpr char kOrderRelease = 'C';
+// [kOrderSignal, N]: deliver signal N to every process of the sandbox (and
+// release a hold). Sent on the channel, the terminal's job signals stay in
+// order with holds and releases.
+inline constexpr char kOrderSignal = 'K';
 
 // HTTP(S)_PROXY for HTTP clients, ALL_PROXY as socks5h (names resolved by
 // the proxy, never inside the sandbox, where there is no DNS), NO_PROXY for

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <libpsl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -19,7 +20,11 @@ std::string registrable_domain(const std::string& name) {
 }
 
 NetPrompter::NetPrompter(std::string tty_path, std::chrono::milliseconds timeout, std::function<void(bool)> hold)
-    : tty_path_(std::move(tty_path)), timeout_(timeout), hold_(std::move(hold)), thread_([this] { run(); }) {}
+    : tty_path_(std::move(tty_path)),
+      timeout_(timeout),
+      hold_(std::move(hold)),
+      cancel_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      thread_([this] { run(); }) {}
 
 NetPrompter::~NetPrompter() {
   {
@@ -27,8 +32,12 @@ NetPrompter::~NetPrompter() {
     stopping_ = true;
   }
   wake_.notify_all();
+  // A question still on the terminal ends now (as deny): sbrun is done.
+  const std::uint64_t one = 1;
+  if (cancel_ >= 0) (void)!write(cancel_, &one, sizeof one);
   thread_.join();
   if (tty_ >= 0) close(tty_);
+  if (cancel_ >= 0) close(cancel_);
 }
 
 void NetPrompter::ask(NetQuestion question, std::function<void(NetAnswer)> done) {
@@ -80,10 +89,10 @@ NetAnswer NetPrompter::prompt(const NetQuestion& q) {
       (void)!write(tty_, "\nsbrun: no answer; denied\n", 26);
       return NetAnswer::Timeout;
     }
-    pollfd p{tty_, POLLIN, 0};
-    const int r = poll(&p, 1, static_cast<int>(left.count()));
+    pollfd p[2] = {{tty_, POLLIN, 0}, {cancel_, POLLIN, 0}};
+    const int r = poll(p, 2, static_cast<int>(left.count()));
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return NetAnswer::Deny;
+    if (r < 0 || (p[1].revents & POLLIN)) return NetAnswer::Deny;
     if (r == 0) continue;
     char c;
     const ssize_t n = read(tty_, &c, 1);

@@ -53,6 +53,7 @@ class NetPrompter {
   std::string tty_path_;
   std::chrono::milliseconds timeout_;
   std::function<void(bool)> hold_;
+  int cancel_ = -1;  // an eventfd the destructor signals to end a question
   int tty_ = -2;  // -2: not opened yet, -1: no terminal
   std::mutex mutex_;
   std::condition_variable wake_;

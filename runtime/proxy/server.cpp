@@ -103,10 +103,19 @@ class ProxyServer::Session {
  public:
   Session(ProxyServer& server, tcp::socket client, char tag)
       : server_(server), io_(server.io_), client_(std::move(client)), upstream_(server.io_), tag_(tag),
-        started_(Clock::now()) {
+        started_(Clock::now()), log_(server.log_) {
     boost::system::error_code ec;
     const auto peer = client_.remote_endpoint(ec);
     client_text_ = ec ? "?" : endpoint_text(peer);
+  }
+
+  // A session still open when sbrun stops (the command is gone, the event
+  // loop with it) is logged here: no decision goes unrecorded. Only the
+  // session's own members are used; the server may be gone already.
+  ~Session() {
+    if (logged_) return;
+    if (reason_.empty()) reason_ = "still open when the run ended";
+    log();
   }
 
   asio::awaitable<void> run() {
@@ -419,7 +428,8 @@ class ProxyServer::Session {
   }
 
   void log() {
-    if (!server_.log_) return;
+    logged_ = true;
+    if (!log_) return;
     nlohmann::json e = {{"event", "net"},
                         {"protocol", protocol_},
                         {"client", client_text_},
@@ -439,7 +449,7 @@ class ProxyServer::Session {
     }
     if (!dialed_.empty()) e["address"] = dialed_;
     if (!reason_.empty()) e["reason"] = reason_;
-    server_.log_(std::move(e));
+    log_(std::move(e));
   }
 
   ProxyServer& server_;
@@ -457,6 +467,8 @@ class ProxyServer::Session {
   Verdict verdict_;
   std::string dialed_;
   PumpState up_, down_;
+  LogFn log_;  // a copy: the session may outlive the server at shutdown
+  bool logged_ = false;
 };
 
 struct ProxyServer::Channel {

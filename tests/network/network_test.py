@@ -180,6 +180,7 @@ def with_answers(answers, delay=0.0):
             os.execvpe(argv[0], argv, env)
         transcript, pending = b"", list(answers)
         deadline = time.time() + timeout
+        status = None
         while time.time() < deadline:
             r, _, _ = select.select([master], [], [], 0.2)
             if r:
@@ -193,8 +194,9 @@ def with_answers(answers, delay=0.0):
                 while pending and transcript.count(b"deny (default)  > ") > len(answers) - len(pending):
                     time.sleep(delay)
                     os.write(master, pending.pop(0).encode() + b"\n")
-            done, status = os.waitpid(pid, os.WNOHANG)
+            done, st = os.waitpid(pid, os.WNOHANG)
             if done:
+                status = st
                 try:
                     transcript += os.read(master, 65536)
                 except OSError:
@@ -202,6 +204,7 @@ def with_answers(answers, delay=0.0):
                 break
         else:
             os.kill(pid, 9)
+        if status is None:  # ended by EOF on the terminal, or killed above
             _, status = os.waitpid(pid, 0)
         os.close(master)
         code = os.waitstatus_to_exitcode(status)
@@ -596,6 +599,14 @@ def _(r):
     expect("200" in r.output and "stolen: []" in r.output, r.output)
 
 
+@case("NET-35 Ctrl-C while a question is up ends the run (the held sandbox is released)",
+      "curl -s -m50 -o /dev/null -w '%{http_code}\\n' http://g.wild.test/; echo after",
+      users=("root",), tty=with_answers(["\x03"], delay=0.5), timeout=30)
+def _(r):
+    # Well before the 60 s question timeout: killed by the forwarded SIGINT.
+    expect(r.code == 130 and "after" not in r.output, (r.code, r.output))
+
+
 @case("asks without a terminal are denied", "curl -s -m5 -o /dev/null -w '%{http_code}\\n' http://d.wild.test/")
 def _(r):
     expect("403" in r.output, r.output)
@@ -652,6 +663,15 @@ def _(r):
 def _(r):
     expect(r.code == 0 and "hung up 30 times" in r.output, r.output)
     expect("upstream registry.pkgs.test GET /alive" in r.output, r.output)
+
+
+@case("a connection still being dialled when the command ends is logged, not lost",
+      "curl -s -m5 -p http://blackhole.test:9443/ & sleep 0.5; echo leaving",
+      policy='allow net "blackhole.test:9443";\n')
+def _(r):
+    expect("leaving" in r.output, r.output)
+    e = logged(r, host="blackhole.test")
+    expect(e.get("reason") == "still open when the run ended", e)
 
 
 @case("NET-35 garbage, HTTP/2 preface and a CONNECT with a body do not hurt the proxy",

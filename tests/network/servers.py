@@ -51,6 +51,7 @@ ZONE = {
     "mapped.test": [["AAAA", "::ffff:127.0.0.1"]],
     "mixed.test": [["A", UPSTREAM], ["A", "127.0.0.1"]],
     "rebind.test": "rebind",
+    "blackhole.test": [["A", "198.51.100.99"]],  # on the link, but nobody answers ARP
 }
 _rebind_count = 0
 
