@@ -689,7 +689,10 @@ def _(r):
 def run_case(world, sbrun, c, mode):
     r = run_sbrun(world, sbrun, c, mode, c["tty"])
     c["check"](r)
-    # Whatever the case: nothing in the log says a refused connection was dialled.
+    # Whatever the case: sbrun built with sanitizers reported nothing,
+    for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        expect(marker not in r.output, r.output)
+    # and nothing in the log says a refused connection was dialled.
     for e in r.net:
         if e.get("outcome") == "refused" and e.get("reason", "").startswith(("no rule", "denied by")):
             expect("address" not in e, e)
