@@ -356,7 +356,10 @@ int launch(const LaunchOptions& o) {
     });
     io.run();
     waiter.join();
-    g_channel_fd = -1;  // the server closes it when it goes
+    // The prompter first: a question it ends now releases its hold on the
+    // channel, which the server closes when it goes.
+    prompter.reset();
+    g_channel_fd = -1;
   }
   close(status_pipe[0]);
   cleanup();
