@@ -24,10 +24,18 @@ std::string generate(int rules) {
   std::string out;
   for (int i = 0; i < rules; ++i) {
     switch (i % 4) {
-      case 0: out += fmt::format("allow net \"host{}.example.com\";\n", i); break;
-      case 1: out += fmt::format("ask net \"*.zone{}.example.org\";\n", i); break;
-      case 2: out += fmt::format("deny net \"bad{}.example.net:*\";\n", i); break;
-      case 3: out += fmt::format("allow net \"api{}.pkgs.test:8000-8100\" except \"x.api{}.pkgs.test\";\n", i, i); break;
+      case 0:
+        out += fmt::format("allow net \"host{}.example.com\";\n", i);
+        break;
+      case 1:
+        out += fmt::format("ask net \"*.zone{}.example.org\";\n", i);
+        break;
+      case 2:
+        out += fmt::format("deny net \"bad{}.example.net:*\";\n", i);
+        break;
+      case 3:
+        out += fmt::format("allow net \"api{}.pkgs.test:8000-8100\" except \"x.api{}.pkgs.test\";\n", i, i);
+        break;
     }
   }
   return out;
@@ -45,10 +53,18 @@ struct Fixture {
       const int r = (i * 7919) % rules;
       std::string host;
       switch (i % 4) {
-        case 0: host = fmt::format("host{}.example.com", r - r % 4); break;
-        case 1: host = fmt::format("a.b.zone{}.example.org", r - r % 4 + 1); break;
-        case 2: host = fmt::format("unlisted{}.example.io", r); break;
-        case 3: host = fmt::format("registry.npmjs.org"); break;
+        case 0:
+          host = fmt::format("host{}.example.com", r - r % 4);
+          break;
+        case 1:
+          host = fmt::format("a.b.zone{}.example.org", r - r % 4 + 1);
+          break;
+        case 2:
+          host = fmt::format("unlisted{}.example.io", r);
+          break;
+        case 3:
+          host = fmt::format("registry.npmjs.org");
+          break;
       }
       subjects.push_back(std::get<sema::HostSubject>(sema::parse_host_subject(host, 443)));
     }
@@ -75,8 +91,7 @@ void BM_Loop(benchmark::State& state) {
   Fixture& f = fixture(static_cast<int>(state.range(0)));
   std::size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        ir::decide(*f.c.policy, sema::Operation::Net, f.subjects[i++ % f.subjects.size()], {}));
+    benchmark::DoNotOptimize(ir::decide(*f.c.policy, sema::Operation::Net, f.subjects[i++ % f.subjects.size()], {}));
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }

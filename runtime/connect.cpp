@@ -52,8 +52,8 @@ int run_connect(int argc, char** argv) {
     std::fprintf(stderr, "sbrun: cannot reach the proxy at 127.0.0.1:%u: %s\n", lower::kHttpPort, std::strerror(errno));
     return 1;
   }
-  const std::string request = "CONNECT " + host + ":" + argv[3] + " HTTP/1.1\r\nHost: " + host + ":" + argv[3] +
-                              "\r\n\r\n";
+  const std::string request =
+      "CONNECT " + host + ":" + argv[3] + " HTTP/1.1\r\nHost: " + host + ":" + argv[3] + "\r\n\r\n";
   if (!write_all(s, request.data(), request.size())) return 1;
   // The response head, byte by byte: nothing after it may be swallowed.
   std::string head;

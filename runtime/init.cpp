@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <utility>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "lower/sandbox_proxy.hpp"
 #include "seccomp_filter.hpp"
@@ -101,9 +101,12 @@ bool parse_init_arguments(int argc, char** argv, InitOptions& options) {
   if (i >= argc || std::strcmp(argv[i], "--sbrun-init") != 0) return false;
   ++i;
   for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
-    if (std::strcmp(argv[i], "--unix") == 0) options.allow_unix_sockets = true;
-    else if (std::strcmp(argv[i], "--proxy") == 0) options.proxy = true;
-    else return false;
+    if (std::strcmp(argv[i], "--unix") == 0)
+      options.allow_unix_sockets = true;
+    else if (std::strcmp(argv[i], "--proxy") == 0)
+      options.proxy = true;
+    else
+      return false;
   }
   if (i >= argc) return false;
   for (++i; i < argc; ++i) options.command.emplace_back(argv[i]);
@@ -165,10 +168,8 @@ void run_init(const InitOptions& options) {
     _exit(e == ENOENT ? 127 : 126);
   }
 
-  pollfd fds[4] = {{signals, POLLIN, 0},
-                   {http, POLLIN, 0},
-                   {socks, POLLIN, 0},
-                   {options.proxy ? kProxyChannelFd : -1, POLLIN, 0}};
+  pollfd fds[4] = {
+      {signals, POLLIN, 0}, {http, POLLIN, 0}, {socks, POLLIN, 0}, {options.proxy ? kProxyChannelFd : -1, POLLIN, 0}};
   for (;;) {
     if (poll(fds, 4, -1) < 0) continue;
     if (fds[1].revents & POLLIN) hand_over(http, lower::kTagHttp);

@@ -1,28 +1,27 @@
 #include "launch.hpp"
 
+// clang-format off
+#include <utility>  // first: Boost 1.74's awaitable.hpp uses std::exchange without including it
+// clang-format on
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
-
-#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
-
-#include <sys/resource.h>
-#include <sys/socket.h>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <thread>
 
 #include "driver/bindings.hpp"
@@ -287,8 +286,7 @@ int launch(const LaunchOptions& o) {
     for (int i = 0; i < 5; ++i) {
       if (dup2(high[i], 3 + i) < 0) _exit(kSetupFailed);
     }
-    std::vector<char*> argv = {const_cast<char*>(o.bwrap.c_str()), const_cast<char*>("--args"),
-                               const_cast<char*>("3")};
+    std::vector<char*> argv = {const_cast<char*>(o.bwrap.c_str()), const_cast<char*>("--args"), const_cast<char*>("3")};
     for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     char* envp[] = {nullptr};

@@ -175,9 +175,8 @@ ProxyDecision ProxyRuleTable::decide(const sema::HostSubject& subject) const {
   for (std::uint32_t h : hits) {
     const ProxyEntry& e = entries_[h];
     if (e.is_except) continue;
-    const bool excepted = std::any_of(hits.begin(), hits.end(), [&](std::uint32_t o) {
-      return entries_[o].is_except && entries_[o].rule == e.rule;
-    });
+    const bool excepted = std::any_of(
+        hits.begin(), hits.end(), [&](std::uint32_t o) { return entries_[o].is_except && entries_[o].rule == e.rule; });
     if (excepted) continue;
     const bool better = d.rule == nullptr || rank(e.rule->effect) > rank(d.effect) ||
                         (e.rule->effect == d.effect && e.rule->id < d.rule->id);

@@ -20,11 +20,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "ir/ir.hpp"
 #include "sema/host_pattern.hpp"

@@ -14,7 +14,7 @@ namespace sbpolicy::lower {
 
 inline constexpr std::uint16_t kHttpPort = 3128;   // HTTP CONNECT and absolute-form HTTP
 inline constexpr std::uint16_t kSocksPort = 1080;  // SOCKS5
-inline constexpr char kTagHttp = 'H';   // the byte sent with a descriptor: which door it came through
+inline constexpr char kTagHttp = 'H';              // the byte sent with a descriptor: which door it came through
 inline constexpr char kTagSocks = 'S';
 inline constexpr int kChannelFd = 7;  // the init's end of the socketpair to sbrun's proxy
 // What sbrun sends the other way on the channel: stop every process of the
@@ -34,8 +34,11 @@ inline std::vector<std::pair<std::string, std::string>> proxy_environment() {
   const std::string http = "http://127.0.0.1:" + std::to_string(kHttpPort);
   const std::string socks = "socks5h://127.0.0.1:" + std::to_string(kSocksPort);
   std::vector<std::pair<std::string, std::string>> env;
-  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
-           {"HTTP_PROXY", http}, {"HTTPS_PROXY", http}, {"ALL_PROXY", socks}, {"NO_PROXY", "localhost,127.0.0.1,::1"}}) {
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"HTTP_PROXY", http},
+                                                        {"HTTPS_PROXY", http},
+                                                        {"ALL_PROXY", socks},
+                                                        {"NO_PROXY", "localhost,127.0.0.1,::1"}}) {
     env.emplace_back(name, value);
     std::string lower = name;
     for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;

@@ -78,11 +78,11 @@ std::optional<sema::IpNet> embedded_ipv4(const sema::IpNet& a) {
   if (a.family != 6) return std::nullopt;
   const auto& b = a.bytes;
   const bool zeros10 = std::all_of(b.begin(), b.begin() + 10, [](std::uint8_t x) { return x == 0; });
-  if (zeros10 && b[10] == 0xff && b[11] == 0xff) return v4(&b[12]);                     // ::ffff:a.b.c.d
-  if (zeros10 && b[10] == 0 && b[11] == 0) return v4(&b[12]);                           // ::a.b.c.d
+  if (zeros10 && b[10] == 0xff && b[11] == 0xff) return v4(&b[12]);                         // ::ffff:a.b.c.d
+  if (zeros10 && b[10] == 0 && b[11] == 0) return v4(&b[12]);                               // ::a.b.c.d
   if (starts_with(a, {0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0})) return v4(&b[12]);  // NAT64
-  if (starts_with(a, {0x20, 0x02})) return v4(&b[2]);                                   // 6to4
-  if (starts_with(a, {0x20, 0x01, 0x00, 0x00})) {                                       // Teredo client
+  if (starts_with(a, {0x20, 0x02})) return v4(&b[2]);                                       // 6to4
+  if (starts_with(a, {0x20, 0x01, 0x00, 0x00})) {                                           // Teredo client
     std::uint8_t client[4];
     for (int i = 0; i < 4; ++i) client[i] = static_cast<std::uint8_t>(~b[12 + i]);
     return v4(client);

@@ -1,13 +1,12 @@
-#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
-
 #include "proxy/gate.hpp"
+
+#include <fmt/format.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
 
 namespace sbpolicy::proxy {
 
@@ -84,8 +83,8 @@ Gate::Gate(asio::io_context& io, GateConfig config, NetPrompter* prompter)
 
 Gate::~Gate() = default;
 
-std::optional<std::string> Gate::address_refusal(const sema::IpNet& address, std::uint16_t port,
-                                                 const ir::Rule** rule, bool pinned) const {
+std::optional<std::string> Gate::address_refusal(const sema::IpNet& address, std::uint16_t port, const ir::Rule** rule,
+                                                 bool pinned) const {
   sema::HostSubject ip;
   ip.is_ip = true;
   ip.address = address;

@@ -14,6 +14,9 @@
 //      proxy dials exactly these addresses and never the name.
 #pragma once
 
+// clang-format off
+#include <utility>  // first: Boost 1.74's awaitable.hpp uses std::exchange without including it
+// clang-format on
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -41,11 +44,11 @@ struct GateConfig {
 
 struct Verdict {
   bool allowed = false;
-  unsigned http_status = 403;     // when refused: 403 (policy, guard) or 502 (no address)
-  std::uint8_t socks_reply = 0x02;  // when refused: 0x02 not allowed, 0x04 host unreachable
-  std::string reason;             // for refusals and the log: printable ASCII
-  const ir::Rule* rule = nullptr;  // the deciding rule, if any
-  std::string answer;             // for asks: "allow once", "allow for this run", "deny", ...
+  unsigned http_status = 403;                             // when refused: 403 (policy, guard) or 502 (no address)
+  std::uint8_t socks_reply = 0x02;                        // when refused: 0x02 not allowed, 0x04 host unreachable
+  std::string reason;                                     // for refusals and the log: printable ASCII
+  const ir::Rule* rule = nullptr;                         // the deciding rule, if any
+  std::string answer;                                     // for asks: "allow once", "allow for this run", "deny", ...
   std::vector<boost::asio::ip::tcp::endpoint> endpoints;  // when allowed: exactly what to dial
 };
 
@@ -60,8 +63,8 @@ class Gate {
   struct Pending;
   boost::asio::awaitable<Verdict> settle_ask(const sema::HostSubject& subject, const ir::Rule* rule);
   boost::asio::awaitable<Verdict> resolve(const sema::HostSubject& subject, Verdict verdict);
-  std::optional<std::string> address_refusal(const sema::IpNet& address, std::uint16_t port,
-                                             const ir::Rule** rule, bool pinned) const;
+  std::optional<std::string> address_refusal(const sema::IpNet& address, std::uint16_t port, const ir::Rule** rule,
+                                             bool pinned) const;
 
   boost::asio::io_context& io_;
   GateConfig config_;

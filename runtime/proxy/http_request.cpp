@@ -1,8 +1,7 @@
 #include "proxy/http_request.hpp"
 
-#include <boost/beast/http.hpp>
-
 #include <algorithm>
+#include <boost/beast/http.hpp>
 #include <charconv>
 #include <limits>
 #include <set>
@@ -30,8 +29,7 @@ std::string_view trim(std::string_view s) {
 }
 
 bool name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
 }
 
 bool ipv6_char(char c) {
@@ -58,7 +56,7 @@ std::optional<RequestError> check_head_bytes(std::string_view head) {
 
 // "host:port", "[v6]:port", or without the port when `default_port` is set.
 std::variant<sema::HostSubject, RequestError> parse_authority(std::string_view a,
-                                                               std::optional<std::uint16_t> default_port) {
+                                                              std::optional<std::uint16_t> default_port) {
   if (a.empty()) return bad("empty host");
   if (a.find('@') != std::string_view::npos) return bad("userinfo in the authority");
   std::string_view host, port;
@@ -202,9 +200,17 @@ std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view
 
   // End-to-end fields only: hop-by-hop ones and the ones named by
   // Connection stay here; Host and framing are regenerated.
-  std::set<std::string> drop = {"connection", "proxy-connection", "keep-alive", "proxy-authorization",
-                                "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade",
-                                "content-length", "host"};
+  std::set<std::string> drop = {"connection",
+                                "proxy-connection",
+                                "keep-alive",
+                                "proxy-authorization",
+                                "proxy-authenticate",
+                                "te",
+                                "trailer",
+                                "transfer-encoding",
+                                "upgrade",
+                                "content-length",
+                                "host"};
   for (const auto& f : m) {
     if (lower(sv(f.name_string())) != "connection") continue;
     std::string_view list = sv(f.value());
@@ -231,8 +237,10 @@ std::string authority_text(const sema::HostSubject& subject, std::uint16_t defau
 std::string forward_head(const ProxyRequest& r) {
   std::string out = r.method + " " + r.target + " HTTP/1.1\r\nHost: " + authority_text(r.subject, 80) + "\r\n";
   for (const auto& [name, value] : r.fields) out += name + ": " + value + "\r\n";
-  if (r.chunked) out += "Transfer-Encoding: chunked\r\n";
-  else if (r.content_length) out += "Content-Length: " + std::to_string(*r.content_length) + "\r\n";
+  if (r.chunked)
+    out += "Transfer-Encoding: chunked\r\n";
+  else if (r.content_length)
+    out += "Content-Length: " + std::to_string(*r.content_length) + "\r\n";
   out += "Connection: close\r\n\r\n";
   return out;
 }

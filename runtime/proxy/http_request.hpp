@@ -41,7 +41,7 @@ struct ProxyRequest {
   sema::HostSubject subject;  // canonical host and port
   // Forward only:
   std::string method;
-  std::string target;  // origin-form: "/path?query"
+  std::string target;                                       // origin-form: "/path?query"
   std::vector<std::pair<std::string, std::string>> fields;  // end-to-end fields, in order
   std::optional<std::uint64_t> content_length;
   bool chunked = false;

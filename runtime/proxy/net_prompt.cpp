@@ -84,7 +84,8 @@ NetAnswer NetPrompter::prompt(const NetQuestion& q) {
   std::string answer;
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       (void)!write(tty_, "\nsbrun: no answer; denied\n", 26);
       return NetAnswer::Timeout;

@@ -36,8 +36,7 @@ class NetPrompter {
   // `hold(true)` runs just before a question is shown and `hold(false)`
   // once it is answered (sbrun stops the sandbox meanwhile), on the
   // prompter's thread.
-  explicit NetPrompter(std::string tty_path = "/dev/tty",
-                       std::chrono::milliseconds timeout = std::chrono::seconds(60),
+  explicit NetPrompter(std::string tty_path = "/dev/tty", std::chrono::milliseconds timeout = std::chrono::seconds(60),
                        std::function<void(bool)> hold = {});
   NetPrompter(const NetPrompter&) = delete;
   NetPrompter& operator=(const NetPrompter&) = delete;
@@ -54,7 +53,7 @@ class NetPrompter {
   std::chrono::milliseconds timeout_;
   std::function<void(bool)> hold_;
   int cancel_ = -1;  // an eventfd the destructor signals to end a question
-  int tty_ = -2;  // -2: not opened yet, -1: no terminal
+  int tty_ = -2;     // -2: not opened yet, -1: no terminal
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::pair<NetQuestion, std::function<void(NetAnswer)>>> queue_;

@@ -1,7 +1,6 @@
-#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
-
 #include "proxy/server.hpp"
 
+#include <fmt/format.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,7 +13,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
-#include <fmt/format.h>
 
 #include "proxy/client_hello.hpp"
 #include "proxy/http_request.hpp"
@@ -102,8 +100,13 @@ std::string endpoint_text(const tcp::endpoint& e) {
 class ProxyServer::Session {
  public:
   Session(ProxyServer& server, tcp::socket client, char tag)
-      : server_(server), io_(server.io_), client_(std::move(client)), upstream_(server.io_), tag_(tag),
-        started_(Clock::now()), log_(server.log_) {
+      : server_(server),
+        io_(server.io_),
+        client_(std::move(client)),
+        upstream_(server.io_),
+        tag_(tag),
+        started_(Clock::now()),
+        log_(server.log_) {
     boost::system::error_code ec;
     const auto peer = client_.remote_endpoint(ec);
     client_text_ = ec ? "?" : endpoint_text(peer);
@@ -303,8 +306,9 @@ class ProxyServer::Session {
     bool down_done = false, watch_done = false, pumps_done = false, idle_expired = false;
     asio::co_spawn(io_, pump(upstream_, client_, down_), finished(down_done, wake));
     asio::co_spawn(io_,
-                   idle_watch(client_, upstream_, up_, down_, limits().idle_timeout, idle_timer,
-                              [&] { return pumps_done; }, idle_expired),
+                   idle_watch(
+                       client_, upstream_, up_, down_, limits().idle_timeout, idle_timer, [&] { return pumps_done; },
+                       idle_expired),
                    finished(watch_done, wake));
 
     // The first bytes from the client: a TLS ClientHello is checked before
@@ -351,10 +355,11 @@ class ProxyServer::Session {
     asio::steady_timer wake(io_, asio::steady_timer::time_point::max()), idle_timer(io_);
     bool down_done = false, watch_done = false, idle_expired = false;
     asio::co_spawn(io_, pump(upstream_, client_, down_, false), finished(down_done, wake));
-    asio::co_spawn(io_,
-                   idle_watch(client_, upstream_, up_, down_, limits().idle_timeout, idle_timer,
-                              [&] { return down_done; }, idle_expired),
-                   finished(watch_done, wake));
+    asio::co_spawn(
+        io_,
+        idle_watch(
+            client_, upstream_, up_, down_, limits().idle_timeout, idle_timer, [&] { return down_done; }, idle_expired),
+        finished(watch_done, wake));
     if (request.chunked) {
       co_await forward_chunked(std::move(rest), head);
     } else if (request.content_length) {
@@ -430,13 +435,14 @@ class ProxyServer::Session {
   void log() {
     logged_ = true;
     if (!log_) return;
-    nlohmann::json e = {{"event", "net"},
-                        {"protocol", protocol_},
-                        {"client", client_text_},
-                        {"outcome", outcome_},
-                        {"bytes_up", up_.bytes},
-                        {"bytes_down", down_.bytes},
-                        {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count()}};
+    nlohmann::json e = {
+        {"event", "net"},
+        {"protocol", protocol_},
+        {"client", client_text_},
+        {"outcome", outcome_},
+        {"bytes_up", up_.bytes},
+        {"bytes_down", down_.bytes},
+        {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count()}};
     if (has_subject_) {
       e["host"] = subject_.is_ip ? subject_.address.text() : subject_.name;
       e["port"] = subject_.port;

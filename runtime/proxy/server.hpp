@@ -23,8 +23,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "proxy/gate.hpp"
 #include "lower/sandbox_proxy.hpp"
+#include "proxy/gate.hpp"
 
 namespace sbpolicy::proxy {
 

@@ -1,5 +1,3 @@
-#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
-
 #include "proxy/tunnel.hpp"
 
 #include <fcntl.h>
@@ -19,8 +17,8 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t kChunk = 1 << 16;        // read/write fallback
-constexpr std::size_t kPipeBytes = 1 << 20;    // splice: fewer, larger moves per wake-up
+constexpr std::size_t kChunk = 1 << 16;      // read/write fallback
+constexpr std::size_t kPipeBytes = 1 << 20;  // splice: fewer, larger moves per wake-up
 
 void close_both(tcp::socket& a, tcp::socket& b) {
   boost::system::error_code ignored;
@@ -99,8 +97,8 @@ asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, PumpState& state,
   for (;;) {
     bool readable = false, writable = false;
     if (!eof && in_pipe < capacity) {
-      const ssize_t n = splice(from.native_handle(), nullptr, pipe.w, nullptr, capacity - in_pipe,
-                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      const ssize_t n =
+          splice(from.native_handle(), nullptr, pipe.w, nullptr, capacity - in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         in_pipe += static_cast<std::size_t>(n);
         readable = true;
@@ -114,7 +112,8 @@ asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, PumpState& state,
       }
     }
     if (in_pipe > 0) {
-      const ssize_t m = splice(pipe.r, nullptr, to.native_handle(), nullptr, in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      const ssize_t m =
+          splice(pipe.r, nullptr, to.native_handle(), nullptr, in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (m > 0) {
         in_pipe -= static_cast<std::size_t>(m);
         state.bytes += static_cast<std::uint64_t>(m);
@@ -143,10 +142,10 @@ asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, PumpState& state,
 }
 
 asio::awaitable<void> idle_watch(tcp::socket& a, tcp::socket& b, const PumpState& up, const PumpState& down,
-                                 std::chrono::milliseconds idle, asio::steady_timer& timer,
-                                 std::function<bool()> done, bool& expired) {
-  const auto step = std::min<std::chrono::milliseconds>(std::max<std::chrono::milliseconds>(idle / 4, std::chrono::milliseconds(10)),
-                                                        std::chrono::seconds(1));
+                                 std::chrono::milliseconds idle, asio::steady_timer& timer, std::function<bool()> done,
+                                 bool& expired) {
+  const auto step = std::min<std::chrono::milliseconds>(
+      std::max<std::chrono::milliseconds>(idle / 4, std::chrono::milliseconds(10)), std::chrono::seconds(1));
   while (!done()) {
     timer.expires_after(step);
     boost::system::error_code ec;

@@ -9,6 +9,9 @@
 // direction for the idle timeout is closed.
 #pragma once
 
+// clang-format off
+#include <utility>  // first: Boost 1.74's awaitable.hpp uses std::exchange without including it
+// clang-format on
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -38,7 +41,6 @@ boost::asio::awaitable<bool> write_all(boost::asio::ip::tcp::socket& to, std::st
 // cancel `timer` to end it at once.
 boost::asio::awaitable<void> idle_watch(boost::asio::ip::tcp::socket& a, boost::asio::ip::tcp::socket& b,
                                         const PumpState& up, const PumpState& down, std::chrono::milliseconds idle,
-                                        boost::asio::steady_timer& timer, std::function<bool()> done,
-                                        bool& expired);
+                                        boost::asio::steady_timer& timer, std::function<bool()> done, bool& expired);
 
 }  // namespace sbpolicy::proxy
