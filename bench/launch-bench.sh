@@ -29,7 +29,7 @@ open("bwrap.args", "wb").write(b"\0".join(x.encode() for x in out) + b"\0")
 PY
 # Both through the shell (hyperfine subtracts the shell's own start-up), so
 # bare bwrap can read its arguments from a fresh descriptor each run.
-hyperfine --warmup 5 --runs 100 --export-json launch.json \
+hyperfine --warmup 10 --runs ${RUNS:-100} --export-json launch.json \
   "/usr/bin/bwrap --args 3 -- /bin/true 3<bwrap.args" \
   "$root/$build/runtime/sbrun --ask deny agent.sbpolicy -- /bin/true"
 python3 -c "

@@ -1,7 +1,7 @@
 // sbrun's init: the first process inside the sandbox.
 //
 // bubblewrap runs it as PID 1 of the sandbox's PID namespace (`--as-pid-1`),
-// from sbrun's own executable passed in as a file descriptor. It closes
+// from the program sbrun-init passed in as a file descriptor. It closes
 // every inherited descriptor it does not need, listens on the proxy's ports
 // on the sandbox's loopback and hands each connection to sbrun, forks the
 // command, loads the seccomp filter in the child just before exec, forwards

@@ -154,7 +154,8 @@ int launch(const LaunchOptions& o) {
   lower::LowerOptions lo = driver::lowering_options(o.workspace, "");
   const sema::PathBindings& bindings = lo.bindings;
   const SelfImage image = self_image();
-  if (const std::string ssh = git_ssh_command(image.executable); !ssh.empty()) {
+  if (image.init.empty()) return fail(image.error);
+  if (const std::string ssh = git_ssh_command(image.init); !ssh.empty()) {
     lo.runtime_env.emplace_back("GIT_SSH_COMMAND", ssh);
   }
   struct stat st {};
@@ -247,7 +248,7 @@ int launch(const LaunchOptions& o) {
     cleanup();
     return fail(fmt::format("cannot pass arguments to bwrap: {}", std::strerror(errno)));
   }
-  const int exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  const int exe_fd = open(image.init.c_str(), O_RDONLY | O_CLOEXEC);
   int status_pipe[2], started_pipe[2], channel[2];
   if (exe_fd < 0 || pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(started_pipe, O_CLOEXEC) != 0 ||
       socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) {
@@ -273,7 +274,7 @@ int launch(const LaunchOptions& o) {
     setpgid(0, 0);  // terminal signals reach sbrun, which forwards them
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) signal(s, SIG_DFL);
     // Move the descriptors out of the way first, so no dup2 overwrites
-    // another source, then onto 3 (arguments), 4 (sbrun for the init),
+    // another source, then onto 3 (arguments), 4 (sbrun-init, the init),
     // 5 (bwrap's JSON status), 6 (the init's "started"), 7 (the proxy
     // channel); dup2 clears close-on-exec.
     static_assert(lower::kChannelFd == 7);

@@ -3,7 +3,7 @@
 //   compile the policy -> settle `ask` rules -> lower to a mount plan with the
 //   canonical bindings of this launch -> start the janitor -> create
 //   placeholders -> run /usr/bin/bwrap (arguments through a memfd with
-//   `--args`, sbrun's executable as a descriptor for the init, one end of
+//   `--args`, the program sbrun-init as a descriptor for the init, one end of
 //   the proxy's socketpair) -> serve the proxy and forward signals to the
 //   sandbox's init until bubblewrap exits -> remove placeholders -> exit
 //   with the command's status.

@@ -1,6 +1,5 @@
 #include "seccomp_filter.hpp"
 
-#include <fmt/format.h>
 #include <linux/sched.h>
 #include <seccomp.h>
 #include <sys/socket.h>
@@ -9,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
@@ -32,7 +32,7 @@ std::string load_seccomp_filter(const SeccompOptions& options) {
   Context c{seccomp_init(SCMP_ACT_ALLOW)};
   if (c.ctx == nullptr) return "seccomp_init failed";
   if (int rc = seccomp_attr_set(c.ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc != 0) {
-    return fmt::format("seccomp: cannot set the bad-arch action: {}", std::strerror(-rc));
+    return std::string("seccomp: cannot set the bad-arch action: ") + std::strerror(-rc);
   }
   std::string error;
   auto rule = [&](std::uint32_t action, const char* name, unsigned count = 0, const scmp_arg_cmp* args = nullptr) {
@@ -40,7 +40,7 @@ std::string load_seccomp_filter(const SeccompOptions& options) {
     const int nr = seccomp_syscall_resolve_name(name);
     if (nr == __NR_SCMP_ERROR) return;  // not a syscall on this architecture
     const int rc = seccomp_rule_add_array(c.ctx, action, nr, count, args);
-    if (rc != 0) error = fmt::format("seccomp: cannot add a rule for {}: {}", name, std::strerror(-rc));
+    if (rc != 0) error = std::string("seccomp: cannot add a rule for ") + name + ": " + std::strerror(-rc);
   };
   const std::uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
 
@@ -81,7 +81,7 @@ std::string load_seccomp_filter(const SeccompOptions& options) {
     rule(SCMP_ACT_ERRNO(EAFNOSUPPORT), "socketpair", 2, args);
   }
   if (!error.empty()) return error;
-  if (int rc = seccomp_load(c.ctx); rc != 0) return fmt::format("seccomp: cannot load the filter: {}", std::strerror(-rc));
+  if (int rc = seccomp_load(c.ctx); rc != 0) return std::string("seccomp: cannot load the filter: ") + std::strerror(-rc);
   return {};
 }
 

@@ -1,9 +1,10 @@
-// What sbrun needs to run inside the sandbox: the files of the running
-// executable's dynamic link map (shared libraries, the dynamic loader) and
-// the executable itself. They are bound read-only at their own paths after
-// the policy's mounts, where the policy does not show them already. The init
-// is started from a descriptor, not a path; the path is for ssh, whose
-// ProxyCommand inside the sandbox is `sbrun --sbrun-connect`.
+// What sbrun needs inside the sandbox: the program sbrun-init (the init,
+// and ssh's ProxyCommand), found next to sbrun's own executable. It is
+// started from a descriptor, but also bound read-only at its own path for
+// ssh. A static sbrun-init needs nothing else; a dynamic one (sanitizer
+// builds) also needs its shared libraries and loader, taken from sbrun's own
+// link map, which holds them all. Everything is bound after the policy's
+// mounts, where the policy does not show it already.
 #pragma once
 
 #include <string>
@@ -13,10 +14,10 @@
 namespace sbpolicy::runtime {
 
 struct SelfImage {
-  // (source on the host, destination in the sandbox): libraries at their
-  // canonical paths, the loader also at the path the executable names.
+  std::string init;   // canonical path of sbrun-init; empty when it is missing
+  std::string error;  // why `init` is empty
+  // (source on the host, destination in the sandbox)
   std::vector<std::pair<std::string, std::string>> files;
-  std::string executable;  // canonical path of the running sbrun (also in `files`)
 };
 
 SelfImage self_image();

@@ -2,17 +2,14 @@
 //   sbrun [OPTIONS] POLICY -- CMD [ARGS…]
 // The exit status is the command's (128+N when killed by signal N); 125 when
 // sbrun cannot set up the sandbox, in which case the command did not run.
-// The same binary is the sandbox's init (`--sbrun-init`, used by sbrun only)
-// and ssh's ProxyCommand inside the sandbox (`--sbrun-connect HOST PORT`).
+// What runs inside the sandbox (the init, ssh's ProxyCommand) is the
+// program sbrun-init, next to this one.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 
-#include <unistd.h>
 
-#include "connect.hpp"
-#include "init.hpp"
 #include "launch.hpp"
 
 #ifndef SBPOLICY_VERSION
@@ -22,17 +19,6 @@
 using namespace sbpolicy::runtime;
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::strcmp(argv[1], "--sbrun-init") == 0) {
-    InitOptions init;
-    if (!parse_init_arguments(argc, argv, init)) {
-      std::fprintf(stderr, "sbrun: bad init arguments\n");
-      return kSetupFailed;
-    }
-    run_init(init);
-  }
-  // Inside the sandbox, like the init: _exit, so no at-exit work (a
-  // sanitizer's leak check needs ptrace, which the seccomp filter refuses).
-  if (argc > 1 && std::strcmp(argv[1], "--sbrun-connect") == 0) _exit(run_connect(argc, argv));
   try {
     // Everything after the first `--` is the command, untouched.
     int split = argc;
