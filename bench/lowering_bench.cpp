@@ -83,6 +83,27 @@ void BM_LowerStdAgent(benchmark::State& state) {
 }
 BENCHMARK(BM_LowerStdAgent)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 
+// What `sbrun std.agent` pays at launch in a small workspace: this user's
+// real home (std.agent names dozens of paths in it), 10 files.
+void BM_LowerStdAgentRealHome(benchmark::State& state) {
+  const std::string& ws = workspace(10);
+  driver::Compilation c;
+  driver::compile_text(c, "bench.sbpolicy", "/", "use std.agent;\n", {});
+  lower::LowerOptions o;
+  o.bindings.workspace = ws;
+  const char* home = getenv("HOME");
+  o.bindings.home = home != nullptr ? home : "/root";
+  o.runtime_env = {{"TMPDIR", "/tmp"}};
+  lower::PosixFs posix;
+  for (auto _ : state) {
+    Diagnostics d;
+    auto plan = lower::lower_to_mount_plan(*c.policy, posix, o, d);
+    if (!plan) state.SkipWithError("lowering failed");
+    benchmark::DoNotOptimize(plan);
+  }
+}
+BENCHMARK(BM_LowerStdAgentRealHome)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -35,11 +35,10 @@ bool rule_matches(const Rule& rule, const Subject& subject, const sema::PathBind
   return true;
 }
 
-Decision decide(const Policy& policy, Operation op, const Subject& subject, const sema::PathBindings& bindings) {
-  Decision d;
-  for (const Rule& rule : policy.rules) {
-    if (applies_to(rule, op) && rule_matches(rule, subject, bindings)) d.matching.push_back(&rule);
-  }
+namespace {
+
+// deny > allow > ask over the matching rules; the default is deny.
+Decision settle(Decision d) {
   for (Effect winner : {Effect::Deny, Effect::Allow, Effect::Ask}) {
     for (const Rule* r : d.matching) {
       if (r->effect == winner) d.deciding.push_back(r);
@@ -51,6 +50,25 @@ Decision decide(const Policy& policy, Operation op, const Subject& subject, cons
   }
   d.effect = Effect::Deny;
   return d;
+}
+
+}  // namespace
+
+Decision decide(const Policy& policy, Operation op, const Subject& subject, const sema::PathBindings& bindings) {
+  Decision d;
+  for (const Rule& rule : policy.rules) {
+    if (applies_to(rule, op) && rule_matches(rule, subject, bindings)) d.matching.push_back(&rule);
+  }
+  return settle(std::move(d));
+}
+
+Decision decide(std::span<const Rule* const> rules, Operation op, const Subject& subject,
+                const sema::PathBindings& bindings) {
+  Decision d;
+  for (const Rule* rule : rules) {
+    if (applies_to(*rule, op) && rule_matches(*rule, subject, bindings)) d.matching.push_back(rule);
+  }
+  return settle(std::move(d));
 }
 
 }  // namespace sbpolicy::ir

@@ -12,6 +12,7 @@
 // over the rules with the reference matchers of sema, and nothing clever.
 #pragma once
 
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -41,5 +42,11 @@ bool applies_to(const Rule& rule, Operation op);
 bool rule_matches(const Rule& rule, const Subject& subject, const sema::PathBindings& bindings);
 
 Decision decide(const Policy& policy, Operation op, const Subject& subject, const sema::PathBindings& bindings);
+
+// The same over some of a policy's rules (in IR order), for callers that
+// know which rules can match: the answer is the one over all rules when the
+// others cannot match the subject.
+Decision decide(std::span<const Rule* const> rules, Operation op, const Subject& subject,
+                const sema::PathBindings& bindings);
 
 }  // namespace sbpolicy::ir

@@ -59,6 +59,31 @@ bool PosixFs::list(const std::string& dir, std::vector<DirEntry>& out) {
   return true;
 }
 
+FileKind SnapshotFs::kind(const std::string& path) {
+  if (auto it = kinds_.find(path); it != kinds_.end()) return it->second;
+  const FileKind k = inner_.kind(path);
+  kinds_.emplace(path, k);
+  return k;
+}
+
+std::optional<std::string> SnapshotFs::read_link(const std::string& path) {
+  if (auto it = links_.find(path); it != links_.end()) return it->second;
+  auto target = inner_.read_link(path);
+  links_.emplace(path, target);
+  return target;
+}
+
+// Each directory is listed once per lowering already (one walk for all
+// globs); what the entries say is remembered for kind() of the children.
+bool SnapshotFs::list(const std::string& dir, std::vector<DirEntry>& out) {
+  const std::size_t first = out.size();
+  if (!inner_.list(dir, out)) return false;
+  for (std::size_t i = first; i < out.size(); ++i) {
+    kinds_.emplace(dir == "/" ? "/" + out[i].name : dir + "/" + out[i].name, out[i].kind);
+  }
+  return true;
+}
+
 std::vector<std::string> split_path(std::string_view absolute) {
   std::vector<std::string> parts;
   std::size_t i = 0;
@@ -84,17 +109,23 @@ CanonicalPath canonicalize(FsView& fs, std::string_view absolute) {
   std::reverse(todo.begin(), todo.end());  // a stack: back() is next
   int links = 0;
   bool missing = false;
+  std::string here;  // join_path(done), kept in step with it
+  const auto pop = [&] {
+    done.pop_back();
+    here.resize(here.rfind('/'));
+  };
   while (!todo.empty()) {
     std::string c = std::move(todo.back());
     todo.pop_back();
     if (c == ".") continue;
     if (c == "..") {
-      if (!done.empty()) done.pop_back();
+      if (!done.empty()) pop();
       continue;
     }
-    done.push_back(c);
+    here += '/';
+    here += c;
+    done.push_back(std::move(c));
     if (missing) continue;  // below a missing component everything is lexical
-    const std::string here = join_path(done, done.size());
     const FileKind k = fs.kind(here);
     if (k == FileKind::Missing) {
       missing = true;
@@ -112,12 +143,15 @@ CanonicalPath canonicalize(FsView& fs, std::string_view absolute) {
       continue;
     }
     result.links.push_back({here, *target});
-    done.pop_back();
-    if (!target->empty() && target->front() == '/') done.clear();
+    pop();
+    if (!target->empty() && target->front() == '/') {
+      done.clear();
+      here.clear();
+    }
     std::vector<std::string> parts = split_path(*target);
     for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_back(*it);
   }
-  result.path = join_path(done, done.size());
+  result.path = here.empty() ? "/" : here;
   result.exists = !missing;
   return result;
 }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace sbpolicy::lower {
@@ -37,6 +38,23 @@ class PosixFs : public FsView {
   FileKind kind(const std::string& path) override;
   std::optional<std::string> read_link(const std::string& path) override;
   bool list(const std::string& dir, std::vector<DirEntry>& out) override;
+};
+
+// One look at the filesystem: answers each question about a path once and
+// remembers it. Lowering asks the same prefixes hundreds of times (every
+// rule under $HOME canonicalises /home, /home/u, ...); one launch should
+// also see one state of the tree, not a tree changing under it.
+class SnapshotFs : public FsView {
+ public:
+  explicit SnapshotFs(FsView& inner) : inner_(inner) {}
+  FileKind kind(const std::string& path) override;
+  std::optional<std::string> read_link(const std::string& path) override;
+  bool list(const std::string& dir, std::vector<DirEntry>& out) override;
+
+ private:
+  FsView& inner_;
+  std::unordered_map<std::string, FileKind> kinds_;
+  std::unordered_map<std::string, std::optional<std::string>> links_;
 };
 
 // A symlink met while canonicalising: where it is and what it says.

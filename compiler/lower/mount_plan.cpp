@@ -239,12 +239,18 @@ class Lowering {
 
   // The first symlink on `c`'s way that sits in a directory the policy lets
   // the command write (so a run could have planted or could swap it), or null.
-  const SymlinkStep* link_in_writable_dir(const CanonicalPath& c, std::string& parent) const {
+  const SymlinkStep* link_in_writable_dir(const CanonicalPath& c, std::string& parent) {
     for (const SymlinkStep& link : c.links) {
       const Components parts = split_path(link.link);
       parent = join_path(parts, parts.size() - 1);
-      const ir::Effect e = ir::decide(policy_, ir::Operation::Write, parent, o_.bindings).effect;
-      if (e == ir::Effect::Allow || e == ir::Effect::Ask) return &link;
+      auto [it, fresh] = writable_.try_emplace(parent, false);
+      if (fresh) {
+        // Over the whole policy (globs included): many paths go through the
+        // same links (/bin, /lib64, a linked home), so each parent once.
+        const ir::Effect e = ir::decide(policy_, ir::Operation::Write, parent, o_.bindings).effect;
+        it->second = e == ir::Effect::Allow || e == ir::Effect::Ask;
+      }
+      if (it->second) return &link;
     }
     return nullptr;
   }
@@ -337,23 +343,22 @@ class Lowering {
   // The concrete rules that can match `path`: those naming it or an
   // ancestor (a literal rule covers exactly its subtree). Deciding over them
   // is deciding over all, without matching hundreds of rules per point.
-  ir::Policy candidates(const std::string& path) const {
-    ir::Policy subset;
-    Components c = split_path(path);
+  std::vector<const ir::Rule*> candidates(const std::string& path) const {
+    std::vector<const ir::Rule*> subset;
+    std::string prefix = path;
     while (true) {
-      if (auto it = by_path_.find(join_path(c, c.size())); it != by_path_.end()) {
-        for (std::size_t i : it->second) subset.rules.push_back(concrete_.rules[i]);
+      if (auto it = by_path_.find(prefix.empty() ? std::string("/") : prefix); it != by_path_.end()) {
+        for (std::size_t i : it->second) subset.push_back(&concrete_.rules[i]);
       }
-      if (c.empty()) break;
-      c.pop_back();
+      if (prefix.empty() || prefix == "/") break;
+      prefix.resize(prefix.rfind('/'));
     }
-    std::sort(subset.rules.begin(), subset.rules.end(),
-              [](const ir::Rule& a, const ir::Rule& b) { return a.id < b.id; });
+    std::sort(subset.begin(), subset.end(), [](const ir::Rule* a, const ir::Rule* b) { return a->id < b->id; });
     return subset;
   }
 
   Access access(const std::string& path, std::vector<std::uint32_t>* rules = nullptr) const {
-    const ir::Policy subset = candidates(path);
+    const std::vector<const ir::Rule*> subset = candidates(path);
     const ir::Decision w = ir::decide(subset, ir::Operation::Write, path, o_.bindings);
     const ir::Decision r = ir::decide(subset, ir::Operation::Read, path, o_.bindings);
     if (rules != nullptr) {
@@ -571,6 +576,7 @@ class Lowering {
 
   const ir::Policy& policy_;
   FsView& fs_;
+  std::map<std::string, bool> writable_;  // link_in_writable_dir's answers, by parent
   const LowerOptions& o_;
   Diagnostics& diags_;
   bool failed_ = false;
@@ -618,7 +624,8 @@ bool visible_in_plan(const MountPlan& plan, FsView& fs, const std::string& path)
 
 std::optional<MountPlan> lower_to_mount_plan(const ir::Policy& policy, FsView& fs, const LowerOptions& options,
                                              Diagnostics& diags) {
-  return Lowering(policy, fs, options, diags).run();
+  SnapshotFs snapshot(fs);
+  return Lowering(policy, snapshot, options, diags).run();
 }
 
 }  // namespace sbpolicy::lower

@@ -215,8 +215,25 @@ std::string join_absolute(const std::vector<std::string>& parts) {
   return out.empty() ? "/" : out;
 }
 
+// Already normal: absolute, no empty, `.` or `..` component, no trailing
+// slash (except "/" itself), no NUL. The common case, checked without
+// splitting: bindings are looked up on every match.
+bool is_normal_absolute(std::string_view path) {
+  if (path.empty() || path[0] != '/' || path.find('\0') != kNpos) return false;
+  if (path.size() == 1) return true;
+  if (path.back() == '/') return false;
+  for (std::size_t i = 0; i < path.size();) {
+    const std::size_t j = std::min(path.find('/', i + 1), path.size());
+    const std::string_view c = path.substr(i + 1, j - i - 1);
+    if (c.empty() || c == "." || c == "..") return false;
+    i = j;
+  }
+  return true;
+}
+
 // "" for a directory that is unknown (empty), relative or above `/`.
 std::string normalized_directory(std::string_view path) {
+  if (is_normal_absolute(path)) return std::string(path);
   std::vector<std::string> parts;
   if (path.empty() || path[0] != '/' || !apply_path(path, parts)) return {};
   return join_absolute(parts);

@@ -164,3 +164,39 @@ TEST(Evaluator, DecidingRulesAreReported) {
   EXPECT_EQ(d.deciding[0]->origin.target.line, 1u);
   EXPECT_EQ(d.deciding[1]->origin.target.line, 3u);
 }
+
+// Deciding over a subset of the rules (what the Linux lowering does with the
+// rules that can match a path) gives the answer over all of them when the
+// subset holds every rule that matches, and only then.
+TEST(Evaluator, SubsetOfMatchingRulesDecidesTheSame) {
+  driver::Compilation c;
+  driver::compile_text(c, "t.sbpolicy", "/",
+                       "allow read \"~\"; deny read \"~/.ssh\"; allow write \"./**\"; ask read \"/etc\";\n"
+                       "deny write \"./.git/hooks\"; allow read \"~/.ssh/known_hosts\";\n",
+                       {});
+  ASSERT_TRUE(c.policy);
+  const char* subjects[] = {"/home/u/.ssh/id_rsa", "/home/u/proj/.git/hooks/x", "/home/u/proj/src", "/etc/passwd",
+                            "/usr/bin/ls", "/home/u/.ssh/known_hosts"};
+  for (const char* s : subjects) {
+    for (auto op : {sema::Operation::Read, sema::Operation::Write}) {
+      const ir::Decision all = ir::decide(*c.policy, op, std::string(s), bindings());
+      std::vector<const ir::Rule*> subset(all.matching.begin(), all.matching.end());
+      const ir::Decision some = ir::decide(subset, op, std::string(s), bindings());
+      EXPECT_EQ(some.effect, all.effect) << s;
+      EXPECT_EQ(some.deciding, all.deciding) << s;
+      EXPECT_EQ(some.matching, all.matching) << s;
+      // Every rule, through the span form: the same as the policy form.
+      std::vector<const ir::Rule*> every;
+      for (const auto& r : c.policy->rules) every.push_back(&r);
+      EXPECT_EQ(ir::decide(every, op, std::string(s), bindings()).deciding, all.deciding) << s;
+      // Leaving out a deciding rule changes the answer: the subset must hold them.
+      if (!all.deciding.empty()) {
+        std::vector<const ir::Rule*> without;
+        for (const ir::Rule* r : all.matching) {
+          if (r != all.deciding.front()) without.push_back(r);
+        }
+        EXPECT_NE(ir::decide(without, op, std::string(s), bindings()).deciding, all.deciding) << s;
+      }
+    }
+  }
+}

@@ -328,5 +328,25 @@ TEST(PathPattern, NeverCrashesOnOddInput) {
   (void)odd.literal_prefix_length();
 }
 
+// Bound directories come out normal whatever their spelling; the ones that
+// already are normal are returned as they are (the fast path), the others
+// go through the full normalisation.
+TEST(PathMatches, BoundDirectoriesAreNormalised) {
+  PathBindings b;
+  const std::pair<const char*, const char*> cases[] = {
+      {"/home/u", "/home/u"},     {"/home/u/", "/home/u"},    {"/home//u", "/home/u"},
+      {"/home/./u", "/home/u"},   {"/home/u/..", "/home"},    {"/home/u/.", "/home/u"},
+      {"/", "/"},                 {"//", "/"},                {"/..", ""},
+      {"relative/dir", ""},       {"", ""},                   {"/a/.../b", "/a/.../b"},
+      {"/a/..b/c", "/a/..b/c"},   {"/a/b./c", "/a/b./c"},     {"/.hidden", "/.hidden"},
+  };
+  for (const auto& [in, out] : cases) {
+    b.home = in;
+    EXPECT_EQ(b.directory(PathAnchor::Home), out) << "home `" << in << "`";
+  }
+  b.home = std::string("/home/u\0x", 9);
+  EXPECT_EQ(b.directory(PathAnchor::Home), "") << "a NUL byte is never a directory";
+}
+
 }  // namespace
 }  // namespace sbpolicy::sema

@@ -1,0 +1,133 @@
+// canonicalize() against realpath(3) on a real tree with symlinks, and the
+// snapshot layer lowering puts in front of the filesystem: the same answers,
+// each question asked of the filesystem once.
+#include "lower/fs_view.hpp"
+
+#include <gtest/gtest.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+using namespace sbpolicy::lower;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Counts what reaches the real filesystem.
+class CountingFs : public FsView {
+ public:
+  FileKind kind(const std::string& path) override {
+    ++kinds[path];
+    return posix.kind(path);
+  }
+  std::optional<std::string> read_link(const std::string& path) override {
+    ++links[path];
+    return posix.read_link(path);
+  }
+  bool list(const std::string& dir, std::vector<DirEntry>& out) override {
+    ++lists[dir];
+    return posix.list(dir, out);
+  }
+  PosixFs posix;
+  std::map<std::string, int> kinds, links, lists;
+};
+
+class FsViewTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/sbpolicy-fsview-XXXXXX";
+    ASSERT_NE(mkdtemp(templ), nullptr);
+    char real[PATH_MAX];
+    ASSERT_NE(realpath(templ, real), nullptr);
+    root_ = real;
+    fs::create_directories(root_ + "/a/b/c");
+    fs::create_directories(root_ + "/d");
+    fs::create_symlink("a/b", root_ + "/rel");           // relative
+    fs::create_symlink(root_ + "/a", root_ + "/abs");    // absolute
+    fs::create_symlink("../d", root_ + "/a/up");         // climbs
+    fs::create_symlink("rel/c", root_ + "/chain");       // through another link
+    fs::create_symlink("loop2", root_ + "/loop1");
+    fs::create_symlink("loop1", root_ + "/loop2");
+    fs::create_symlink("missing/x", root_ + "/dangling");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  std::string root_;
+};
+
+std::string real_path(const std::string& p) {
+  char out[PATH_MAX];
+  return realpath(p.c_str(), out) != nullptr ? std::string(out) : std::string();
+}
+
+}  // namespace
+
+TEST_F(FsViewTest, AgreesWithRealpath) {
+  PosixFs posix;
+  for (const char* rel : {"", "/a", "/a/b/c", "/rel", "/rel/c", "/abs/b", "/a/up", "/chain", "/a/b/../b/c", "/abs/up"}) {
+    const std::string p = root_ + rel;
+    const CanonicalPath c = canonicalize(posix, p);
+    EXPECT_TRUE(c.exists) << p;
+    EXPECT_EQ(c.path, real_path(p)) << p;
+  }
+}
+
+TEST_F(FsViewTest, MissingTailIsLexical) {
+  PosixFs posix;
+  const CanonicalPath c = canonicalize(posix, root_ + "/rel/new/deeper");
+  EXPECT_FALSE(c.exists);
+  EXPECT_EQ(c.path, root_ + "/a/b/new/deeper");
+  ASSERT_EQ(c.links.size(), 1u);
+  EXPECT_EQ(c.links[0].link, root_ + "/rel");
+  const CanonicalPath d = canonicalize(posix, root_ + "/dangling");
+  EXPECT_FALSE(d.exists);
+  EXPECT_EQ(d.path, root_ + "/missing/x");
+  const CanonicalPath up = canonicalize(posix, root_ + "/nothing/../a");
+  EXPECT_EQ(up.path, root_ + "/a");
+}
+
+TEST_F(FsViewTest, LoopsStop) {
+  PosixFs posix;
+  const CanonicalPath c = canonicalize(posix, root_ + "/loop1/x");
+  EXPECT_TRUE(c.too_many_links);
+  EXPECT_FALSE(c.exists);
+}
+
+TEST_F(FsViewTest, RootAndDotDotAboveRoot) {
+  PosixFs posix;
+  EXPECT_EQ(canonicalize(posix, "/").path, "/");
+  EXPECT_EQ(canonicalize(posix, "/../..").path, "/");
+}
+
+TEST_F(FsViewTest, SnapshotAsksOnceAndAnswersTheSame) {
+  CountingFs counting;
+  SnapshotFs snapshot(counting);
+  PosixFs posix;
+  const std::vector<std::string> paths = {root_ + "/chain", root_ + "/rel/c", root_ + "/abs/b/c", root_ + "/rel/new",
+                                          root_ + "/dangling", root_ + "/loop1"};
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& p : paths) {
+      const CanonicalPath want = canonicalize(posix, p);
+      const CanonicalPath got = canonicalize(snapshot, p);
+      EXPECT_EQ(got.path, want.path) << p;
+      EXPECT_EQ(got.exists, want.exists) << p;
+      EXPECT_EQ(got.too_many_links, want.too_many_links) << p;
+      EXPECT_EQ(got.links.size(), want.links.size()) << p;
+    }
+  }
+  for (const auto& [path, n] : counting.kinds) EXPECT_EQ(n, 1) << "kind asked again: " << path;
+  for (const auto& [path, n] : counting.links) EXPECT_EQ(n, 1) << "link read again: " << path;
+  // A listing tells the kinds of the entries: no lstat for them afterwards.
+  std::vector<DirEntry> entries;
+  ASSERT_TRUE(snapshot.list(root_ + "/d", entries));
+  fs::create_directories(root_ + "/d/later");
+  EXPECT_EQ(snapshot.kind(root_ + "/d/later"), FileKind::Directory);  // asked now: real
+  const int before = counting.kinds[root_ + "/a/b"];
+  entries.clear();
+  ASSERT_TRUE(snapshot.list(root_ + "/a", entries));
+  EXPECT_EQ(snapshot.kind(root_ + "/a/b"), FileKind::Directory);
+  EXPECT_EQ(counting.kinds[root_ + "/a/b"], before);
+}
