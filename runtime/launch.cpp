@@ -224,16 +224,10 @@ int launch(const LaunchOptions& o) {
   // 5. The janitor first, then the placeholders it will know about.
   Janitor janitor;
   if (!janitor.start(error)) return fail("cannot start the cleanup process: " + error);
-  std::vector<std::string> created;
-  auto cleanup = [&] {
-    remove_placeholders(created);
-    janitor.dismiss();
-  };
-  for (const std::string& p : plan->placeholders) {
-    if (!create_placeholder(p, janitor, created, error)) {
-      cleanup();
-      return fail("cannot create a placeholder to protect a path that does not exist yet: " + error);
-    }
+  auto cleanup = [&] { janitor.finish(); };
+  if (!janitor.create_placeholders(plan->placeholders, error)) {
+    cleanup();
+    return fail("cannot create a placeholder to protect a path that does not exist yet: " + error);
   }
 
   // 6. bubblewrap.
