@@ -255,39 +255,51 @@ int launch(const LaunchOptions& o) {
   sigemptyset(&sa.sa_mask);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
 
-  const pid_t parent = getpid();
-  const pid_t bwrap = fork();
-  if (bwrap < 0) {
-    cleanup();
-    return fail(fmt::format("cannot fork: {}", std::strerror(errno)));
+  // Everything the child needs is made here: it is started with vfork (no
+  // copy of sbrun's page tables) and runs on sbrun's memory until execve, so
+  // it only makes system calls. The descriptors go first above 100 (so no
+  // dup2 overwrites another source), then onto 3 (arguments), 4
+  // (sbrun-init, the init), 5 (bwrap's JSON status), 6 (the init's
+  // "started"), 7 (the proxy channel); dup2 clears close-on-exec.
+  static_assert(lower::kChannelFd == 7);
+  const int from[] = {args_fd, exe_fd, status_pipe[1], started_pipe[1], channel[1]};
+  int high[5];
+  for (int i = 0; i < 5; ++i) {
+    high[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 100);
+    if (high[i] < 0) {
+      for (int j = 0; j < i; ++j) close(high[j]);
+      cleanup();
+      return fail(fmt::format("cannot prepare the sandbox init: {}", std::strerror(errno)));
+    }
   }
+  std::vector<char*> argv = {const_cast<char*>(o.bwrap.c_str()), const_cast<char*>("--args"), const_cast<char*>("3")};
+  for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  const std::string exec_failed = fmt::format("sbrun: cannot run {}: ", o.bwrap);
+  const pid_t parent = getpid();
+  const pid_t bwrap = vfork();
   if (bwrap == 0) {
     // bubblewrap dies with sbrun, and the sandbox with bubblewrap.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(kSetupFailed);
     setpgid(0, 0);  // terminal signals reach sbrun, which forwards them
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) signal(s, SIG_DFL);
-    // Move the descriptors out of the way first, so no dup2 overwrites
-    // another source, then onto 3 (arguments), 4 (sbrun-init, the init),
-    // 5 (bwrap's JSON status), 6 (the init's "started"), 7 (the proxy
-    // channel); dup2 clears close-on-exec.
-    static_assert(lower::kChannelFd == 7);
-    const int from[] = {args_fd, exe_fd, status_pipe[1], started_pipe[1], channel[1]};
-    int high[5];
-    for (int i = 0; i < 5; ++i) {
-      high[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 100);
-      if (high[i] < 0) _exit(kSetupFailed);
-    }
     for (int i = 0; i < 5; ++i) {
       if (dup2(high[i], 3 + i) < 0) _exit(kSetupFailed);
     }
-    std::vector<char*> argv = {const_cast<char*>(o.bwrap.c_str()), const_cast<char*>("--args"), const_cast<char*>("3")};
-    for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    char* envp[] = {nullptr};
     execve(o.bwrap.c_str(), argv.data(), envp);
-    std::fprintf(stderr, "sbrun: cannot run %s: %s\n", o.bwrap.c_str(), std::strerror(errno));
+    const char* why = std::strerror(errno);
+    (void)!write(STDERR_FILENO, exec_failed.data(), exec_failed.size());
+    (void)!write(STDERR_FILENO, why, std::strlen(why));
+    (void)!write(STDERR_FILENO, "\n", 1);
     _exit(kSetupFailed);
+  }
+  const int fork_errno = errno;
+  for (int h : high) close(h);
+  if (bwrap < 0) {
+    cleanup();
+    return fail(fmt::format("cannot start bubblewrap: {}", std::strerror(fork_errno)));
   }
   close(status_pipe[1]);
   close(started_pipe[1]);

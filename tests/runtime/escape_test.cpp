@@ -1449,9 +1449,33 @@ TEST_P(Escape, FS49_WorkspaceNotADirectoryFailsClosed) {
   EXPECT_FALSE(exists(root_ + "/no-such-dir"));
 }
 
+// sbrun always runs /usr/bin/bwrap. A private mount namespace covers it
+// with something that is not bubblewrap: a file that cannot be executed
+// (sbrun sees it is missing) and one that execve refuses (the child sbrun
+// starts bubblewrap in reports it). Either way: 125, a message naming
+// bubblewrap, the command never ran, nothing left behind.
 TEST_P(Escape, FS49_MissingBwrap) {
-  GTEST_SKIP() << "sbrun always runs /usr/bin/bwrap; a missing bubblewrap cannot be simulated without root "
-                  "changes to the machine";
+  if (GetParam() != Mode::Root) {
+    GTEST_SKIP() << "covering /usr/bin/bwrap needs a mount namespace of root's; the root run covers it";
+  }
+  const std::string fake = root_ + "/not-bwrap";
+  write_file(fake, "this is not an executable format\n", 0755);
+  const std::string ran = ws_ + "/ran";
+  for (const std::string& cover : {std::string("/dev/null"), fake}) {
+    Spawn s = sbrun_spawn({"/bin/sh", "-c", "echo ran > " + shell_quote(ran)}, {});
+    std::string line = "mount --bind " + shell_quote(cover) + " /usr/bin/bwrap && exec";
+    for (const auto& a : s.argv) line += " " + shell_quote(a);
+    s.argv = {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", line};
+    const Result r = run_process(s, std::chrono::seconds(20));
+    EXPECT_EQ(r.status, 125) << cover << "\nstderr:\n" << r.err;
+    EXPECT_NE(r.err.find("bwrap"), std::string::npos) << cover << ": the message should name bubblewrap:\n" << r.err;
+    EXPECT_FALSE(exists(ran)) << cover << ": the command ran without its sandbox";
+    const auto changes = diff(before_, snapshot(root_), allowed_changes_);
+    for (const auto& c : changes) {
+      if (c.find("not-bwrap") == std::string::npos) ADD_FAILURE() << cover << ": left behind: " << c;
+    }
+  }
+  unlink(fake.c_str());
 }
 
 // ---------------------------------------------------------------------------------------------
