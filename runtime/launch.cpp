@@ -130,6 +130,14 @@ void raise_descriptor_limit() {
 }  // namespace
 
 int launch(const LaunchOptions& o) {
+  // The janitor first of all, while sbrun's heap is small: forking later
+  // copies the page tables of the compiled policy and plan, and every page
+  // sbrun writes afterwards takes a copy-on-write fault while it lives.
+  Janitor janitor;
+  if (!o.dry_run) {
+    if (std::string e; !janitor.start(e)) return fail("cannot start the cleanup process: " + e);
+  }
+
   // 1. The policy.
   driver::Compilation c;
   sema::LoadOptions load;
@@ -221,9 +229,7 @@ int launch(const LaunchOptions& o) {
     return fail(fmt::format("`{}` is missing; install bubblewrap (apt-get install bubblewrap)", o.bwrap));
   }
 
-  // 5. The janitor first, then the placeholders it will know about.
-  Janitor janitor;
-  if (!janitor.start(error)) return fail("cannot start the cleanup process: " + error);
+  // 5. The placeholders, the janitor told about each before it is made.
   auto cleanup = [&] { janitor.finish(); };
   if (!janitor.create_placeholders(plan->placeholders, error)) {
     cleanup();
