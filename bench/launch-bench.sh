@@ -1,8 +1,12 @@
 #!/bin/sh
 # Whole-process launch time: `sbrun std.agent -- true` against bare bwrap
 # with the same mount plan and flags (taken from `sbrun --dry-run`), side by
-# side in one hyperfine run. Needs hyperfine and python3 (Debian packages).
+# side in one run. Needs python3 (and hyperfine for the second table).
 #   sh bench/launch-bench.sh [BUILD_DIR]      (default build/release)
+#   RUNS=N: rounds (default 200)
+# The rounds are interleaved (bwrap, sbrun, bwrap, sbrun, ...), so a machine
+# that speeds up or slows down during the run moves both alike; the cost of
+# starting a process from the timer (measured with /bin/true) is subtracted.
 set -eu
 build=${1:-build/release}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,27 +15,55 @@ trap 'rm -rf "$ws"' EXIT
 printf 'version 1;\nuse std.agent;\n' > "$ws/agent.sbpolicy"
 cd "$ws"
 "$root/$build/runtime/sbrun" --dry-run --ask deny agent.sbpolicy -- true > plan.json
-python3 - <<'PY'
-import json
+SBRUN="$root/$build/runtime/sbrun" RUNS=${RUNS:-200} python3 - <<'PY'
+import json, os, statistics, time
 plan = json.load(open("plan.json"))
 # Placeholders must exist for bare bwrap too; sbrun creates and removes its own.
-import os
 for p in plan["placeholders"]:
     os.makedirs(p, exist_ok=True)
-args = plan["bwrap_args"]
+args, out, skip = plan["bwrap_args"], [], 0
 # Drop the runtime-only flags that need sbrun's descriptors.
-out, skip = [], 0
-for i, a in enumerate(args):
+for a in args:
     if skip: skip -= 1; continue
     if a == "--json-status-fd": skip = 1; continue
     out.append(a)
 open("bwrap.args", "wb").write(b"\0".join(x.encode() for x in out) + b"\0")
+
+null = os.open("/dev/null", os.O_RDWR)
+def run(argv, args_file=None):
+    fds = {0: null, 1: null, 2: null}
+    if args_file:
+        fds[3] = os.open(args_file, os.O_RDONLY)
+    actions = [(os.POSIX_SPAWN_DUP2, src, dst) for dst, src in fds.items()]
+    t = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, {}, file_actions=actions)
+    _, status = os.waitpid(pid, 0)
+    dt = time.perf_counter() - t
+    if 3 in fds: os.close(fds[3])
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv[0]} failed: {status}")
+    return dt * 1e3
+
+bwrap = ["/usr/bin/bwrap", "--args", "3", "--", "/bin/true"]
+sbrun = [os.environ["SBRUN"], "--ask", "deny", "agent.sbpolicy", "--", "/bin/true"]
+runs = int(os.environ["RUNS"])
+for _ in range(10):  # warm-up
+    run(bwrap, "bwrap.args"); run(sbrun); run(["/bin/true"])
+b, s, t = [], [], []
+for _ in range(runs):
+    t.append(run(["/bin/true"]))
+    b.append(run(bwrap, "bwrap.args"))
+    s.append(run(sbrun))
+spawn = statistics.median(t)
+b = [x - spawn for x in b]
+s = [x - spawn for x in s]
+def row(name, xs):
+    print(f"| {name} | {statistics.mean(xs):.1f} ms ± {statistics.stdev(xs):.1f} | {statistics.median(xs):.1f} ms |")
+print(f"{runs} interleaved rounds; process start from the timer ({spawn:.2f} ms) subtracted")
+print("| command | mean ± σ | median |")
+print("|---|---:|---:|")
+row("`bwrap --args 3 -- /bin/true` (same mounts and flags)", b)
+row("`sbrun --ask deny agent.sbpolicy -- /bin/true`", s)
+print(f"ratio of means: {statistics.mean(s) / statistics.mean(b):.2f}; "
+      f"ratio of medians: {statistics.median(s) / statistics.median(b):.2f}")
 PY
-# Both through the shell (hyperfine subtracts the shell's own start-up), so
-# bare bwrap can read its arguments from a fresh descriptor each run.
-hyperfine --warmup 10 --runs ${RUNS:-100} --export-json launch.json \
-  "/usr/bin/bwrap --args 3 -- /bin/true 3<bwrap.args" \
-  "$root/$build/runtime/sbrun --ask deny agent.sbpolicy -- /bin/true"
-python3 -c "
-import json; r = json.load(open('launch.json'))['results']
-print('ratio sbrun/bwrap: %.2f' % (r[1]['mean'] / r[0]['mean']))"
