@@ -1,24 +1,30 @@
 #!/bin/sh
 # Whole-process launch time: `sbrun std.agent -- true` against bare bwrap
 # with the same mount plan and flags (taken from `sbrun --dry-run`), side by
-# side in one run. Needs python3 (and hyperfine for the second table).
+# side in one run. Needs python3.
 #   sh bench/launch-bench.sh [BUILD_DIR]      (default build/release)
 #   RUNS=N: rounds (default 200)
-# The rounds are interleaved (bwrap, sbrun, bwrap, sbrun, ...), so a machine
-# that speeds up or slows down during the run moves both alike; the cost of
+# The rounds are interleaved (bwrap, sbrun, sbrun, bwrap, ...), so a machine
+# that speeds up or slows down during the run moves all alike; the cost of
 # starting a process from the timer (measured with /bin/true) is subtracted.
+# sbrun runs in two workspaces: an empty one, where std.agent's protected
+# paths (.git/hooks, .vscode, ...) do not exist and sbrun makes and removes
+# a placeholder for each on every run, and one where they all exist. Bare
+# bwrap runs the empty workspace's plan with the placeholders made once.
 set -eu
 build=${1:-build/release}
 root=$(cd "$(dirname "$0")/.." && pwd)
 ws=$(mktemp -d)
 trap 'rm -rf "$ws"' EXIT
+mkdir "$ws/fresh" "$ws/existing"
 printf 'version 1;\nuse std.agent;\n' > "$ws/agent.sbpolicy"
+cd "$ws/existing"
+"$root/$build/runtime/sbrun" --dry-run --ask deny ../agent.sbpolicy -- true > ../plan.json
 cd "$ws"
-"$root/$build/runtime/sbrun" --dry-run --ask deny agent.sbpolicy -- true > plan.json
 SBRUN="$root/$build/runtime/sbrun" RUNS=${RUNS:-200} python3 - <<'PY'
 import json, os, statistics, time
 plan = json.load(open("plan.json"))
-# Placeholders must exist for bare bwrap too; sbrun creates and removes its own.
+# Placeholders must exist for bare bwrap; sbrun makes and removes its own.
 for p in plan["placeholders"]:
     os.makedirs(p, exist_ok=True)
 args, out, skip = plan["bwrap_args"], [], 0
@@ -46,24 +52,29 @@ def run(argv, args_file=None):
 
 bwrap = ["/usr/bin/bwrap", "--args", "3", "--", "/bin/true"]
 sbrun = [os.environ["SBRUN"], "--ask", "deny", "agent.sbpolicy", "--", "/bin/true"]
+fresh = sbrun[:1] + ["--workspace", "fresh"] + sbrun[1:]
+existing = sbrun[:1] + ["--workspace", "existing"] + sbrun[1:]
 runs = int(os.environ["RUNS"])
 for _ in range(10):  # warm-up
-    run(bwrap, "bwrap.args"); run(sbrun); run(["/bin/true"])
-b, s, t = [], [], []
+    run(bwrap, "bwrap.args"); run(fresh); run(existing); run(["/bin/true"])
+if os.listdir("fresh"):
+    raise SystemExit("sbrun left something in the fresh workspace: %s" % os.listdir("fresh"))
+b, f, e, t = [], [], [], []
 for _ in range(runs):
     t.append(run(["/bin/true"]))
     b.append(run(bwrap, "bwrap.args"))
-    s.append(run(sbrun))
+    f.append(run(fresh))
+    e.append(run(existing))
 spawn = statistics.median(t)
-b = [x - spawn for x in b]
-s = [x - spawn for x in s]
+b, f, e = ([x - spawn for x in xs] for xs in (b, f, e))
 def row(name, xs):
-    print(f"| {name} | {statistics.mean(xs):.1f} ms ± {statistics.stdev(xs):.1f} | {statistics.median(xs):.1f} ms |")
-print(f"{runs} interleaved rounds; process start from the timer ({spawn:.2f} ms) subtracted")
-print("| command | mean ± σ | median |")
-print("|---|---:|---:|")
+    print(f"| {name} | {statistics.mean(xs):.1f} ms ± {statistics.stdev(xs):.1f} | {statistics.median(xs):.1f} ms "
+          f"| {statistics.mean(xs) / statistics.mean(b):.2f} | {statistics.median(xs) / statistics.median(b):.2f} |")
+print(f"{runs} interleaved rounds; process start from the timer ({spawn:.2f} ms) subtracted; "
+      f"{len(plan['placeholders'])} placeholders in the empty workspace")
+print("| command | mean ± σ | median | ratio of means | ratio of medians |")
+print("|---|---:|---:|---:|---:|")
 row("`bwrap --args 3 -- /bin/true` (same mounts and flags)", b)
-row("`sbrun --ask deny agent.sbpolicy -- /bin/true`", s)
-print(f"ratio of means: {statistics.mean(s) / statistics.mean(b):.2f}; "
-      f"ratio of medians: {statistics.median(s) / statistics.median(b):.2f}")
+row("`sbrun std.agent -- /bin/true`, empty workspace (makes the placeholders)", f)
+row("`sbrun std.agent -- /bin/true`, protected paths exist (no placeholders)", e)
 PY

@@ -104,6 +104,37 @@ void BM_LowerStdAgentRealHome(benchmark::State& state) {
 }
 BENCHMARK(BM_LowerStdAgentRealHome)->Unit(benchmark::kMillisecond);
 
+// The same where std.agent's protected paths exist in the workspace
+// (.git/hooks, .vscode, ...): more to walk and more mount points, no
+// placeholders (launch-bench's second sbrun row).
+void BM_LowerStdAgentRealHomeProtectedPathsExist(benchmark::State& state) {
+  char templ[] = "/tmp/sbpolicy-bench-XXXXXX";
+  const std::string ws = mkdtemp(templ);
+  driver::Compilation c;
+  driver::compile_text(c, "bench.sbpolicy", "/", "use std.agent;\n", {});
+  lower::LowerOptions o;
+  o.bindings.workspace = ws;
+  const char* home = getenv("HOME");
+  o.bindings.home = home != nullptr ? home : "/root";
+  o.runtime_env = {{"TMPDIR", "/tmp"}};
+  lower::PosixFs posix;
+  {
+    Diagnostics d;
+    auto plan = lower::lower_to_mount_plan(*c.policy, posix, o, d);
+    if (plan) {
+      for (const auto& p : plan->placeholders) fs::create_directories(p);
+    }
+  }
+  for (auto _ : state) {
+    Diagnostics d;
+    auto plan = lower::lower_to_mount_plan(*c.policy, posix, o, d);
+    if (!plan || !plan->placeholders.empty()) state.SkipWithError("lowering failed or still needs placeholders");
+    benchmark::DoNotOptimize(plan);
+  }
+  fs::remove_all(ws);
+}
+BENCHMARK(BM_LowerStdAgentRealHomeProtectedPathsExist)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

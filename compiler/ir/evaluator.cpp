@@ -35,10 +35,9 @@ bool rule_matches(const Rule& rule, const Subject& subject, const sema::PathBind
   return true;
 }
 
-namespace {
-
-// deny > allow > ask over the matching rules; the default is deny.
-Decision settle(Decision d) {
+Decision settle(std::vector<const Rule*> matching) {
+  Decision d;
+  d.matching = std::move(matching);
   for (Effect winner : {Effect::Deny, Effect::Allow, Effect::Ask}) {
     for (const Rule* r : d.matching) {
       if (r->effect == winner) d.deciding.push_back(r);
@@ -52,23 +51,12 @@ Decision settle(Decision d) {
   return d;
 }
 
-}  // namespace
-
 Decision decide(const Policy& policy, Operation op, const Subject& subject, const sema::PathBindings& bindings) {
-  Decision d;
+  std::vector<const Rule*> matching;
   for (const Rule& rule : policy.rules) {
-    if (applies_to(rule, op) && rule_matches(rule, subject, bindings)) d.matching.push_back(&rule);
+    if (applies_to(rule, op) && rule_matches(rule, subject, bindings)) matching.push_back(&rule);
   }
-  return settle(std::move(d));
-}
-
-Decision decide(std::span<const Rule* const> rules, Operation op, const Subject& subject,
-                const sema::PathBindings& bindings) {
-  Decision d;
-  for (const Rule* rule : rules) {
-    if (applies_to(*rule, op) && rule_matches(*rule, subject, bindings)) d.matching.push_back(rule);
-  }
-  return settle(std::move(d));
+  return settle(std::move(matching));
 }
 
 }  // namespace sbpolicy::ir

@@ -12,7 +12,6 @@
 // over the rules with the reference matchers of sema, and nothing clever.
 #pragma once
 
-#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -43,10 +42,9 @@ bool rule_matches(const Rule& rule, const Subject& subject, const sema::PathBind
 
 Decision decide(const Policy& policy, Operation op, const Subject& subject, const sema::PathBindings& bindings);
 
-// The same over some of a policy's rules (in IR order), for callers that
-// know which rules can match: the answer is the one over all rules when the
-// others cannot match the subject.
-Decision decide(std::span<const Rule* const> rules, Operation op, const Subject& subject,
-                const sema::PathBindings& bindings);
+// The last step of decide(): deny > allow > ask over the rules that match,
+// deny by default. For a target that matched the rules itself (the Linux
+// lowering, whose rules are literal subtrees by then); `matching` in IR order.
+Decision settle(std::vector<const Rule*> matching);
 
 }  // namespace sbpolicy::ir

@@ -222,6 +222,7 @@ class Lowering {
         }
         by_path_[c.path].push_back(concrete_.rules.size());
         concrete_.rules.push_back(std::move(concrete));
+        concrete_excepts_.push_back(except_paths);
         add_point(c.path);
         for (const auto& e : except_paths) add_point(e);
       }
@@ -340,27 +341,49 @@ class Lowering {
   void add_point(const std::string& path) { points_[split_path(path)]; }
 
   // --- Decisions ----------------------------------------------------------------
-  // The concrete rules that can match `path`: those naming it or an
-  // ancestor (a literal rule covers exactly its subtree). Deciding over them
-  // is deciding over all, without matching hundreds of rules per point.
-  std::vector<const ir::Rule*> candidates(const std::string& path) const {
-    std::vector<const ir::Rule*> subset;
+  // The concrete rules that can match `path`, as indices in IR order: those
+  // naming it or an ancestor. Every concrete rule is a literal subtree, so
+  // these are exactly the rules whose pattern matches `path`; deciding over
+  // them is deciding over all, without matching hundreds of rules per point.
+  std::vector<std::size_t> candidates(const std::string& path) const {
+    std::vector<std::size_t> subset;
     std::string prefix = path;
     while (true) {
       if (auto it = by_path_.find(prefix.empty() ? std::string("/") : prefix); it != by_path_.end()) {
-        for (std::size_t i : it->second) subset.push_back(&concrete_.rules[i]);
+        subset.insert(subset.end(), it->second.begin(), it->second.end());
       }
       if (prefix.empty() || prefix == "/") break;
       prefix.resize(prefix.rfind('/'));
     }
-    std::sort(subset.begin(), subset.end(), [](const ir::Rule* a, const ir::Rule* b) { return a->id < b->id; });
+    std::sort(subset.begin(), subset.end(), [&](std::size_t a, std::size_t b) {
+      return std::make_pair(concrete_.rules[a].id, a) < std::make_pair(concrete_.rules[b].id, b);
+    });
     return subset;
   }
 
+  // The reference evaluator's answer for `op` on `path` over the concrete
+  // rules: a candidate matches unless one of its (literal) excepts covers
+  // `path`; then deny > allow > ask (ir::settle). The conformance tests hold
+  // this to ir::decide over the source policy in real sandboxes.
+  ir::Decision decide_concrete(const std::vector<std::size_t>& subset, ir::Operation op, const std::string& path) const {
+    const auto covers = [&](const std::string& top) {
+      return top == "/" || path == top || (path.size() > top.size() && path.compare(0, top.size(), top) == 0 &&
+                                           path[top.size()] == '/');
+    };
+    std::vector<const ir::Rule*> matching;
+    for (std::size_t i : subset) {
+      const ir::Rule& rule = concrete_.rules[i];
+      if (!ir::applies_to(rule, op)) continue;
+      const auto& excepts = concrete_excepts_[i];
+      if (std::none_of(excepts.begin(), excepts.end(), covers)) matching.push_back(&rule);
+    }
+    return ir::settle(std::move(matching));
+  }
+
   Access access(const std::string& path, std::vector<std::uint32_t>* rules = nullptr) const {
-    const std::vector<const ir::Rule*> subset = candidates(path);
-    const ir::Decision w = ir::decide(subset, ir::Operation::Write, path, o_.bindings);
-    const ir::Decision r = ir::decide(subset, ir::Operation::Read, path, o_.bindings);
+    const std::vector<std::size_t> subset = candidates(path);
+    const ir::Decision w = decide_concrete(subset, ir::Operation::Write, path);
+    const ir::Decision r = decide_concrete(subset, ir::Operation::Read, path);
     if (rules != nullptr) {
       // Read-write: the write grants. Read-only: the read grants and the
       // write denials. None: the denials (or nothing: the default).
@@ -584,6 +607,7 @@ class Lowering {
   std::vector<GlobQuery> queries_;
   GlobExpansion expansion_;
   ir::Policy concrete_;
+  std::vector<std::vector<std::string>> concrete_excepts_;  // canonical except paths, by concrete rule
   std::map<std::string, std::vector<std::size_t>> by_path_;  // canonical path -> concrete rule indices
   std::map<Components, Point> points_;
   std::vector<std::pair<std::string, std::string>> grant_links_;
