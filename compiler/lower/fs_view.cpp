@@ -74,15 +74,9 @@ std::optional<std::string> SnapshotFs::read_link(const std::string& path) {
 }
 
 // Each directory is listed once per lowering already (one walk for all
-// globs); what the entries say is remembered for kind() of the children.
-bool SnapshotFs::list(const std::string& dir, std::vector<DirEntry>& out) {
-  const std::size_t first = out.size();
-  if (!inner_.list(dir, out)) return false;
-  for (std::size_t i = first; i < out.size(); ++i) {
-    kinds_.emplace(dir == "/" ? "/" + out[i].name : dir + "/" + out[i].name, out[i].kind);
-  }
-  return true;
-}
+// globs), and remembering every entry of a 100,000-file workspace would cost
+// more than the few lstats it could save: passed through.
+bool SnapshotFs::list(const std::string& dir, std::vector<DirEntry>& out) { return inner_.list(dir, out); }
 
 std::vector<std::string> split_path(std::string_view absolute) {
   std::vector<std::string> parts;
