@@ -192,7 +192,7 @@ int launch(const LaunchOptions& o) {
   lo.target_strict = o.target_strict;
   lower::PosixFs fs;
   Diagnostics lowering;
-  const auto plan = lower::lower_to_mount_plan(*c.policy, fs, lo, lowering);
+  auto plan = lower::lower_to_mount_plan(*c.policy, fs, lo, lowering);
   if (lowering.has_errors() || (o.verbose > 0 && !lowering.all().empty())) {
     std::fputs(render_diagnostics(lowering, c.sources, render).c_str(), stderr);
   }
@@ -360,7 +360,24 @@ int launch(const LaunchOptions& o) {
     limits.idle_timeout = std::chrono::milliseconds(o.net.idle_timeout_ms);
     proxy::ProxyServer server(io, gate, limits, [&log](nlohmann::json e) { log.write(std::move(e)); });
     server.serve(channel[0]);
-    std::thread waiter([&] {
+    // What only building the sandbox needed (the syntax trees and sources,
+    // the plan and its arguments) is freed while the sandbox runs, by the
+    // thread that waits for it, not at exit on the way out: ~0.5 ms for
+    // std.agent. The rule table points into c.policy, which stays.
+    struct Spent {
+      sema::Program program;
+      SourceMap sources;
+      Diagnostics diags, lowering;
+      std::optional<lower::MountPlan> plan;
+      std::vector<std::string> args, command;
+      std::string blob;
+      nlohmann::json plan_json;
+    };
+    auto spent = std::make_unique<Spent>(Spent{std::move(c.program), std::move(c.sources), std::move(c.diags),
+                                               std::move(lowering), std::move(plan), std::move(args),
+                                               std::move(command), std::move(blob), std::move(plan_json)});
+    std::thread waiter([&, spent = std::move(spent)]() mutable {
+      spent.reset();
       while (waitpid(bwrap, &status, 0) < 0 && errno == EINTR) {
       }
       boost::asio::post(io, [&] { io.stop(); });
