@@ -907,6 +907,27 @@ TEST_P(Escape, FS13_GitHooksWhenWorkspaceHasNoGit) {
   EXPECT_FALSE(exists(ws_ + "/.git")) << "a .git placeholder was left behind";
 }
 
+// More placeholders than one descriptor-passing message to the janitor
+// carries (200): every one protects, every one is gone when sbrun has
+// exited, and the janitor that releases them is gone soon after.
+TEST_P(Escape, FS13_ManyPlaceholdersProtectAndLeaveNothing) {
+  std::string extra;
+  for (int i = 0; i < 260; ++i) extra += "deny write \"./missing-" + std::to_string(i) + "\";\n";
+  set_policy(extra);
+  resnapshot();
+  const Result r = sbrun({"/bin/sh", "-c",
+                          "n=0; for d in missing-*; do [ -d \"$d\" ] && n=$((n+1)); done; echo \"dirs=$n\"; "
+                          "(echo x > missing-0/f) 2>/dev/null || echo protected-0; "
+                          "(echo x > missing-259/f) 2>/dev/null || echo protected-259"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("dirs=260"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("protected-0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("protected-259"), std::string::npos) << r.out;
+  // No waiting: the names are gone before sbrun exits.
+  const auto changes = diff(before_, snapshot(root_), allowed_changes_);
+  EXPECT_TRUE(changes.empty()) << "left behind:\n  " << join(changes, "\n  ");
+}
+
 TEST_P(Escape, FS43_HomeBashrc) {
   auto r = probes({{"write", {"write", home_ + "/.bashrc"}}, {"zshrc", {"create", home_ + "/.zshrc"}}});
   EXPECT_ERRNO(r, "write");
