@@ -46,6 +46,12 @@ sema::PathPattern literal_pattern(const std::string& absolute) {
   return p;
 }
 
+// Is `path` `top` or inside it? Both canonical and absolute.
+bool at_or_below(const std::string& path, const std::string& top) {
+  return top == "/" || path == top ||
+         (path.size() > top.size() && path.compare(0, top.size(), top) == 0 && path[top.size()] == '/');
+}
+
 bool under(const Components& path, std::string_view top) {
   return !path.empty() && path.front() == top;
 }
@@ -214,15 +220,14 @@ class Lowering {
           for (const auto& l : c.links) grant_links_.emplace_back(l.link, l.target);
         }
         ir::Rule concrete{r.id, p.effect, r.operation, literal_pattern(c.path), {}, r.origin};
-        for (const auto& e : except_paths) concrete.excepts.push_back(literal_pattern(e));
         if (r.operation == ir::Operation::Unix) {
+          for (const auto& e : except_paths) concrete.excepts.push_back(literal_pattern(e));
           if (p.effect == ir::Effect::Allow && c.exists) unix_candidates_.insert(c.path);
           unix_concrete_.rules.push_back(std::move(concrete));
           continue;
         }
-        by_path_[c.path].push_back(concrete_.rules.size());
-        concrete_.rules.push_back(std::move(concrete));
-        concrete_excepts_.push_back(except_paths);
+        by_path_[c.path].push_back(concrete_.size());
+        concrete_.push_back({std::move(concrete), except_paths});
         add_point(c.path);
         for (const auto& e : except_paths) add_point(e);
       }
@@ -298,7 +303,7 @@ class Lowering {
       if (!comps.empty() && kSystemTrees.count(comps.front()) > 0) continue;
       const std::string path = join_path(comps, comps.size());
       const bool covered = std::any_of(roots.begin(), roots.end(), [&](const std::string& r) {
-        return r == "/" || path == r || path.rfind(r + "/", 0) == 0;
+        return at_or_below(path, r);
       });
       if (!covered) roots.push_back(path);
     }
@@ -356,7 +361,7 @@ class Lowering {
       prefix.resize(prefix.rfind('/'));
     }
     std::sort(subset.begin(), subset.end(), [&](std::size_t a, std::size_t b) {
-      return std::make_pair(concrete_.rules[a].id, a) < std::make_pair(concrete_.rules[b].id, b);
+      return std::make_pair(concrete_[a].rule.id, a) < std::make_pair(concrete_[b].rule.id, b);
     });
     return subset;
   }
@@ -366,16 +371,13 @@ class Lowering {
   // `path`; then deny > allow > ask (ir::settle). The conformance tests hold
   // this to ir::decide over the source policy in real sandboxes.
   ir::Decision decide_concrete(const std::vector<std::size_t>& subset, ir::Operation op, const std::string& path) const {
-    const auto covers = [&](const std::string& top) {
-      return top == "/" || path == top || (path.size() > top.size() && path.compare(0, top.size(), top) == 0 &&
-                                           path[top.size()] == '/');
-    };
     std::vector<const ir::Rule*> matching;
     for (std::size_t i : subset) {
-      const ir::Rule& rule = concrete_.rules[i];
-      if (!ir::applies_to(rule, op)) continue;
-      const auto& excepts = concrete_excepts_[i];
-      if (std::none_of(excepts.begin(), excepts.end(), covers)) matching.push_back(&rule);
+      const Concrete& c = concrete_[i];
+      if (!ir::applies_to(c.rule, op)) continue;
+      const bool excepted =
+          std::any_of(c.excepts.begin(), c.excepts.end(), [&](const std::string& e) { return at_or_below(path, e); });
+      if (!excepted) matching.push_back(&c.rule);
     }
     return ir::settle(std::move(matching));
   }
@@ -539,8 +541,7 @@ class Lowering {
         !workspace.empty() &&
         (access(workspace) != Access::None ||
          std::any_of(plan_.mounts.begin(), plan_.mounts.end(), [&](const Mount& m) {
-           return (m.kind == Mount::Kind::Bind || m.kind == Mount::Kind::RoBind) &&
-                  m.dest.rfind(workspace == "/" ? "/" : workspace + "/", 0) == 0;
+           return (m.kind == Mount::Kind::Bind || m.kind == Mount::Kind::RoBind) && at_or_below(m.dest, workspace);
          }));
     if (workspace_visible) plan_.chdir = workspace;
     for (const auto& [path, id] : unix_rules_) plan_.unix_sockets.push_back(path);
@@ -606,8 +607,15 @@ class Lowering {
   std::set<std::pair<Code, std::uint32_t>> reported_;
   std::vector<GlobQuery> queries_;
   GlobExpansion expansion_;
-  ir::Policy concrete_;
-  std::vector<std::vector<std::string>> concrete_excepts_;  // canonical except paths, by concrete rule
+  // A rule on one canonical path: the source rule's id, effect (an ask
+  // granted at launch is an allow), operation and origin, with its path as a
+  // literal pattern; its excepts as canonical paths, which decide_concrete
+  // checks (the rule's own except list stays empty).
+  struct Concrete {
+    ir::Rule rule;
+    std::vector<std::string> excepts;
+  };
+  std::vector<Concrete> concrete_;
   std::map<std::string, std::vector<std::size_t>> by_path_;  // canonical path -> concrete rule indices
   std::map<Components, Point> points_;
   std::vector<std::pair<std::string, std::string>> grant_links_;
