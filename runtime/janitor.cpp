@@ -99,14 +99,14 @@ bool Janitor::start(std::string& error) {
     error = std::strerror(errno);
     return false;
   }
-  pid_ = fork();
-  if (pid_ < 0) {
+  const pid_t pid = fork();
+  if (pid < 0) {
     error = std::strerror(errno);
     close(p[0]);
     close(p[1]);
     return false;
   }
-  if (pid_ == 0) {
+  if (pid == 0) {
     close(p[1]);
     // Keep nothing else open: no terminal, no sockets of sbrun's.
     janitor_main(close_all_but(p[0]));
@@ -204,7 +204,6 @@ void Janitor::finish() {
   fd_ = -1;
   // Not waited for: it now only holds unlinked directories, and exits at
   // once. (A zombie until sbrun exits, just after.)
-  pid_ = -1;
 }
 
 Janitor::~Janitor() {

@@ -46,7 +46,6 @@ class Janitor {
  private:
   bool send(const std::string& line, const std::vector<int>& fds = {});
   int fd_ = -1;
-  pid_t pid_ = -1;
   std::vector<std::string> created_;
   std::vector<int> held_;  // O_PATH descriptors of created_, where open worked
 };
