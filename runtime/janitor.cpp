@@ -1,12 +1,9 @@
 #include "janitor.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,103 +12,37 @@
 #include <cstring>
 #include <set>
 
+#include <fmt/format.h>
+
 namespace sbpolicy::runtime {
 
-namespace {
-
-// Waits until `pid` no longer exists (it is not our child).
-void wait_gone(pid_t pid) {
-  const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (fd >= 0) {
-    pollfd p{fd, POLLIN, 0};
-    while (poll(&p, 1, -1) < 0 && errno == EINTR) {
-    }
-    close(fd);
-    return;
-  }
-  while (kill(pid, 0) == 0) usleep(5000);
-}
-
-// Descriptors per SCM_RIGHTS message (the kernel's limit is 253).
-constexpr std::size_t kFdsPerMessage = 200;
-
-[[noreturn]] void janitor_main(int in) {
-  setsid();
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU}) signal(s, SIG_IGN);
-  std::vector<std::string> created;
-  std::vector<pid_t> pids;
-  std::string buf;
-  char chunk[4096];
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kFdsPerMessage)];
-  for (;;) {
-    iovec iov{chunk, sizeof chunk};
-    msghdr m{};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control;
-    m.msg_controllen = sizeof control;
-    const ssize_t n = recvmsg(in, &m, MSG_CMSG_CLOEXEC);
-    if (n < 0 && errno == EINTR) continue;
-    // Handed-over placeholders stay open here (the process holds them)
-    // until it exits; nothing else is done with them.
-    if (n <= 0) break;
-    buf.append(chunk, static_cast<std::size_t>(n));
-    std::size_t nl;
-    while ((nl = buf.find('\n')) != std::string::npos) {
-      const std::string line = buf.substr(0, nl);
-      buf.erase(0, nl + 1);
-      if (line == "done") {
-        // sbrun removed the names; the held directories are released as
-        // this process exits. Whoever reads sbrun's stderr to its end is not
-        // kept waiting for that.
-        close(STDERR_FILENO);
-        _exit(0);
-      }
-      if (line.rfind("mkdir ", 0) == 0) created.push_back(line.substr(6));
-      if (line.rfind("pid ", 0) == 0) pids.push_back(static_cast<pid_t>(std::atol(line.c_str() + 4)));
-    }
-  }
-  // sbrun is gone without cleaning up: wait for the sandbox, then clean.
-  for (pid_t p : pids) wait_gone(p);
-  remove_placeholders(std::move(created));
-  _exit(0);
-}
-
-// Keeps `keep` (moved to 3) and stderr; closes everything else.
-int close_all_but(int keep) {
-  if (keep != 3) {
-    if (dup2(keep, 3) < 0) _exit(1);
-    keep = 3;
-  }
-  close(STDIN_FILENO);
-  close(STDOUT_FILENO);
-  if (close_range(4, ~0U, 0) != 0) {
-    for (int fd = 4; fd < 1024; ++fd) close(fd);
-  }
-  return keep;
-}
-
-}  // namespace
-
-bool Janitor::start(std::string& error) {
+bool Janitor::spawn(std::string& error) {
   int p[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) != 0) {
-    error = std::strerror(errno);
+    error = fmt::format("cannot start the cleanup process: {}", std::strerror(errno));
     return false;
   }
-  const pid_t pid = fork();
-  if (pid < 0) {
-    error = std::strerror(errno);
-    close(p[0]);
-    close(p[1]);
-    return false;
-  }
-  if (pid == 0) {
-    close(p[1]);
-    // Keep nothing else open: no terminal, no sockets of sbrun's.
-    janitor_main(close_all_but(p[0]));
-  }
+  // Its own session from the start, so Ctrl-C at the terminal never reaches
+  // it; only the channel survives the exec (dup2 clears close-on-exec, also
+  // when p[0] is already 3), and the janitor closes the rest but stderr.
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, p[0], kJanitorChannelFd);
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  char* argv[] = {const_cast<char*>(program_.c_str()), const_cast<char*>("--sbrun-janitor"), nullptr};
+  char* envp[] = {nullptr};
+  pid_t pid = -1;
+  const int e = posix_spawn(&pid, program_.c_str(), &actions, &attr, argv, envp);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   close(p[0]);
+  if (e != 0) {
+    error = fmt::format("cannot start the cleanup process `{}`: {}", program_, std::strerror(e));
+    close(p[1]);
+    return false;
+  }
   fd_ = p[1];
   return true;
 }
@@ -169,6 +100,8 @@ bool Janitor::create_placeholders(const std::vector<std::string>& paths, std::st
     }
   }
   if (missing.empty()) return true;
+  // No placeholder without a janitor to remove it if sbrun is killed.
+  if (fd_ < 0 && !spawn(error)) return false;
   std::string announce;
   for (const std::string& m : missing) announce += (announce.empty() ? "mkdir " : "\nmkdir ") + m;
   send(announce);
@@ -209,14 +142,6 @@ void Janitor::finish() {
 Janitor::~Janitor() {
   for (int fd : held_) close(fd);
   if (fd_ >= 0) close(fd_);
-}
-
-void remove_placeholders(std::vector<std::string> created) {
-  // Deepest first: a path is removed only after everything created below it.
-  std::sort(created.begin(), created.end(), [](const std::string& a, const std::string& b) {
-    return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
-  });
-  for (const auto& path : created) rmdir(path.c_str());  // fails harmlessly when not empty
 }
 
 }  // namespace sbpolicy::runtime

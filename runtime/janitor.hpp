@@ -3,11 +3,11 @@
 // Protecting a path that does not exist yet inside a writable grant needs a
 // directory on the host to mount over (mount points are created on the host).
 // sbrun removes those placeholders itself after the sandbox exits. If sbrun
-// is killed (SIGKILL included), a small process forked before any
+// is killed (SIGKILL included), a small process started before any
 // placeholder exists does it instead: it learns each placeholder before it is
 // created and the pids of bubblewrap and the sandbox's init, and on seeing
-// its pipe from sbrun close without a "done", waits until those processes are
-// gone (bubblewrap dies with its parent, the sandbox with bubblewrap) and
+// its channel from sbrun close without a "done", waits until those processes
+// are gone (bubblewrap dies with its parent, the sandbox with bubblewrap) and
 // then removes the placeholders that are still empty, deepest first. It runs
 // in its own session, so Ctrl-C at the terminal does not stop it.
 //
@@ -19,22 +19,37 @@
 // its "done" and exits without waiting: every name is gone before sbrun
 // exits, and the janitor, holding only unlinked directories and no terminal,
 // releases them just after.
+//
+// The janitor is the program sbrun-init in its `--sbrun-janitor` mode,
+// started with posix_spawn (no copy of sbrun's memory) when the first
+// placeholder is about to be made; a launch that needs none starts none. (It
+// used to be a copy of sbrun forked at the start: sharing sbrun's heap
+// copy-on-write, every page sbrun then wrote while compiling and lowering
+// took a fault and a copy, ~3 ms for std.agent here.)
 #pragma once
 
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sbpolicy::runtime {
 
+// The janitor's end of its channel from sbrun, in the janitor process.
+inline constexpr int kJanitorChannelFd = 3;
+// Descriptors per SCM_RIGHTS message (the kernel's limit is 253).
+inline constexpr std::size_t kFdsPerMessage = 200;
+
 class Janitor {
  public:
-  // Forks the janitor process. False (with `error`) when it cannot start.
-  bool start(std::string& error);
-  // Creates `paths` and their missing parents, telling the janitor about
-  // them before the first is made. False (with `error`) when one cannot be
-  // made; those made until then are removed by finish().
+  // `program` is sbrun-init, run in its janitor mode.
+  explicit Janitor(std::string program) : program_(std::move(program)) {}
+  // Creates `paths` and their missing parents, starting the janitor and
+  // telling it about them before the first is made (no janitor runs when
+  // every path exists). False (with `error`) when one cannot be
+  // made or the janitor is not running; those made until then are removed
+  // by finish().
   bool create_placeholders(const std::vector<std::string>& paths, std::string& error);
   // Tell the janitor about a process that must be gone before cleanup.
   void watch(pid_t pid);
@@ -45,12 +60,18 @@ class Janitor {
 
  private:
   bool send(const std::string& line, const std::vector<int>& fds = {});
-  int fd_ = -1;
+  bool spawn(std::string& error);
+  std::string program_;
+  int fd_ = -1;  // the channel to the janitor, once it runs
   std::vector<std::string> created_;
   std::vector<int> held_;  // O_PATH descriptors of created_, where open worked
 };
 
 // Removes `created` directories, deepest first, if they are empty.
 void remove_placeholders(std::vector<std::string> created);
+
+// The janitor process (sbrun-init --sbrun-janitor): serves the channel on
+// kJanitorChannelFd until "done" or until sbrun is gone. Never returns.
+[[noreturn]] void run_janitor();
 
 }  // namespace sbpolicy::runtime

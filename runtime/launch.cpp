@@ -130,13 +130,6 @@ void raise_descriptor_limit() {
 }  // namespace
 
 int launch(const LaunchOptions& o) {
-  // The janitor first of all, while sbrun's heap is small: forking later
-  // copies the page tables of the compiled policy and plan, and every page
-  // sbrun writes afterwards takes a copy-on-write fault while it lives.
-  Janitor janitor;
-  if (!o.dry_run) {
-    if (std::string e; !janitor.start(e)) return fail("cannot start the cleanup process: " + e);
-  }
 
   // 1. The policy.
   driver::Compilation c;
@@ -230,6 +223,7 @@ int launch(const LaunchOptions& o) {
   }
 
   // 5. The placeholders, the janitor told about each before it is made.
+  Janitor janitor(image.init);
   auto cleanup = [&] { janitor.finish(); };
   if (!janitor.create_placeholders(plan->placeholders, error)) {
     cleanup();

@@ -1,8 +1,8 @@
 // Launching a command in the sandbox: sbrun's whole job, as one function.
 //
-//   compile the policy -> settle `ask` rules -> lower to a mount plan with the
-//   canonical bindings of this launch -> start the janitor -> create
-//   placeholders -> run /usr/bin/bwrap (arguments through a memfd with
+//   compile the policy -> settle `ask` rules -> lower to a mount plan with
+//   the canonical bindings of this launch -> create placeholders (with the
+//   janitor, which removes them if sbrun is killed) -> run /usr/bin/bwrap (arguments through a memfd with
 //   `--args`, the program sbrun-init as a descriptor for the init, one end of
 //   the proxy's socketpair) -> serve the proxy and forward signals to the
 //   sandbox's init until bubblewrap exits -> remove placeholders -> exit

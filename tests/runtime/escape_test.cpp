@@ -1230,11 +1230,22 @@ TEST_P(Escape, FS36_X32SyscallKills) {
   EXPECT_EQ(r.out.find("allowed"), std::string::npos) << r.out;
 }
 
-// FS-36 (b): i386 `int 0x80` kills the process too.
+// FS-36 (b): i386 `int 0x80` kills the process too. Some kernels (PVM
+// guests among them) do not run i386 calls at all and kill the caller with
+// SIGSEGV before any filter sees it: there the call fails the same way
+// outside the sandbox, and the filter's own refusal cannot be observed.
 TEST_P(Escape, FS36_I386SyscallKills) {
   const Result r = probe({"i386"});
-  EXPECT_EQ(r.status, 128 + SIGSYS) << "stdout: " << r.out << " stderr: " << r.err;
   EXPECT_EQ(r.out.find("allowed"), std::string::npos) << r.out;
+  Spawn host;
+  host.argv = {g_probe, "i386"};
+  const Result outside = run_process(host, std::chrono::seconds(10));
+  if (outside.status != 0 && outside.out.find("allowed") == std::string::npos) {
+    EXPECT_EQ(r.status, outside.status) << "stdout: " << r.out << " stderr: " << r.err;
+    GTEST_SKIP() << "this kernel refuses i386 system calls itself (exit " << outside.status
+                 << " outside the sandbox too), so the filter's refusal cannot be seen here";
+  }
+  EXPECT_EQ(r.status, 128 + SIGSYS) << "stdout: " << r.out << " stderr: " << r.err;
 }
 
 // FS-25: nothing started inside outlives the session.
