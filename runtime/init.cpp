@@ -15,7 +15,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <utility>
+#include <vector>
 
 #include "lower/sandbox_proxy.hpp"
 #include "seccomp_filter.hpp"
@@ -83,6 +85,12 @@ void hand_over(int listener, char tag) {
   }
 }
 
+// Writes `parts` to stderr with write(2) alone (no stdio: safe in a vfork
+// child).
+void say(std::initializer_list<const char*> parts) {
+  for (const char* p : parts) (void)!write(STDERR_FILENO, p, std::strlen(p));
+}
+
 // The signals that end a run go to every process of the sandbox, as a
 // terminal's Ctrl-C reaches the whole foreground job, followed by SIGCONT:
 // a network question may hold the sandbox stopped, and a stopped process
@@ -147,24 +155,27 @@ void run_init(const InitOptions& options) {
     _exit(125);
   }
 
-  const pid_t child = fork();
+  // The command's child is made with vfork: it shares the init's memory
+  // until it executes the command, so nothing of the init's is copied; it
+  // only makes system calls (the filter is a ready BPF program, the
+  // arguments are built here) and writes its errors with write(2).
+  std::vector<char*> argv;
+  for (const auto& a : options.command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t child = vfork();
   if (child < 0) {
     std::fprintf(stderr, "sbrun: init cannot fork: %s\n", std::strerror(errno));
     _exit(125);
   }
   if (child == 0) {
     sigprocmask(SIG_UNBLOCK, &all, nullptr);
-    const std::string error = load_seccomp_filter({options.allow_unix_sockets});
-    if (!error.empty()) {
-      std::fprintf(stderr, "sbrun: %s\n", error.c_str());
+    if (const char* error = load_seccomp_filter({options.allow_unix_sockets}); error != nullptr) {
+      say({"sbrun: ", error, ": ", std::strerror(errno), "\n"});
       _exit(125);
     }
-    std::vector<char*> argv;
-    for (const auto& a : options.command) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
     execvp(argv[0], argv.data());
     const int e = errno;
-    std::fprintf(stderr, "sbrun: cannot run `%s` in the sandbox: %s\n", argv[0], std::strerror(e));
+    say({"sbrun: cannot run `", argv[0], "` in the sandbox: ", std::strerror(e), "\n"});
     _exit(e == ENOENT ? 127 : 126);
   }
 

@@ -4,6 +4,8 @@
 #include <seccomp.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -28,7 +30,7 @@ struct Context {
 
 }  // namespace
 
-std::string load_seccomp_filter(const SeccompOptions& options) {
+std::string build_seccomp_program(const SeccompOptions& options, std::vector<sock_filter>& program) {
   Context c{seccomp_init(SCMP_ACT_ALLOW)};
   if (c.ctx == nullptr) return "seccomp_init failed";
   if (int rc = seccomp_attr_set(c.ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc != 0) {
@@ -81,7 +83,25 @@ std::string load_seccomp_filter(const SeccompOptions& options) {
     rule(SCMP_ACT_ERRNO(EAFNOSUPPORT), "socketpair", 2, args);
   }
   if (!error.empty()) return error;
-  if (int rc = seccomp_load(c.ctx); rc != 0) return std::string("seccomp: cannot load the filter: ") + std::strerror(-rc);
+  // The program as the kernel takes it, through a memory file.
+  const int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+  if (fd < 0) return std::string("seccomp: memfd_create: ") + std::strerror(errno);
+  std::string bytes;
+  if (int rc = seccomp_export_bpf(c.ctx, fd); rc != 0) {
+    error = std::string("seccomp: cannot export the filter: ") + std::strerror(-rc);
+  } else if (lseek(fd, 0, SEEK_SET) != 0) {
+    error = std::string("seccomp: lseek: ") + std::strerror(errno);
+  } else {
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0) bytes.append(chunk, static_cast<std::size_t>(n));
+    if (n < 0) error = std::string("seccomp: read: ") + std::strerror(errno);
+  }
+  close(fd);
+  if (!error.empty()) return error;
+  if (bytes.empty() || bytes.size() % sizeof(sock_filter) != 0) return "seccomp: the exported filter is malformed";
+  program.resize(bytes.size() / sizeof(sock_filter));
+  std::memcpy(program.data(), bytes.data(), bytes.size());
   return {};
 }
 
