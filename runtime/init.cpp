@@ -109,9 +109,7 @@ bool parse_init_arguments(int argc, char** argv, InitOptions& options) {
   if (i >= argc || std::strcmp(argv[i], "--sbrun-init") != 0) return false;
   ++i;
   for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
-    if (std::strcmp(argv[i], "--unix") == 0)
-      options.allow_unix_sockets = true;
-    else if (std::strcmp(argv[i], "--proxy") == 0)
+    if (std::strcmp(argv[i], "--proxy") == 0)
       options.proxy = true;
     else
       return false;
@@ -155,6 +153,20 @@ void run_init(const InitOptions& options) {
     _exit(125);
   }
 
+  // sbrun's go: bubblewrap read the whole plan. sbrun starts bubblewrap
+  // before it has compiled the policy and sends the plan through a pipe;
+  // killed while writing it, sbrun leaves bubblewrap a plan cut short, and
+  // no go.
+  char go[2] = {};
+  ssize_t got;
+  while ((got = recv(kProxyChannelFd, go, sizeof go, 0)) < 0 && errno == EINTR) {
+  }
+  if (got != 2 || go[0] != lower::kOrderGo) {
+    say({"sbrun: init: no go from sbrun (it is gone); the command did not run\n"});
+    _exit(125);
+  }
+  const SeccompOptions filter{go[1] == 1};
+
   // The command's child is made with vfork: it shares the init's memory
   // until it executes the command, so nothing of the init's is copied; it
   // only makes system calls (the filter is a ready BPF program, the
@@ -169,7 +181,7 @@ void run_init(const InitOptions& options) {
   }
   if (child == 0) {
     sigprocmask(SIG_UNBLOCK, &all, nullptr);
-    if (const char* error = load_seccomp_filter({options.allow_unix_sockets}); error != nullptr) {
+    if (const char* error = load_seccomp_filter(filter); error != nullptr) {
       say({"sbrun: ", error, ": ", std::strerror(errno), "\n"});
       _exit(125);
     }

@@ -74,7 +74,10 @@ bool Janitor::send(const std::string& line, const std::vector<int>& fds) {
   return true;
 }
 
-void Janitor::watch(pid_t pid) { send("pid " + std::to_string(pid)); }
+void Janitor::watch(pid_t pid) {
+  watched_.push_back(pid);
+  if (fd_ >= 0) send("pid " + std::to_string(pid));
+}
 
 bool Janitor::create_placeholders(const std::vector<std::string>& paths, std::string& error) {
   // Every directory to make, parents first, told to the janitor in one
@@ -100,10 +103,16 @@ bool Janitor::create_placeholders(const std::vector<std::string>& paths, std::st
     }
   }
   if (missing.empty()) return true;
-  // No placeholder without a janitor to remove it if sbrun is killed.
-  if (fd_ < 0 && !spawn(error)) return false;
+  // No placeholder without a janitor to remove it if sbrun is killed: it
+  // starts now, and learns the processes watched so far.
+  std::vector<std::string> lines;
+  if (fd_ < 0) {
+    if (!spawn(error)) return false;
+    for (pid_t pid : watched_) lines.push_back("pid " + std::to_string(pid));
+  }
+  for (const std::string& m : missing) lines.push_back("mkdir " + m);
   std::string announce;
-  for (const std::string& m : missing) announce += (announce.empty() ? "mkdir " : "\nmkdir ") + m;
+  for (const std::string& l : lines) announce += (announce.empty() ? "" : "\n") + l;
   send(announce);
   for (const std::string& m : missing) {
     if (mkdir(m.c_str(), 0755) != 0) {

@@ -51,7 +51,8 @@ class Janitor {
   // made or the janitor is not running; those made until then are removed
   // by finish().
   bool create_placeholders(const std::vector<std::string>& paths, std::string& error);
-  // Tell the janitor about a process that must be gone before cleanup.
+  // Tell the janitor about a process that must be gone before cleanup (now,
+  // or when it starts).
   void watch(pid_t pid);
   // Removes the placeholders that are still empty, deepest first, and lets
   // the janitor go (it touches no path after that).
@@ -63,6 +64,7 @@ class Janitor {
   bool spawn(std::string& error);
   std::string program_;
   int fd_ = -1;  // the channel to the janitor, once it runs
+  std::vector<pid_t> watched_;
   std::vector<std::string> created_;
   std::vector<int> held_;  // O_PATH descriptors of created_, where open worked
 };

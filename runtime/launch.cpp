@@ -6,8 +6,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +24,7 @@
 
 #include "driver/bindings.hpp"
 #include "driver/pipeline.hpp"
+#include "bubblewrap.hpp"
 #include "event_log.hpp"
 #include "janitor.hpp"
 #include "lower/bwrap_args.hpp"
@@ -130,6 +129,15 @@ void raise_descriptor_limit() {
 }  // namespace
 
 int launch(const LaunchOptions& o) {
+  // 0. bubblewrap first: it starts on the other core while this one
+  // compiles, and waits for its plan (bubblewrap.hpp). A missing bubblewrap
+  // is reported once the policy is known to be good.
+  const SelfImage image = self_image();
+  if (image.init.empty()) return fail(image.error);
+  Bubblewrap bwrap;
+  if (!o.dry_run && access(o.bwrap.c_str(), X_OK) == 0) {
+    if (std::string e; !bwrap.start(o.bwrap, image.init, o.command, e)) return fail(e);
+  }
 
   // 1. The policy.
   driver::Compilation c;
@@ -154,8 +162,6 @@ int launch(const LaunchOptions& o) {
   // of what lowering needs from this machine.
   lower::LowerOptions lo = driver::lowering_options(o.workspace, "");
   const sema::PathBindings& bindings = lo.bindings;
-  const SelfImage image = self_image();
-  if (image.init.empty()) return fail(image.error);
   if (const std::string ssh = git_ssh_command(image.init); !ssh.empty()) {
     lo.runtime_env.emplace_back("GIT_SSH_COMMAND", ssh);
   }
@@ -197,12 +203,9 @@ int launch(const LaunchOptions& o) {
     if (!lower::visible_in_plan(*plan, fs, dest)) args.insert(args.end(), {"--ro-bind", src, dest});
   }
   args.insert(args.end(), {"--as-pid-1", "--json-status-fd", "5"});
-  // The command goes on bwrap's own command line (bwrap reads options only
+  // The command is on bwrap's own command line (bwrap reads options only
   // from --args), behind sbrun's init.
-  std::vector<std::string> command = {"--", "/proc/self/fd/4", "--sbrun-init", "--proxy"};
-  if (!plan->unix_sockets.empty()) command.push_back("--unix");
-  command.push_back("--");
-  command.insert(command.end(), o.command.begin(), o.command.end());
+  std::vector<std::string> command = Bubblewrap::command_line(o.command);
 
   // The plan as JSON is only for the log and --dry-run: not on the fast path.
   nlohmann::json plan_json;
@@ -218,122 +221,52 @@ int launch(const LaunchOptions& o) {
     return 0;
   }
 
-  if (access(o.bwrap.c_str(), X_OK) != 0) {
+  if (bwrap.pid() <= 0) {
     return fail(fmt::format("`{}` is missing; install bubblewrap (apt-get install bubblewrap)", o.bwrap));
   }
 
-  // 5. The placeholders, the janitor told about each before it is made.
+  // 5. The placeholders, the janitor told about each (and about
+  // bubblewrap) before it is made.
   Janitor janitor(image.init);
   auto cleanup = [&] { janitor.finish(); };
+  janitor.watch(bwrap.pid());
   if (!janitor.create_placeholders(plan->placeholders, error)) {
     cleanup();
     return fail("cannot create a placeholder to protect a path that does not exist yet: " + error);
   }
 
-  // 6. bubblewrap.
-  const int args_fd = memfd_create("sbrun-bwrap-args", MFD_CLOEXEC);
-  std::string blob;
-  for (const auto& a : args) {
-    blob += a;
-    blob.push_back('\0');
-  }
-  if (args_fd < 0 || write(args_fd, blob.data(), blob.size()) != static_cast<ssize_t>(blob.size()) ||
-      lseek(args_fd, 0, SEEK_SET) != 0) {
-    cleanup();
-    return fail(fmt::format("cannot pass arguments to bwrap: {}", std::strerror(errno)));
-  }
-  const int exe_fd = open(image.init.c_str(), O_RDONLY | O_CLOEXEC);
-  int status_pipe[2], started_pipe[2], channel[2];
-  if (exe_fd < 0 || pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(started_pipe, O_CLOEXEC) != 0 ||
-      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) {
-    cleanup();
-    return fail(fmt::format("cannot prepare the sandbox init: {}", std::strerror(errno)));
-  }
-
+  // 6. The plan to bubblewrap, and the go to the init.
   struct sigaction sa {};
   sa.sa_handler = forward_signal;
   sigemptyset(&sa.sa_mask);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
-
-  // Everything the child needs is made here: it is started with vfork (no
-  // copy of sbrun's page tables) and runs on sbrun's memory until execve, so
-  // it only makes system calls. The descriptors go first above 100 (so no
-  // dup2 overwrites another source), then onto 3 (arguments), 4
-  // (sbrun-init, the init), 5 (bwrap's JSON status), 6 (the init's
-  // "started"), 7 (the proxy channel); dup2 clears close-on-exec.
-  static_assert(lower::kChannelFd == 7);
-  const int from[] = {args_fd, exe_fd, status_pipe[1], started_pipe[1], channel[1]};
-  int high[5];
-  for (int i = 0; i < 5; ++i) {
-    high[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 100);
-    if (high[i] < 0) {
-      for (int j = 0; j < i; ++j) close(high[j]);
-      cleanup();
-      return fail(fmt::format("cannot prepare the sandbox init: {}", std::strerror(errno)));
-    }
-  }
-  std::vector<char*> argv = {const_cast<char*>(o.bwrap.c_str()), const_cast<char*>("--args"), const_cast<char*>("3")};
-  for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  char* envp[] = {nullptr};
-  const std::string exec_failed = fmt::format("sbrun: cannot run {}: ", o.bwrap);
-  const pid_t parent = getpid();
-  const pid_t bwrap = vfork();
-  if (bwrap == 0) {
-    // bubblewrap dies with sbrun, and the sandbox with bubblewrap.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(kSetupFailed);
-    setpgid(0, 0);  // terminal signals reach sbrun, which forwards them
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) signal(s, SIG_DFL);
-    for (int i = 0; i < 5; ++i) {
-      if (dup2(high[i], 3 + i) < 0) _exit(kSetupFailed);
-    }
-    execve(o.bwrap.c_str(), argv.data(), envp);
-    const char* why = std::strerror(errno);
-    (void)!write(STDERR_FILENO, exec_failed.data(), exec_failed.size());
-    (void)!write(STDERR_FILENO, why, std::strlen(why));
-    (void)!write(STDERR_FILENO, "\n", 1);
-    _exit(kSetupFailed);
-  }
-  const int fork_errno = errno;
-  for (int h : high) close(h);
-  if (bwrap < 0) {
+  if (!bwrap.send_plan(args, !plan->unix_sockets.empty(), error)) {
     cleanup();
-    return fail(fmt::format("cannot start bubblewrap: {}", std::strerror(fork_errno)));
+    return fail(error);
   }
-  close(status_pipe[1]);
-  close(started_pipe[1]);
-  close(channel[1]);
-  close(args_fd);
-  close(exe_fd);
-  janitor.watch(bwrap);
-  const pid_t init = read_child_pid(status_pipe[0]);
+  const int channel = bwrap.channel_fd();
+  const pid_t init = read_child_pid(bwrap.status_fd());
   if (init > 0) {
     g_init_pid = init;
-    g_channel_fd = channel[0];
+    g_channel_fd = channel;
     janitor.watch(init);
   }
   // One byte from the init means the sandbox was built; EOF means it was not.
   char started = 0;
   ssize_t got;
-  while ((got = read(started_pipe[0], &started, 1)) < 0 && errno == EINTR) {
+  while ((got = read(bwrap.started_fd(), &started, 1)) < 0 && errno == EINTR) {
   }
-  close(started_pipe[0]);
 
   // 7. The proxy, until bubblewrap exits (the init, and so the sandbox,
   // is gone then). A thread waits for bubblewrap; the event loop serves.
   int status = 0;
   {
-    // splice(2) into a socket the peer closed raises SIGPIPE, which would
-    // kill sbrun and with it the sandbox. Ignored here, after the fork, so
-    // the command keeps the default disposition.
-    signal(SIGPIPE, SIG_IGN);
     raise_descriptor_limit();
     boost::asio::io_context io;
     auto work = boost::asio::make_work_guard(io);
     std::unique_ptr<proxy::NetPrompter> prompter;
     if (o.ask == AskMode::Prompt) {
-      const int channel_fd = channel[0];
+      const int channel_fd = channel;
       prompter = std::make_unique<proxy::NetPrompter>("/dev/tty", std::chrono::seconds(60), [channel_fd](bool hold) {
         const char order = hold ? lower::kOrderHold : lower::kOrderRelease;
         (void)send(channel_fd, &order, 1, MSG_NOSIGNAL);
@@ -353,7 +286,7 @@ int launch(const LaunchOptions& o) {
     limits.connect_timeout = std::chrono::milliseconds(o.net.connect_timeout_ms);
     limits.idle_timeout = std::chrono::milliseconds(o.net.idle_timeout_ms);
     proxy::ProxyServer server(io, gate, limits, [&log](nlohmann::json e) { log.write(std::move(e)); });
-    server.serve(channel[0]);
+    server.serve(channel);
     // What only building the sandbox needed (the syntax trees and sources,
     // the plan and its arguments) is freed while the sandbox runs, by the
     // thread that waits for it, not at exit on the way out: ~0.5 ms for
@@ -364,15 +297,14 @@ int launch(const LaunchOptions& o) {
       Diagnostics diags, lowering;
       std::optional<lower::MountPlan> plan;
       std::vector<std::string> args, command;
-      std::string blob;
       nlohmann::json plan_json;
     };
     auto spent = std::make_unique<Spent>(Spent{std::move(c.program), std::move(c.sources), std::move(c.diags),
                                                std::move(lowering), std::move(plan), std::move(args),
-                                               std::move(command), std::move(blob), std::move(plan_json)});
+                                               std::move(command), std::move(plan_json)});
     std::thread waiter([&, spent = std::move(spent)]() mutable {
       spent.reset();
-      while (waitpid(bwrap, &status, 0) < 0 && errno == EINTR) {
+      while (waitpid(bwrap.pid(), &status, 0) < 0 && errno == EINTR) {
       }
       boost::asio::post(io, [&] { io.stop(); });
     });
@@ -383,7 +315,6 @@ int launch(const LaunchOptions& o) {
     prompter.reset();
     g_channel_fd = -1;
   }
-  close(status_pipe[0]);
   cleanup();
   if (init <= 0 || got != 1) {
     log.write({{"event", "setup-failed"}});

@@ -1,12 +1,13 @@
 // Launching a command in the sandbox: sbrun's whole job, as one function.
 //
-//   compile the policy -> settle `ask` rules -> lower to a mount plan with
-//   the canonical bindings of this launch -> create placeholders (with the
-//   janitor, which removes them if sbrun is killed) -> run /usr/bin/bwrap (arguments through a memfd with
-//   `--args`, the program sbrun-init as a descriptor for the init, one end of
-//   the proxy's socketpair) -> serve the proxy and forward signals to the
-//   sandbox's init until bubblewrap exits -> remove placeholders -> exit
-//   with the command's status.
+//   start /usr/bin/bwrap (bubblewrap.hpp: the program sbrun-init as a
+//   descriptor for the init, one end of the proxy's socketpair; it waits for
+//   its plan on a pipe) -> compile the policy -> settle `ask` rules -> lower
+//   to a mount plan with the canonical bindings of this launch -> create
+//   placeholders (with the janitor, which removes them if sbrun is killed)
+//   -> write the plan to bubblewrap (`--args`) and send the init its go ->
+//   serve the proxy and forward signals to the sandbox's init until
+//   bubblewrap exits -> remove placeholders -> exit with the command's status.
 //
 // Every failure before the command starts is exit status 125 with a message
 // that says what to fix; the command is never run outside the sandbox.

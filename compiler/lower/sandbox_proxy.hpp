@@ -25,6 +25,11 @@ inline constexpr char kOrderRelease = 'C';
 // release a hold). Sent on the channel, the terminal's job signals stay in
 // order with holds and releases.
 inline constexpr char kOrderSignal = 'K';
+// [kOrderGo, U]: the first message on the channel, sent once bubblewrap has
+// read all of its arguments: the init may run the command, with AF_UNIX
+// sockets allowed when U is 1. Without it (sbrun gone, so bubblewrap may
+// have read a plan cut short) the init runs nothing.
+inline constexpr char kOrderGo = 'G';
 
 // HTTP(S)_PROXY for HTTP clients, ALL_PROXY as socks5h (names resolved by
 // the proxy, never inside the sandbox, where there is no DNS), NO_PROXY for

@@ -1,0 +1,151 @@
+#include "bubblewrap.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "launch.hpp"
+#include "lower/sandbox_proxy.hpp"
+
+namespace sbpolicy::runtime {
+
+namespace {
+
+constexpr int kSignalsForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+}  // namespace
+
+std::vector<std::string> Bubblewrap::command_line(const std::vector<std::string>& command) {
+  std::vector<std::string> line = {"--", "/proc/self/fd/4", "--sbrun-init", "--proxy", "--"};
+  line.insert(line.end(), command.begin(), command.end());
+  return line;
+}
+
+bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const std::vector<std::string>& command,
+                       std::string& error) {
+  int plan[2] = {-1, -1}, status[2] = {-1, -1}, started[2] = {-1, -1}, channel[2] = {-1, -1};
+  const int exe = open(init.c_str(), O_RDONLY | O_CLOEXEC);
+  if (exe < 0 || pipe2(plan, O_CLOEXEC) != 0 || pipe2(status, O_CLOEXEC) != 0 || pipe2(started, O_CLOEXEC) != 0 ||
+      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) {
+    error = fmt::format("cannot prepare the sandbox init: {}", std::strerror(errno));
+    for (int fd : {exe, plan[0], plan[1], status[0], status[1], started[0], started[1], channel[0], channel[1]}) {
+      if (fd >= 0) close(fd);
+    }
+    return false;
+  }
+  plan_fd_ = plan[1];
+  status_fd_ = status[0];
+  started_fd_ = started[0];
+  channel_fd_ = channel[0];
+
+  // Everything the child needs is made here: it is started with vfork (no
+  // copy of sbrun's page tables) and runs on sbrun's memory until execve, so
+  // it only makes system calls. The descriptors go first above 100 (so no
+  // dup2 overwrites another source), then onto 3-7; dup2 clears
+  // close-on-exec. sbrun keeps the plan's write end, close-on-exec: no
+  // other process holds it open.
+  static_assert(lower::kChannelFd == 7);
+  const int theirs[] = {plan[0], exe, status[1], started[1], channel[1]};
+  int high[5] = {-1, -1, -1, -1, -1};
+  bool ok = true;
+  for (int i = 0; i < 5 && ok; ++i) {
+    high[i] = fcntl(theirs[i], F_DUPFD_CLOEXEC, 100);
+    ok = high[i] >= 0;
+  }
+  for (int fd : theirs) close(fd);
+  if (!ok) {
+    error = fmt::format("cannot prepare the sandbox init: {}", std::strerror(errno));
+    for (int fd : high) {
+      if (fd >= 0) close(fd);
+    }
+    return false;
+  }
+  const std::vector<std::string> line = command_line(command);
+  std::vector<char*> argv = {const_cast<char*>(bwrap.c_str()), const_cast<char*>("--args"), const_cast<char*>("3")};
+  for (const auto& a : line) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  const std::string exec_failed = fmt::format("sbrun: cannot run {}: ", bwrap);
+  const pid_t parent = getpid();
+  const pid_t pid = vfork();
+  if (pid == 0) {
+    // bubblewrap dies with sbrun, and the sandbox with bubblewrap.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(kSetupFailed);
+    setpgid(0, 0);  // terminal signals reach sbrun, which forwards them
+    for (int s : kSignalsForwarded) signal(s, SIG_DFL);
+    for (int i = 0; i < 5; ++i) {
+      if (dup2(high[i], 3 + i) < 0) _exit(kSetupFailed);
+    }
+    execve(bwrap.c_str(), argv.data(), envp);
+    const char* why = std::strerror(errno);
+    (void)!write(STDERR_FILENO, exec_failed.data(), exec_failed.size());
+    (void)!write(STDERR_FILENO, why, std::strlen(why));
+    (void)!write(STDERR_FILENO, "\n", 1);
+    _exit(kSetupFailed);
+  }
+  const int fork_errno = errno;
+  for (int fd : high) close(fd);
+  if (pid < 0) {
+    error = fmt::format("cannot start bubblewrap: {}", std::strerror(fork_errno));
+    return false;
+  }
+  pid_ = pid;
+  // Writing the plan into a pipe bubblewrap has left (it failed) raises
+  // SIGPIPE, which would kill sbrun; splice(2) into a socket the peer
+  // closed does too, later, in the proxy. Ignored now, after the vfork, so
+  // bubblewrap and the command keep the default disposition.
+  signal(SIGPIPE, SIG_IGN);
+  return true;
+}
+
+bool Bubblewrap::send_plan(const std::vector<std::string>& args, bool allow_unix_sockets, std::string& error) {
+  std::string blob;
+  for (const auto& a : args) {
+    blob += a;
+    blob.push_back('\0');
+  }
+  std::size_t done = 0;
+  while (done < blob.size()) {
+    const ssize_t n = write(plan_fd_, blob.data() + done, blob.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = fmt::format("cannot pass the plan to bubblewrap: {}", std::strerror(errno));
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  close(plan_fd_);
+  plan_fd_ = -1;
+  // The whole plan is in the pipe and the pipe is closed: the init may run
+  // the command once bubblewrap has built it.
+  const char go[2] = {lower::kOrderGo, static_cast<char>(allow_unix_sockets ? 1 : 0)};
+  if (send(channel_fd_, go, sizeof go, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof go)) {
+    error = fmt::format("cannot tell the sandbox init to go: {}", std::strerror(errno));
+    return false;
+  }
+  sent_ = true;
+  return true;
+}
+
+Bubblewrap::~Bubblewrap() {
+  // Killed before its pipe closes, so it never reads the end of a partial plan.
+  if (!sent_ && pid_ > 0) kill(pid_, SIGKILL);
+  for (int fd : {plan_fd_, status_fd_, started_fd_, sent_ ? -1 : channel_fd_}) {
+    if (fd >= 0) close(fd);
+  }
+  if (!sent_ && pid_ > 0) {
+    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+}  // namespace sbpolicy::runtime

@@ -1,0 +1,66 @@
+// bubblewrap as sbrun runs it: started before the policy is compiled, fed
+// its plan through a pipe when the plan is ready.
+//
+// bubblewrap reads `--args` to the end before it does anything else, so it
+// can start first: its exec and dynamic loading (~2 ms here) run on the
+// other core while sbrun compiles and lowers the policy, and it then waits
+// on the pipe. Its command line is fixed at start: the init, from a
+// descriptor, and the user's command.
+//
+// A plan cut short must never run anything: if sbrun dies while writing it,
+// bubblewrap sees the end of the pipe early and may build a sandbox from the
+// part it read (it is killed with sbrun, but not at once). So the init runs
+// the command only after sbrun's go on the channel (kOrderGo), which sbrun
+// sends after the plan's last byte and the pipe's close; a dead sbrun sends
+// none, and its end of the channel closes.
+//
+// The child's descriptors: 3 the plan (`--args 3`), 4 sbrun-init (the init,
+// run as /proc/self/fd/4), 5 bubblewrap's JSON status, 6 the init's
+// "started" byte, 7 the channel (lower::kChannelFd).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace sbpolicy::runtime {
+
+class Bubblewrap {
+ public:
+  // Starts `bwrap --args 3 -- /proc/self/fd/4 --sbrun-init --proxy -- COMMAND`,
+  // with `init` (sbrun-init) on descriptor 4, in a process group of its own
+  // (terminal signals reach sbrun, which forwards them), killed if sbrun
+  // dies. False (with `error`) when it cannot be started.
+  bool start(const std::string& bwrap, const std::string& init, const std::vector<std::string>& command,
+             std::string& error);
+  // bubblewrap's command line after `--args 3`, as start() passes it.
+  static std::vector<std::string> command_line(const std::vector<std::string>& command);
+
+  // Writes the plan (NUL-terminated arguments), closes the pipe, and sends
+  // the init its go with whether AF_UNIX sockets are allowed. From here on
+  // the caller waits for pid(). False (with `error`) when bubblewrap is gone.
+  bool send_plan(const std::vector<std::string>& args, bool allow_unix_sockets, std::string& error);
+
+  pid_t pid() const { return pid_; }
+  int status_fd() const { return status_fd_; }    // bubblewrap's JSON status
+  int started_fd() const { return started_fd_; }  // one byte when the init runs
+  // sbrun's end of the channel; the caller's to close once send_plan()
+  // succeeded (the proxy serves it).
+  int channel_fd() const { return channel_fd_; }
+
+  // Closes the status and "started" descriptors. Before send_plan()
+  // succeeded, also kills bubblewrap (it has built nothing), reaps it, and
+  // closes the channel.
+  ~Bubblewrap();
+
+ private:
+  pid_t pid_ = -1;
+  bool sent_ = false;
+  int plan_fd_ = -1;
+  int status_fd_ = -1;
+  int started_fd_ = -1;
+  int channel_fd_ = -1;
+};
+
+}  // namespace sbpolicy::runtime
