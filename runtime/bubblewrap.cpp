@@ -107,7 +107,7 @@ bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const 
   return true;
 }
 
-bool Bubblewrap::send_plan(const std::vector<std::string>& args, bool allow_unix_sockets, std::string& error) {
+bool Bubblewrap::send_plan(const std::vector<std::string>& args, std::string& error) {
   std::string blob;
   for (const auto& a : args) {
     blob += a;
@@ -125,26 +125,39 @@ bool Bubblewrap::send_plan(const std::vector<std::string>& args, bool allow_unix
   }
   close(plan_fd_);
   plan_fd_ = -1;
-  // The whole plan is in the pipe and the pipe is closed: the init may run
-  // the command once bubblewrap has built it.
+  return true;
+}
+
+bool Bubblewrap::go(bool allow_unix_sockets, std::string& error) {
+  // Only once the whole plan is in the pipe and the pipe is closed.
+  if (plan_fd_ >= 0 || pid_ <= 0) {
+    error = "the plan was not passed to bubblewrap";
+    return false;
+  }
   const char go[2] = {lower::kOrderGo, static_cast<char>(allow_unix_sockets ? 1 : 0)};
   if (send(channel_fd_, go, sizeof go, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof go)) {
     error = fmt::format("cannot tell the sandbox init to go: {}", std::strerror(errno));
     return false;
   }
-  sent_ = true;
+  gone_ = true;
   return true;
 }
 
-Bubblewrap::~Bubblewrap() {
+void Bubblewrap::stop() {
+  if (gone_ || pid_ <= 0) return;
   // Killed before its pipe closes, so it never reads the end of a partial plan.
-  if (!sent_ && pid_ > 0) kill(pid_, SIGKILL);
-  for (int fd : {plan_fd_, status_fd_, started_fd_, sent_ ? -1 : channel_fd_}) {
-    if (fd >= 0) close(fd);
+  kill(pid_, SIGKILL);
+  if (plan_fd_ >= 0) close(plan_fd_);
+  plan_fd_ = -1;
+  while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
   }
-  if (!sent_ && pid_ > 0) {
-    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-    }
+  pid_ = -1;
+}
+
+Bubblewrap::~Bubblewrap() {
+  stop();
+  for (int fd : {plan_fd_, status_fd_, started_fd_, gone_ ? -1 : channel_fd_}) {
+    if (fd >= 0) close(fd);
   }
 }
 

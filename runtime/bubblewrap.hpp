@@ -37,26 +37,33 @@ class Bubblewrap {
   // bubblewrap's command line after `--args 3`, as start() passes it.
   static std::vector<std::string> command_line(const std::vector<std::string>& command);
 
-  // Writes the plan (NUL-terminated arguments), closes the pipe, and sends
-  // the init its go with whether AF_UNIX sockets are allowed. From here on
-  // the caller waits for pid(). False (with `error`) when bubblewrap is gone.
-  bool send_plan(const std::vector<std::string>& args, bool allow_unix_sockets, std::string& error);
+  // Writes the plan (NUL-terminated arguments) and closes the pipe: the
+  // sandbox is being built from here. False (with `error`) when bubblewrap
+  // is gone.
+  bool send_plan(const std::vector<std::string>& args, std::string& error);
+  // After send_plan(): sends the init its go, with whether AF_UNIX sockets
+  // are allowed. From here on the caller waits for pid(). False (with
+  // `error`) when the init cannot be told.
+  bool go(bool allow_unix_sockets, std::string& error);
 
   pid_t pid() const { return pid_; }
   int status_fd() const { return status_fd_; }    // bubblewrap's JSON status
   int started_fd() const { return started_fd_; }  // one byte when the init runs
-  // sbrun's end of the channel; the caller's to close once send_plan()
-  // succeeded (the proxy serves it).
+  // sbrun's end of the channel; the caller's to close once go() succeeded
+  // (the proxy serves it).
   int channel_fd() const { return channel_fd_; }
 
-  // Closes the status and "started" descriptors. Before send_plan()
-  // succeeded, also kills bubblewrap (it has built nothing), reaps it, and
-  // closes the channel.
+  // Before go() succeeded: kills bubblewrap (the init runs nothing without
+  // the go) and reaps it, so the placeholders can go. Nothing after go().
+  void stop();
+
+  // stop(), and closes the status and "started" descriptors (and the channel
+  // before go()).
   ~Bubblewrap();
 
  private:
   pid_t pid_ = -1;
-  bool sent_ = false;
+  bool gone_ = false;  // the go was sent
   int plan_fd_ = -1;
   int status_fd_ = -1;
   int started_fd_ = -1;

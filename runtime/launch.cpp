@@ -150,11 +150,6 @@ int launch(const LaunchOptions& o) {
     return fail(fmt::format("the policy `{}` has errors; fix them (sbc check shows the same report)", o.policy));
   }
 
-  // The network rules, compiled before anything runs: a table that cannot
-  // be built means no sandbox, not a sandbox without network rules.
-  auto table_or = lower::ProxyRuleTable::build(*c.policy);
-  if (const auto* e = std::get_if<std::string>(&table_or)) return fail(*e);
-  const lower::ProxyRuleTable table = std::move(std::get<lower::ProxyRuleTable>(table_or));
   std::map<std::string, std::vector<sema::IpNet>> pins;
   if (std::string e; !parse_pins(o.net.resolve, pins, e)) return fail(e);
 
@@ -228,19 +223,36 @@ int launch(const LaunchOptions& o) {
   // 5. The placeholders, the janitor told about each (and about
   // bubblewrap) before it is made.
   Janitor janitor(image.init);
-  auto cleanup = [&] { janitor.finish(); };
+  // bubblewrap goes first on a failure: it may be mounting the placeholders.
+  auto cleanup = [&] {
+    bwrap.stop();
+    janitor.finish();
+  };
   janitor.watch(bwrap.pid());
   if (!janitor.create_placeholders(plan->placeholders, error)) {
     cleanup();
     return fail("cannot create a placeholder to protect a path that does not exist yet: " + error);
   }
 
-  // 6. The plan to bubblewrap, and the go to the init.
+  // 6. The plan to bubblewrap, the rule table, and the go to the init.
   struct sigaction sa {};
   sa.sa_handler = forward_signal;
   sigemptyset(&sa.sa_mask);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
-  if (!bwrap.send_plan(args, !plan->unix_sockets.empty(), error)) {
+  if (!bwrap.send_plan(args, error)) {
+    cleanup();
+    return fail(error);
+  }
+  // The network rules, compiled while bubblewrap builds the sandbox and
+  // before the init's go: a table that cannot be built means no sandbox,
+  // not a sandbox without network rules.
+  auto table_or = lower::ProxyRuleTable::build(*c.policy);
+  if (const auto* e = std::get_if<std::string>(&table_or)) {
+    cleanup();
+    return fail(*e);
+  }
+  const lower::ProxyRuleTable table = std::move(std::get<lower::ProxyRuleTable>(table_or));
+  if (!bwrap.go(!plan->unix_sockets.empty(), error)) {
     cleanup();
     return fail(error);
   }
@@ -322,7 +334,11 @@ int launch(const LaunchOptions& o) {
   }
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   log.write({{"event", "exit"}, {"status", code}});
-  return code;
+  // Done: the policy, its rule table and the rest are left to the kernel,
+  // which frees them faster than their destructors (~0.3 ms for std.agent).
+  // The log is written with write(2) as it goes; stdio is flushed here.
+  std::fflush(nullptr);
+  _exit(code);
 }
 
 }  // namespace sbpolicy::runtime

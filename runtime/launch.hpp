@@ -45,6 +45,9 @@ struct LaunchOptions {
   NetOptions net;
 };
 
+// Returns 125 when the sandbox cannot be set up, 0 after --dry-run. Once the
+// command has run, does not return: exits the process with the command's
+// status, leaving what it built to the kernel.
 int launch(const LaunchOptions& options);
 
 }  // namespace sbpolicy::runtime

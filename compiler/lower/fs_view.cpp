@@ -61,6 +61,24 @@ bool PosixFs::list(const std::string& dir, std::vector<DirEntry>& out) {
 
 FileKind SnapshotFs::kind(const std::string& path) {
   if (auto it = kinds_.find(path); it != kinds_.end()) return it->second;
+  const std::size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash + 1 < path.size()) {
+    const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+    auto names = names_.find(dir);
+    if (names == names_.end() && ++asked_[dir] >= kListAfter) {
+      std::vector<DirEntry> entries;
+      if (inner_.list(dir, entries)) {
+        remember(dir, entries.data(), entries.size());
+      } else {
+        names_.emplace(dir, std::nullopt);
+      }
+      names = names_.find(dir);
+    }
+    if (names != names_.end() && names->second && names->second->count(path.substr(slash + 1)) == 0) {
+      kinds_.emplace(path, FileKind::Missing);
+      return FileKind::Missing;
+    }
+  }
   const FileKind k = inner_.kind(path);
   kinds_.emplace(path, k);
   return k;
@@ -74,9 +92,24 @@ std::optional<std::string> SnapshotFs::read_link(const std::string& path) {
 }
 
 // Each directory is listed once per lowering already (one walk for all
-// globs), and remembering every entry of a 100,000-file workspace would cost
-// more than the few lstats it could save: passed through.
-bool SnapshotFs::list(const std::string& dir, std::vector<DirEntry>& out) { return inner_.list(dir, out); }
+// globs): listings pass through, and only the names of short ones stay.
+bool SnapshotFs::list(const std::string& dir, std::vector<DirEntry>& out) {
+  const std::size_t before = out.size();
+  if (!inner_.list(dir, out)) return false;
+  if (names_.count(dir) == 0) {
+    remember(dir, out.data() + before, out.size() - before);
+  }
+  return true;
+}
+
+void SnapshotFs::remember(const std::string& dir, const DirEntry* entries, std::size_t count) {
+  if (count > kRememberEntries) {
+    names_[dir] = std::nullopt;
+    return;
+  }
+  auto& names = names_[dir].emplace();
+  for (std::size_t i = 0; i < count; ++i) names.insert(entries[i].name);
+}
 
 std::vector<std::string> split_path(std::string_view absolute) {
   std::vector<std::string> parts;

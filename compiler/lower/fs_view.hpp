@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace sbpolicy::lower {
@@ -44,6 +45,13 @@ class PosixFs : public FsView {
 // remembers it. Lowering asks the same prefixes hundreds of times (every
 // rule under $HOME canonicalises /home, /home/u, ...); one launch should
 // also see one state of the tree, not a tree changing under it.
+//
+// Most of what lowering asks about is absent: std.agent names ~130 paths
+// under the home directory and ~40 in the workspace that it protects if they
+// exist. So the names of a directory are remembered when it is listed (by a
+// glob walk, or here, once kListAfter of its children were asked about), and
+// a child not among them is Missing without a system call. A child that is
+// there is still asked about (lstat), so every answer is what lstat says.
 class SnapshotFs : public FsView {
  public:
   explicit SnapshotFs(FsView& inner) : inner_(inner) {}
@@ -51,10 +59,20 @@ class SnapshotFs : public FsView {
   std::optional<std::string> read_link(const std::string& path) override;
   bool list(const std::string& dir, std::vector<DirEntry>& out) override;
 
+  // Children asked about before a directory is listed for its names.
+  static constexpr unsigned kListAfter = 8;
+  // Listings longer than this are not remembered (a 100,000-file workspace).
+  static constexpr std::size_t kRememberEntries = 4096;
+
  private:
+  void remember(const std::string& dir, const DirEntry* entries, std::size_t count);
   FsView& inner_;
   std::unordered_map<std::string, FileKind> kinds_;
   std::unordered_map<std::string, std::optional<std::string>> links_;
+  // dir -> its names, once listed; an entry without names: not listable or
+  // too long.
+  std::unordered_map<std::string, std::optional<std::unordered_set<std::string>>> names_;
+  std::unordered_map<std::string, unsigned> asked_;  // dir -> children asked about
 };
 
 // A symlink met while canonicalising: where it is and what it says.

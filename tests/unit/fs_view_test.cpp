@@ -126,3 +126,37 @@ TEST_F(FsViewTest, SnapshotAsksOnceAndAnswersTheSame) {
   ASSERT_TRUE(snapshot.list(root_ + "/d", entries));
   EXPECT_EQ(counting.lists[root_ + "/d"], 2);
 }
+
+// Many questions about absent children of one directory: after kListAfter
+// of them the directory is listed once, and the rest are answered from its
+// names; children that are there are still asked about. Every answer is
+// what lstat says.
+TEST_F(FsViewTest, SnapshotAnswersAbsentChildrenFromOneListing) {
+  CountingFs counting;
+  SnapshotFs snapshot(counting);
+  PosixFs posix;
+  std::vector<std::string> asked;
+  for (int i = 0; i < 40; ++i) asked.push_back(root_ + "/absent" + std::to_string(i));
+  for (const char* present : {"/a", "/d", "/rel", "/dangling"}) asked.push_back(root_ + present);
+  for (const std::string& p : asked) EXPECT_EQ(snapshot.kind(p), posix.kind(p)) << p;
+  EXPECT_EQ(counting.lists[root_], 1);
+  EXPECT_EQ(counting.kinds.size(), SnapshotFs::kListAfter - 1 + 4) << "absent children after the listing reached lstat";
+  for (const char* present : {"/a", "/d", "/rel", "/dangling"}) EXPECT_EQ(counting.kinds[root_ + present], 1);
+}
+
+// A directory a glob walk listed answers for its absent children at once;
+// one that cannot be listed falls back to lstat for each.
+TEST_F(FsViewTest, SnapshotUsesWalkListingsAndFallsBack) {
+  CountingFs counting;
+  SnapshotFs snapshot(counting);
+  std::vector<DirEntry> entries;
+  ASSERT_TRUE(snapshot.list(root_ + "/a", entries));
+  EXPECT_EQ(snapshot.kind(root_ + "/a/nothing"), FileKind::Missing);
+  EXPECT_EQ(snapshot.kind(root_ + "/a/b"), FileKind::Directory);
+  EXPECT_EQ(counting.kinds.count(root_ + "/a/nothing"), 0u);
+  EXPECT_EQ(counting.kinds[root_ + "/a/b"], 1);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(snapshot.kind(root_ + "/missing-dir/x" + std::to_string(i)), FileKind::Missing);
+  }
+  EXPECT_EQ(counting.kinds.size(), 1u + 20u) << "an unlistable directory: each child asked of lstat";
+}
