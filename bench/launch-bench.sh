@@ -5,7 +5,7 @@
 #   sh bench/launch-bench.sh [BUILD_DIR]      (default build/release)
 #   RUNS=N: rounds (default 200)
 # The rounds are interleaved (bwrap, sbrun, sbrun, bwrap, ...), so a machine
-# that speeds up or slows down during the run moves all alike; the cost of
+# that speeds up or slows down during the run moves both alike; the cost of
 # starting a process from the timer (measured with /bin/true) is subtracted.
 # sbrun runs in two workspaces: an empty one, where std.agent's protected
 # paths (.git/hooks, .vscode, ...) do not exist and sbrun makes and removes
@@ -59,22 +59,31 @@ for _ in range(10):  # warm-up
     run(bwrap, "bwrap.args"); run(fresh); run(existing); run(["/bin/true"])
 if os.listdir("fresh"):
     raise SystemExit("sbrun left something in the fresh workspace: %s" % os.listdir("fresh"))
-b, f, e, t = [], [], [], []
-for _ in range(runs):
-    t.append(run(["/bin/true"]))
-    b.append(run(bwrap, "bwrap.args"))
-    f.append(run(fresh))
-    e.append(run(existing))
-spawn = statistics.median(t)
-b, f, e = ([x - spawn for x in xs] for xs in (b, f, e))
-def row(name, xs):
+# Two passes, each alternating bare bwrap with one sbrun case (the order
+# flips every round), so each ratio is side by side and the fresh
+# workspace's aftermath (its janitor releasing 45 directories, the disk
+# discarding them) falls on its own pass, not on the other case's runs.
+def compare(case):
+    t, b, s = [], [], []
+    for i in range(runs):
+        t.append(run(["/bin/true"]))
+        if i % 2 == 0:
+            b.append(run(bwrap, "bwrap.args")); s.append(run(case))
+        else:
+            s.append(run(case)); b.append(run(bwrap, "bwrap.args"))
+    spawn = statistics.median(t)
+    return spawn, [x - spawn for x in b], [x - spawn for x in s]
+def row(name, xs, b):
     print(f"| {name} | {statistics.mean(xs):.1f} ms ± {statistics.stdev(xs):.1f} | {statistics.median(xs):.1f} ms "
           f"| {statistics.mean(xs) / statistics.mean(b):.2f} | {statistics.median(xs) / statistics.median(b):.2f} |")
-print(f"{runs} interleaved rounds; process start from the timer ({spawn:.2f} ms) subtracted; "
-      f"{len(plan['placeholders'])} placeholders in the empty workspace")
+spawn_e, b_e, e = compare(existing)
+spawn_f, b_f, f = compare(fresh)
+print(f"{runs} interleaved rounds per pass; process start from the timer ({spawn_e:.2f}, {spawn_f:.2f} ms) "
+      f"subtracted; {len(plan['placeholders'])} placeholders in the empty workspace")
 print("| command | mean ± σ | median | ratio of means | ratio of medians |")
 print("|---|---:|---:|---:|---:|")
-row("`bwrap --args 3 -- /bin/true` (same mounts and flags)", b)
-row("`sbrun std.agent -- /bin/true`, empty workspace (makes the placeholders)", f)
-row("`sbrun std.agent -- /bin/true`, protected paths exist (no placeholders)", e)
+row("`bwrap --args 3 -- /bin/true` (same mounts and flags), pass 1", b_e, b_e)
+row("`sbrun std.agent -- /bin/true`, protected paths exist (no placeholders)", e, b_e)
+row("`bwrap --args 3 -- /bin/true` (same mounts and flags), pass 2", b_f, b_f)
+row("`sbrun std.agent -- /bin/true`, empty workspace (makes the placeholders)", f, b_f)
 PY
