@@ -47,6 +47,19 @@ void BM_Check(benchmark::State& state) {
 }
 BENCHMARK(BM_Check)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
+// What sbrun compiles on every launch of `use std.agent;`: five standard
+// library files, ~400 rules.
+void BM_CheckStdAgent(benchmark::State& state) {
+  const std::string text = "version 1;\nuse std.agent;\n";
+  for (auto _ : state) {
+    driver::Compilation c;
+    driver::compile_text(c, "agent.sbpolicy", "/", text, {});
+    if (!c.policy) state.SkipWithError("policy did not compile");
+    benchmark::DoNotOptimize(c.policy);
+  }
+}
+BENCHMARK(BM_CheckStdAgent)->Unit(benchmark::kMicrosecond);
+
 void BM_DecideRead(benchmark::State& state) {
   driver::Compilation c;
   driver::compile_text(c, "bench.sbpolicy", "/", generate(static_cast<int>(state.range(0))), {});

@@ -9,8 +9,8 @@ namespace sbpolicy::driver {
 namespace {
 
 void finish(Compilation& c) {
-  const sema::CheckedPolicy checked = sema::resolve_program(c.program, c.sources, c.diags);
-  if (!c.diags.has_errors()) c.policy = ir::build_policy(c.program, checked, c.sources);
+  sema::CheckedPolicy checked = sema::resolve_program(c.program, c.sources, c.diags);
+  if (!c.diags.has_errors()) c.policy = ir::build_policy(c.program, std::move(checked), c.sources);
   c.diags.sort();
 }
 

@@ -25,11 +25,12 @@ SourceLocation locate(const SourceMap& sources, Span span) {
 
 }  // namespace
 
-Policy build_policy(const sema::Program& program, const sema::CheckedPolicy& checked, const SourceMap& sources) {
+Policy build_policy(const sema::Program& program, sema::CheckedPolicy checked, const SourceMap& sources) {
   Policy policy;
   for (const auto& f : program.files) policy.files.push_back(sources.file(f.file).name());
-  for (const sema::CheckedRule& c : checked.rules) {
-    Rule r{0, c.effect, c.operation, c.pattern, c.excepts, {}};
+  policy.rules.reserve(checked.rules.size());
+  for (sema::CheckedRule& c : checked.rules) {
+    Rule r{0, c.effect, c.operation, std::move(c.pattern), std::move(c.excepts), {}};
     r.origin.target = locate(sources, c.target);
     r.origin.statement = locate(sources, c.statement);
     for (const auto& step : c.chain) r.origin.via.push_back(locate(sources, step.use_span));

@@ -50,6 +50,6 @@ struct Policy {
   std::vector<Rule> rules;
 };
 
-Policy build_policy(const sema::Program& program, const sema::CheckedPolicy& checked, const SourceMap& sources);
+Policy build_policy(const sema::Program& program, sema::CheckedPolicy checked, const SourceMap& sources);
 
 }  // namespace sbpolicy::ir
