@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -112,6 +113,13 @@ bool Bubblewrap::send_plan(const std::vector<std::string>& args, std::string& er
   for (const auto& a : args) {
     blob += a;
     blob.push_back('\0');
+  }
+  // In one write when the pipe can hold it all (up to the system's
+  // pipe-max-size, 1 MiB by default): a write that does not wait for room
+  // is not cut short by a kill, so bubblewrap never starts from the head of
+  // a plan. Larger plans go in pieces; the go still guards them.
+  if (blob.size() > 4096) {
+    (void)fcntl(plan_fd_, F_SETPIPE_SZ, static_cast<int>(std::min<std::size_t>(blob.size(), std::size_t{1} << 30)));
   }
   std::size_t done = 0;
   while (done < blob.size()) {

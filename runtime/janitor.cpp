@@ -113,7 +113,10 @@ bool Janitor::create_placeholders(const std::vector<std::string>& paths, std::st
   for (const std::string& m : missing) lines.push_back("mkdir " + m);
   std::string announce;
   for (const std::string& l : lines) announce += (announce.empty() ? "" : "\n") + l;
-  send(announce);
+  if (!send(announce)) {
+    error = "the cleanup process is not running";
+    return false;
+  }
   for (const std::string& m : missing) {
     if (mkdir(m.c_str(), 0755) != 0) {
       if (errno == EEXIST) continue;  // made by someone else meanwhile: theirs, not removed

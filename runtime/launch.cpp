@@ -45,13 +45,19 @@ namespace {
 volatile sig_atomic_t g_init_pid = 0;
 // sbrun's end of the proxy channel, once the init holds the other (-1 before).
 volatile sig_atomic_t g_channel_fd = -1;
+// A job signal that arrived before the init's go: the command is not started.
+volatile sig_atomic_t g_pending_signal = 0;
 
 void forward_signal(int sig) {
   // The job signals go through the channel, in order with the holds and
   // releases of network questions (a signal to the init could overtake a
   // release and arrive after the command went on). kill() otherwise.
   const bool job = sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT;
-  if (job && g_channel_fd >= 0) {
+  if (job && g_channel_fd < 0) {
+    g_pending_signal = sig;
+    return;
+  }
+  if (job) {
     const char order[2] = {lower::kOrderSignal, static_cast<char>(sig)};
     if (send(g_channel_fd, order, sizeof order, MSG_NOSIGNAL | MSG_DONTWAIT) == 2) return;
   }
@@ -252,17 +258,38 @@ int launch(const LaunchOptions& o) {
     return fail(*e);
   }
   const lower::ProxyRuleTable table = std::move(std::get<lower::ProxyRuleTable>(table_or));
+  // The init's pid before its go, so that the janitor, if sbrun is killed
+  // from here on, waits for the sandbox itself and not only for bubblewrap.
+  const pid_t init = read_child_pid(bwrap.status_fd());
+  if (init <= 0) {
+    cleanup();
+    log.write({{"event", "setup-failed"}});
+    return fail("bubblewrap could not build the sandbox (its message is above); the command did not run");
+  }
+  g_init_pid = init;
+  janitor.watch(init);
+  // The go, with the job signals held: one that came during the setup
+  // stops it here; one that comes now is forwarded once the channel is
+  // sbrun's to write (after the go, which must be its first message).
+  sigset_t jobs, before;
+  sigemptyset(&jobs);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&jobs, s);
+  sigprocmask(SIG_BLOCK, &jobs, &before);
+  if (const int sig = g_pending_signal; sig != 0) {
+    sigprocmask(SIG_SETMASK, &before, nullptr);
+    cleanup();
+    log.write({{"event", "interrupted"}, {"signal", sig}});
+    std::fprintf(stderr, "sbrun: interrupted (signal %d) before the command started; it did not run\n", sig);
+    return 128 + sig;
+  }
   if (!bwrap.go(!plan->unix_sockets.empty(), error)) {
+    sigprocmask(SIG_SETMASK, &before, nullptr);
     cleanup();
     return fail(error);
   }
   const int channel = bwrap.channel_fd();
-  const pid_t init = read_child_pid(bwrap.status_fd());
-  if (init > 0) {
-    g_init_pid = init;
-    g_channel_fd = channel;
-    janitor.watch(init);
-  }
+  g_channel_fd = channel;
+  sigprocmask(SIG_SETMASK, &before, nullptr);
   // One byte from the init means the sandbox was built; EOF means it was not.
   char started = 0;
   ssize_t got;
@@ -328,7 +355,7 @@ int launch(const LaunchOptions& o) {
     g_channel_fd = -1;
   }
   cleanup();
-  if (init <= 0 || got != 1) {
+  if (got != 1) {
     log.write({{"event", "setup-failed"}});
     return fail("bubblewrap could not build the sandbox (its message is above); the command did not run");
   }

@@ -1,15 +1,36 @@
 #include "lower/fs_view.hpp"
 
 #include <dirent.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace sbpolicy::lower {
 
 namespace {
+
+bool same_time(const timespec& a, const timespec& b) { return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec; }
+
+// Filesystems whose names compare byte for byte, unless a directory asks
+// for case folding (ext4, f2fs and tmpfs can): anything else (vfat, CIFS,
+// FUSE, NFS, XFS with ascii-ci, ZFS with casesensitivity=insensitive, ...)
+// is not trusted with absence.
+bool names_compare_exactly(int fd, const struct statfs& fs) {
+  constexpr unsigned long kExt4 = 0xEF53, kF2fs = 0xF2F52010, kTmpfs = 0x01021994, kBtrfs = 0x9123683E,
+                          kOverlay = 0x794C7630;
+  const auto type = static_cast<unsigned long>(fs.f_type);
+  if (type != kExt4 && type != kF2fs && type != kTmpfs && type != kBtrfs && type != kOverlay) return false;
+  constexpr unsigned kCasefold = 0x40000000;  // FS_CASEFOLD_FL
+  unsigned flags = 0;
+  if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) return (flags & kCasefold) == 0;
+  return type == kBtrfs || type == kOverlay;  // no case folding there to report
+}
 
 FileKind from_mode(mode_t mode) {
   if (S_ISDIR(mode)) return FileKind::Directory;
@@ -36,9 +57,34 @@ std::optional<std::string> PosixFs::read_link(const std::string& path) {
 }
 
 bool PosixFs::list(const std::string& dir, std::vector<DirEntry>& out) {
+  bool exact = false;
+  return read_directory(dir, out, nullptr, exact);
+}
+
+bool PosixFs::list_exact(const std::string& dir, std::vector<DirEntry>& out, bool& exact) {
+  struct stat before {};
+  return read_directory(dir, out, &before, exact);
+}
+
+// Reads `dir` into `out`. With `before`, also judges whether the listing
+// is exact (see the header); without, `exact` stays false.
+bool PosixFs::read_directory(const std::string& dir, std::vector<DirEntry>& out, struct stat* before, bool& exact) {
+  exact = false;
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return false;
-  while (const dirent* e = readdir(d)) {
+  bool judged = false;
+  if (before != nullptr && fstat(dirfd(d), before) == 0) {
+    struct statfs fs {};
+    judged = fstatfs(dirfd(d), &fs) == 0 && names_compare_exactly(dirfd(d), fs);
+  }
+  bool failed = false;
+  for (;;) {
+    errno = 0;
+    const dirent* e = readdir(d);
+    if (e == nullptr) {
+      failed = errno != 0;
+      break;
+    }
     if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
     FileKind k;
     switch (e->d_type) {
@@ -55,8 +101,13 @@ bool PosixFs::list(const std::string& dir, std::vector<DirEntry>& out) {
     }
     out.push_back({e->d_name, k});
   }
+  if (judged && !failed) {
+    struct stat after {};
+    exact = fstat(dirfd(d), &after) == 0 && same_time(before->st_mtim, after.st_mtim) &&
+            same_time(before->st_ctim, after.st_ctim);
+  }
   closedir(d);
-  return true;
+  return !failed;
 }
 
 FileKind SnapshotFs::kind(const std::string& path) {
@@ -67,7 +118,8 @@ FileKind SnapshotFs::kind(const std::string& path) {
     auto names = names_.find(dir);
     if (names == names_.end() && ++asked_[dir] >= kListAfter) {
       std::vector<DirEntry> entries;
-      if (inner_.list(dir, entries)) {
+      bool exact = false;
+      if (inner_.list_exact(dir, entries, exact) && exact) {
         remember(dir, entries.data(), entries.size());
       } else {
         names_.emplace(dir, std::nullopt);
@@ -92,15 +144,8 @@ std::optional<std::string> SnapshotFs::read_link(const std::string& path) {
 }
 
 // Each directory is listed once per lowering already (one walk for all
-// globs): listings pass through, and only the names of short ones stay.
-bool SnapshotFs::list(const std::string& dir, std::vector<DirEntry>& out) {
-  const std::size_t before = out.size();
-  if (!inner_.list(dir, out)) return false;
-  if (names_.count(dir) == 0) {
-    remember(dir, out.data() + before, out.size() - before);
-  }
-  return true;
-}
+// globs): listings pass through.
+bool SnapshotFs::list(const std::string& dir, std::vector<DirEntry>& out) { return inner_.list(dir, out); }
 
 void SnapshotFs::remember(const std::string& dir, const DirEntry* entries, std::size_t count) {
   if (count > kRememberEntries) {

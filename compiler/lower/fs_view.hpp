@@ -7,6 +7,8 @@
 // real implementation stays in one place (PosixFs).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +34,12 @@ class FsView {
   virtual std::optional<std::string> read_link(const std::string& path) = 0;
   // The entries of a directory, without `.` and `..`, in no particular order.
   virtual bool list(const std::string& dir, std::vector<DirEntry>& out) = 0;
+  // list(), and whether a name missing from `out` is missing from the
+  // directory as lstat would see it (`exact`): by default never.
+  virtual bool list_exact(const std::string& dir, std::vector<DirEntry>& out, bool& exact) {
+    exact = false;
+    return list(dir, out);
+  }
 };
 
 class PosixFs : public FsView {
@@ -39,6 +47,15 @@ class PosixFs : public FsView {
   FileKind kind(const std::string& path) override;
   std::optional<std::string> read_link(const std::string& path) override;
   bool list(const std::string& dir, std::vector<DirEntry>& out) override;
+  // Exact when the filesystem compares names byte for byte (a known
+  // case-sensitive type, and no case-folding flag on the directory), the
+  // reading met no error, and the directory did not change while it was
+  // read (its mtime and ctime before and after): a listing concurrent with a
+  // rename may miss a name that lstat would find.
+  bool list_exact(const std::string& dir, std::vector<DirEntry>& out, bool& exact) override;
+
+ private:
+  bool read_directory(const std::string& dir, std::vector<DirEntry>& out, struct stat* before, bool& exact);
 };
 
 // One look at the filesystem: answers each question about a path once and
@@ -48,10 +65,10 @@ class PosixFs : public FsView {
 //
 // Most of what lowering asks about is absent: std.agent names ~130 paths
 // under the home directory and ~40 in the workspace that it protects if they
-// exist. So the names of a directory are remembered when it is listed (by a
-// glob walk, or here, once kListAfter of its children were asked about), and
-// a child not among them is Missing without a system call. A child that is
-// there is still asked about (lstat), so every answer is what lstat says.
+// exist. So once kListAfter children of a directory were asked about, the
+// directory is listed, and when the listing is exact (FsView::list_exact) a
+// child not among its names is Missing without a system call. A child that
+// is there is still asked about (lstat), so every answer is what lstat says.
 class SnapshotFs : public FsView {
  public:
   explicit SnapshotFs(FsView& inner) : inner_(inner) {}
@@ -61,7 +78,7 @@ class SnapshotFs : public FsView {
 
   // Children asked about before a directory is listed for its names.
   static constexpr unsigned kListAfter = 8;
-  // Listings longer than this are not remembered (a 100,000-file workspace).
+  // Listings longer than this are not remembered.
   static constexpr std::size_t kRememberEntries = 4096;
 
  private:
@@ -69,8 +86,8 @@ class SnapshotFs : public FsView {
   FsView& inner_;
   std::unordered_map<std::string, FileKind> kinds_;
   std::unordered_map<std::string, std::optional<std::string>> links_;
-  // dir -> its names, once listed; an entry without names: not listable or
-  // too long.
+  // dir -> its names, once listed; an entry without names: not listable,
+  // not exact, or too long.
   std::unordered_map<std::string, std::optional<std::unordered_set<std::string>>> names_;
   std::unordered_map<std::string, unsigned> asked_;  // dir -> children asked about
 };

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -32,7 +33,14 @@ class CountingFs : public FsView {
     ++lists[dir];
     return posix.list(dir, out);
   }
+  bool list_exact(const std::string& dir, std::vector<DirEntry>& out, bool& exact) override {
+    ++lists[dir];
+    const bool ok = posix.list_exact(dir, out, exact);
+    exact = exact && !never_exact;
+    return ok;
+  }
   PosixFs posix;
+  bool never_exact = false;  // as on a filesystem that folds case
   std::map<std::string, int> kinds, links, lists;
 };
 
@@ -144,19 +152,37 @@ TEST_F(FsViewTest, SnapshotAnswersAbsentChildrenFromOneListing) {
   for (const char* present : {"/a", "/d", "/rel", "/dangling"}) EXPECT_EQ(counting.kinds[root_ + present], 1);
 }
 
-// A directory a glob walk listed answers for its absent children at once;
-// one that cannot be listed falls back to lstat for each.
-TEST_F(FsViewTest, SnapshotUsesWalkListingsAndFallsBack) {
+// A listing that cannot vouch for absence (a case-folding or unknown
+// filesystem, a directory changing while read) answers nothing: every child
+// is asked of lstat. So does a directory that cannot be listed.
+TEST_F(FsViewTest, SnapshotTrustsOnlyExactListings) {
   CountingFs counting;
+  counting.never_exact = true;
   SnapshotFs snapshot(counting);
-  std::vector<DirEntry> entries;
-  ASSERT_TRUE(snapshot.list(root_ + "/a", entries));
-  EXPECT_EQ(snapshot.kind(root_ + "/a/nothing"), FileKind::Missing);
-  EXPECT_EQ(snapshot.kind(root_ + "/a/b"), FileKind::Directory);
-  EXPECT_EQ(counting.kinds.count(root_ + "/a/nothing"), 0u);
-  EXPECT_EQ(counting.kinds[root_ + "/a/b"], 1);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(snapshot.kind(root_ + "/absent" + std::to_string(i)), FileKind::Missing);
+  EXPECT_EQ(counting.lists[root_], 1);
+  EXPECT_EQ(counting.kinds.size(), 20u);
+
+  CountingFs plain;
+  SnapshotFs unlistable(plain);
   for (int i = 0; i < 20; ++i) {
-    EXPECT_EQ(snapshot.kind(root_ + "/missing-dir/x" + std::to_string(i)), FileKind::Missing);
+    EXPECT_EQ(unlistable.kind(root_ + "/missing-dir/x" + std::to_string(i)), FileKind::Missing);
   }
-  EXPECT_EQ(counting.kinds.size(), 1u + 20u) << "an unlistable directory: each child asked of lstat";
+  EXPECT_EQ(plain.kinds.size(), 20u);
+}
+
+// On this machine's test directory (a quiet directory on a case-sensitive
+// filesystem), the listing is exact and holds what list() holds.
+TEST_F(FsViewTest, ExactListingOfAQuietDirectory) {
+  PosixFs posix;
+  std::vector<DirEntry> plain, judged;
+  bool exact = false;
+  ASSERT_TRUE(posix.list(root_, plain));
+  ASSERT_TRUE(posix.list_exact(root_, judged, exact));
+  EXPECT_EQ(plain.size(), judged.size());
+  struct statfs fs {};
+  ASSERT_EQ(statfs(root_.c_str(), &fs), 0);
+  const bool known = fs.f_type == 0xEF53 || fs.f_type == 0x01021994 || fs.f_type == 0x9123683E;
+  if (!known) GTEST_SKIP() << "the test directory is on a filesystem not trusted with absence (type " << fs.f_type << ")";
+  EXPECT_TRUE(exact);
 }
