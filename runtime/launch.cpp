@@ -22,9 +22,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "bubblewrap.hpp"
 #include "driver/bindings.hpp"
 #include "driver/pipeline.hpp"
-#include "bubblewrap.hpp"
 #include "event_log.hpp"
 #include "janitor.hpp"
 #include "lower/bwrap_args.hpp"
