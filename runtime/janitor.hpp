@@ -25,7 +25,8 @@
 // placeholder is about to be made; a launch that needs none starts none. (It
 // used to be a copy of sbrun forked at the start: sharing sbrun's heap
 // copy-on-write, every page sbrun then wrote while compiling and lowering
-// took a fault and a copy, ~3 ms for std.agent here.)
+// took a fault and a copy: ~1-1.5 ms for std.agent here, and a huge page
+// shared that way is split into small ones.)
 #pragma once
 
 #include <sys/types.h>
