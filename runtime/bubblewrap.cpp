@@ -18,12 +18,6 @@
 
 namespace sbpolicy::runtime {
 
-namespace {
-
-constexpr int kSignalsForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-
-}  // namespace
-
 std::vector<std::string> Bubblewrap::command_line(const std::vector<std::string>& command) {
   std::vector<std::string> line = {"--", "/proc/self/fd/4", "--sbrun-init", "--proxy", "--"};
   line.insert(line.end(), command.begin(), command.end());
@@ -82,7 +76,7 @@ bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const 
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(kSetupFailed);
     setpgid(0, 0);  // terminal signals reach sbrun, which forwards them
-    for (int s : kSignalsForwarded) signal(s, SIG_DFL);
+    for (int s : kForwardedSignals) signal(s, SIG_DFL);
     for (int i = 0; i < 5; ++i) {
       if (dup2(high[i], 3 + i) < 0) _exit(kSetupFailed);
     }

@@ -105,14 +105,13 @@ bool Janitor::create_placeholders(const std::vector<std::string>& paths, std::st
   if (missing.empty()) return true;
   // No placeholder without a janitor to remove it if sbrun is killed: it
   // starts now, and learns the processes watched so far.
-  std::vector<std::string> lines;
+  std::string announce;
+  const auto line = [&](const std::string& l) { announce += (announce.empty() ? "" : "\n") + l; };
   if (fd_ < 0) {
     if (!spawn(error)) return false;
-    for (pid_t pid : watched_) lines.push_back("pid " + std::to_string(pid));
+    for (pid_t pid : watched_) line("pid " + std::to_string(pid));
   }
-  for (const std::string& m : missing) lines.push_back("mkdir " + m);
-  std::string announce;
-  for (const std::string& l : lines) announce += (announce.empty() ? "" : "\n") + l;
+  for (const std::string& m : missing) line("mkdir " + m);
   if (!send(announce)) {
     error = "the cleanup process is not running";
     return false;

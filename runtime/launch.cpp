@@ -15,10 +15,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -52,7 +54,7 @@ void forward_signal(int sig) {
   // The job signals go through the channel, in order with the holds and
   // releases of network questions (a signal to the init could overtake a
   // release and arrive after the command went on). kill() otherwise.
-  const bool job = sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT;
+  const bool job = std::find(std::begin(kJobSignals), std::end(kJobSignals), sig) != std::end(kJobSignals);
   if (job && g_channel_fd < 0) {
     g_pending_signal = sig;
     return;
@@ -204,9 +206,6 @@ int launch(const LaunchOptions& o) {
     if (!lower::visible_in_plan(*plan, fs, dest)) args.insert(args.end(), {"--ro-bind", src, dest});
   }
   args.insert(args.end(), {"--as-pid-1", "--json-status-fd", "5"});
-  // The command is on bwrap's own command line (bwrap reads options only
-  // from --args), behind sbrun's init.
-  std::vector<std::string> command = Bubblewrap::command_line(o.command);
 
   // The plan as JSON is only for the log and --dry-run: not on the fast path.
   nlohmann::json plan_json;
@@ -217,7 +216,9 @@ int launch(const LaunchOptions& o) {
   }
   if (o.dry_run) {
     plan_json["bwrap_args"] = args;
-    plan_json["bwrap_command"] = command;
+    // The command is on bwrap's own command line (bwrap reads options only
+    // from --args), behind sbrun's init.
+    plan_json["bwrap_command"] = Bubblewrap::command_line(o.command);
     std::fputs((plan_json.dump(2) + "\n").c_str(), stdout);
     return 0;
   }
@@ -244,7 +245,7 @@ int launch(const LaunchOptions& o) {
   struct sigaction sa {};
   sa.sa_handler = forward_signal;
   sigemptyset(&sa.sa_mask);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
+  for (int s : kForwardedSignals) sigaction(s, &sa, nullptr);
   if (!bwrap.send_plan(args, error)) {
     cleanup();
     return fail(error);
@@ -273,7 +274,7 @@ int launch(const LaunchOptions& o) {
   // sbrun's to write (after the go, which must be its first message).
   sigset_t jobs, before;
   sigemptyset(&jobs);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&jobs, s);
+  for (int s : kJobSignals) sigaddset(&jobs, s);
   sigprocmask(SIG_BLOCK, &jobs, &before);
   if (const int sig = g_pending_signal; sig != 0) {
     sigprocmask(SIG_SETMASK, &before, nullptr);
@@ -335,12 +336,12 @@ int launch(const LaunchOptions& o) {
       SourceMap sources;
       Diagnostics diags, lowering;
       std::optional<lower::MountPlan> plan;
-      std::vector<std::string> args, command;
+      std::vector<std::string> args;
       nlohmann::json plan_json;
     };
     auto spent = std::make_unique<Spent>(Spent{std::move(c.program), std::move(c.sources), std::move(c.diags),
                                                std::move(lowering), std::move(plan), std::move(args),
-                                               std::move(command), std::move(plan_json)});
+                                               std::move(plan_json)});
     std::thread waiter([&, spent = std::move(spent)]() mutable {
       spent.reset();
       while (waitpid(bwrap.pid(), &status, 0) < 0 && errno == EINTR) {

@@ -13,6 +13,8 @@
 // that says what to fix; the command is never run outside the sandbox.
 #pragma once
 
+#include <signal.h>
+
 #include <string>
 #include <vector>
 
@@ -21,6 +23,11 @@
 namespace sbpolicy::runtime {
 
 inline constexpr int kSetupFailed = 125;
+
+// The signals sbrun forwards to the sandbox's init, and the job signals
+// among them (they end a run: delivered to every process of the sandbox).
+inline constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+inline constexpr int kJobSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 // The network boundary's knobs (the proxy itself lives in proxy/).
 struct NetOptions {

@@ -40,40 +40,21 @@ FileKind from_mode(mode_t mode) {
   return FileKind::Other;
 }
 
-}  // namespace
-
-FileKind PosixFs::kind(const std::string& path) {
+FileKind lstat_kind(const std::string& path) {
   struct stat st {};
   if (lstat(path.c_str(), &st) != 0) return FileKind::Missing;
   return from_mode(st.st_mode);
 }
 
-std::optional<std::string> PosixFs::read_link(const std::string& path) {
-  std::string buf(4096, '\0');
-  const ssize_t n = readlink(path.c_str(), buf.data(), buf.size());
-  if (n < 0 || static_cast<std::size_t>(n) >= buf.size()) return std::nullopt;
-  buf.resize(static_cast<std::size_t>(n));
-  return buf;
-}
-
-bool PosixFs::list(const std::string& dir, std::vector<DirEntry>& out) {
-  bool exact = false;
-  return read_directory(dir, out, nullptr, exact);
-}
-
-bool PosixFs::list_exact(const std::string& dir, std::vector<DirEntry>& out, bool& exact) {
-  struct stat before {};
-  return read_directory(dir, out, &before, exact);
-}
-
-// Reads `dir` into `out`. With `before`, also judges whether the listing
-// is exact (see the header); without, `exact` stays false.
-bool PosixFs::read_directory(const std::string& dir, std::vector<DirEntry>& out, struct stat* before, bool& exact) {
+// Reads `dir` into `out`. With `judge`, also says whether the listing is
+// exact (see PosixFs::list_exact); without, `exact` stays false.
+bool read_directory(const std::string& dir, std::vector<DirEntry>& out, bool judge, bool& exact) {
   exact = false;
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return false;
+  struct stat before {};
   bool judged = false;
-  if (before != nullptr && fstat(dirfd(d), before) == 0) {
+  if (judge && fstat(dirfd(d), &before) == 0) {
     struct statfs fs {};
     judged = fstatfs(dirfd(d), &fs) == 0 && names_compare_exactly(dirfd(d), fs);
   }
@@ -94,7 +75,7 @@ bool PosixFs::read_directory(const std::string& dir, std::vector<DirEntry>& out,
       case DT_SOCK: k = FileKind::Socket; break;
       case DT_UNKNOWN: {
         const std::string full = dir == "/" ? "/" + std::string(e->d_name) : dir + "/" + e->d_name;
-        k = kind(full);
+        k = lstat_kind(full);
         break;
       }
       default: k = FileKind::Other;
@@ -103,11 +84,32 @@ bool PosixFs::read_directory(const std::string& dir, std::vector<DirEntry>& out,
   }
   if (judged && !failed) {
     struct stat after {};
-    exact = fstat(dirfd(d), &after) == 0 && same_time(before->st_mtim, after.st_mtim) &&
-            same_time(before->st_ctim, after.st_ctim);
+    exact = fstat(dirfd(d), &after) == 0 && same_time(before.st_mtim, after.st_mtim) &&
+            same_time(before.st_ctim, after.st_ctim);
   }
   closedir(d);
   return !failed;
+}
+
+}  // namespace
+
+FileKind PosixFs::kind(const std::string& path) { return lstat_kind(path); }
+
+std::optional<std::string> PosixFs::read_link(const std::string& path) {
+  std::string buf(4096, '\0');
+  const ssize_t n = readlink(path.c_str(), buf.data(), buf.size());
+  if (n < 0 || static_cast<std::size_t>(n) >= buf.size()) return std::nullopt;
+  buf.resize(static_cast<std::size_t>(n));
+  return buf;
+}
+
+bool PosixFs::list(const std::string& dir, std::vector<DirEntry>& out) {
+  bool exact = false;
+  return read_directory(dir, out, false, exact);
+}
+
+bool PosixFs::list_exact(const std::string& dir, std::vector<DirEntry>& out, bool& exact) {
+  return read_directory(dir, out, true, exact);
 }
 
 FileKind SnapshotFs::kind(const std::string& path) {

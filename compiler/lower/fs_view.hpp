@@ -7,8 +7,6 @@
 // real implementation stays in one place (PosixFs).
 #pragma once
 
-#include <sys/stat.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,9 +51,6 @@ class PosixFs : public FsView {
   // read (its mtime and ctime before and after): a listing concurrent with a
   // rename may miss a name that lstat would find.
   bool list_exact(const std::string& dir, std::vector<DirEntry>& out, bool& exact) override;
-
- private:
-  bool read_directory(const std::string& dir, std::vector<DirEntry>& out, struct stat* before, bool& exact);
 };
 
 // One look at the filesystem: answers each question about a path once and

@@ -1,5 +1,5 @@
 // sbrun-init: the only sbrun code that runs inside the sandbox.
-//   sbrun-init --sbrun-init [--unix] [--proxy] -- CMD [ARGS…]   PID 1 of the sandbox (init.hpp)
+//   sbrun-init --sbrun-init [--proxy] -- CMD [ARGS…]            PID 1 of the sandbox (init.hpp)
 //   sbrun-init --sbrun-connect HOST PORT                         ssh's ProxyCommand (connect.hpp)
 //   sbrun-init --sbrun-janitor                                   sbrun's cleanup process (janitor.hpp)
 // A program of its own, linked statically where the toolchain allows, so
