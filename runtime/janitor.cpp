@@ -155,4 +155,13 @@ Janitor::~Janitor() {
   if (fd_ >= 0) close(fd_);
 }
 
+void remove_placeholders(std::vector<std::string> created) {
+  // Deepest first: a path is removed only after everything created below it.
+  // (The janitor process does the same in C: sbrun-init/janitor.c.)
+  std::sort(created.begin(), created.end(), [](const std::string& a, const std::string& b) {
+    return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
+  });
+  for (const auto& path : created) rmdir(path.c_str());  // fails harmlessly when not empty
+}
+
 }  // namespace sbpolicy::runtime

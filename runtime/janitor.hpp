@@ -20,7 +20,8 @@
 // exits, and the janitor, holding only unlinked directories and no terminal,
 // releases them just after.
 //
-// The janitor is the program sbrun-init in its `--sbrun-janitor` mode,
+// The janitor is the program sbrun-init in its `--sbrun-janitor` mode
+// (sbrun-init/janitor.c),
 // started with posix_spawn (no copy of sbrun's memory) when the first
 // placeholder is about to be made; a launch that needs none starts none. (It
 // used to be a copy of sbrun forked at the start: sharing sbrun's heap
@@ -35,12 +36,14 @@
 #include <utility>
 #include <vector>
 
+#include "sbrun-init/janitor_protocol.h"
+
 namespace sbpolicy::runtime {
 
 // The janitor's end of its channel from sbrun, in the janitor process.
-inline constexpr int kJanitorChannelFd = 3;
+inline constexpr int kJanitorChannelFd = SB_JANITOR_CHANNEL_FD;
 // Descriptors per SCM_RIGHTS message (the kernel's limit is 253).
-inline constexpr std::size_t kFdsPerMessage = 200;
+inline constexpr std::size_t kFdsPerMessage = SB_JANITOR_FDS_PER_MESSAGE;
 
 class Janitor {
  public:
@@ -72,9 +75,5 @@ class Janitor {
 
 // Removes `created` directories, deepest first, if they are empty.
 void remove_placeholders(std::vector<std::string> created);
-
-// The janitor process (sbrun-init --sbrun-janitor): serves the channel on
-// kJanitorChannelFd until "done" or until sbrun is gone. Never returns.
-[[noreturn]] void run_janitor();
 
 }  // namespace sbpolicy::runtime

@@ -39,10 +39,7 @@ struct SeccompOptions {
 // on success, else what went wrong.
 std::string build_seccomp_program(const SeccompOptions& options, std::vector<sock_filter>& program);
 
-// Loads the program built with sbrun for `options` into the calling thread
-// (and so into what it executes), with no_new_privs set first. Makes only
-// system calls, so it may run in a vfork child (seccomp_load.cpp). Returns
-// nullptr on success, else what went wrong.
-const char* load_seccomp_filter(const SeccompOptions& options);
+// The programs built with sbrun are loaded by sbrun_load_seccomp_filter
+// (seccomp_load.h, C: the init is C).
 
 }  // namespace sbpolicy::runtime

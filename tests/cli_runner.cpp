@@ -6,6 +6,7 @@
 //    "stderr": "exact text", "stderr_contains": ["..."], "stderr_excludes": ["..."],
 //    "json_stdout": {"top-level field": value}, "json_pointers": {"/rules/0/id": 0},
 //    "links": {"name": "target"} (symlinks made before the run),
+//    "executable": ["name"] (files of `files` made executable),
 //    "files_after": {"name": "content" or null}, "files_after_contains": {"name": "text"}}
 //
 // Each case runs the real sbc binary in a fresh temporary directory holding
@@ -99,6 +100,11 @@ int main(int argc, char** argv) {
     for (const auto& [file, text] : files.items()) {
       fs::create_directories((dir / file).parent_path());
       std::ofstream(dir / file, std::ios::binary) << text.get<std::string>();
+    }
+    for (const auto& file : c.value("executable", nlohmann::json::array())) {
+      fs::permissions(dir / file.get<std::string>(), fs::perms::owner_all | fs::perms::group_read |
+                                                         fs::perms::group_exec | fs::perms::others_read |
+                                                         fs::perms::others_exec);
     }
     const nlohmann::json links = c.value("links", nlohmann::json::object());
     for (const auto& [link, target] : links.items()) fs::create_symlink(target.get<std::string>(), dir / link);

@@ -1,7 +1,8 @@
 // What the sandbox sees of the proxy: its two doors and the environment
 // that points clients at them. Shared by the lowering (the variables are
 // part of the plan), the init (which listens on the ports and hands each
-// connection over) and the proxy (which serves it). The sandbox has its own
+// connection over) and the proxy (which serves it). The constants are
+// sandbox_protocol.h's, which the init (C) reads too. The sandbox has its own
 // network namespace, so fixed ports collide with nothing on the host.
 #pragma once
 
@@ -10,26 +11,19 @@
 #include <utility>
 #include <vector>
 
+#include "lower/sandbox_protocol.h"
+
 namespace sbpolicy::lower {
 
-inline constexpr std::uint16_t kHttpPort = 3128;   // HTTP CONNECT and absolute-form HTTP
-inline constexpr std::uint16_t kSocksPort = 1080;  // SOCKS5
-inline constexpr char kTagHttp = 'H';              // the byte sent with a descriptor: which door it came through
-inline constexpr char kTagSocks = 'S';
-inline constexpr int kChannelFd = 7;  // the init's end of the socketpair to sbrun's proxy
-// What sbrun sends the other way on the channel: stop every process of the
-// sandbox (SIGSTOP) while a question is on the terminal, and let them go.
-inline constexpr char kOrderHold = 'T';
-inline constexpr char kOrderRelease = 'C';
-// [kOrderSignal, N]: deliver signal N to every process of the sandbox (and
-// release a hold). Sent on the channel, the terminal's job signals stay in
-// order with holds and releases.
-inline constexpr char kOrderSignal = 'K';
-// [kOrderGo, U]: the first message on the channel, sent once bubblewrap has
-// read all of its arguments: the init may run the command, with AF_UNIX
-// sockets allowed when U is 1. Without it (sbrun gone, so bubblewrap may
-// have read a plan cut short) the init runs nothing.
-inline constexpr char kOrderGo = 'G';
+inline constexpr std::uint16_t kHttpPort = SB_HTTP_PORT;
+inline constexpr std::uint16_t kSocksPort = SB_SOCKS_PORT;
+inline constexpr char kTagHttp = SB_TAG_HTTP;
+inline constexpr char kTagSocks = SB_TAG_SOCKS;
+inline constexpr int kChannelFd = SB_CHANNEL_FD;
+inline constexpr char kOrderHold = SB_ORDER_HOLD;
+inline constexpr char kOrderRelease = SB_ORDER_RELEASE;
+inline constexpr char kOrderSignal = SB_ORDER_SIGNAL;
+inline constexpr char kOrderGo = SB_ORDER_GO;
 
 // HTTP(S)_PROXY for HTTP clients, ALL_PROXY as socks5h (names resolved by
 // the proxy, never inside the sandbox, where there is no DNS), NO_PROXY for

@@ -1,6 +1,6 @@
 // seccomp-gen OUT: builds the sandbox's seccomp filter with libseccomp, in
 // both variants (with and without AF_UNIX sockets), and writes them to OUT
-// as C++ arrays of BPF instructions for sbrun-init (seccomp_load.cpp). Run
+// as C arrays of BPF instructions for sbrun-init (seccomp_load.c). Run
 // at build time, so no sandbox start pays for libseccomp's work.
 #include <cstdio>
 #include <fstream>
@@ -17,7 +17,7 @@ bool emit(std::ofstream& out, const char* name, bool allow_unix) {
     std::fprintf(stderr, "seccomp-gen: %s\n", e.c_str());
     return false;
   }
-  out << "constexpr sock_filter " << name << "[] = {\n";
+  out << "static const struct sock_filter " << name << "[] = {\n";
   for (const sock_filter& f : program) {
     out << "    {" << f.code << ", " << unsigned{f.jt} << ", " << unsigned{f.jf} << ", " << f.k << "u},\n";
   }

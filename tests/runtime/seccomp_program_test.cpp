@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "seccomp_filter.hpp"
+#include "seccomp_load.h"
 
 namespace sbpolicy::runtime {
 namespace {
@@ -41,7 +42,7 @@ template <typename F>
 int under_filter(bool allow_unix, F probe) {
   const pid_t pid = fork();
   if (pid == 0) {
-    if (load_seccomp_filter({allow_unix}) != nullptr) _exit(99);
+    if (sbrun_load_seccomp_filter(allow_unix ? 1 : 0) != nullptr) _exit(99);
     _exit(probe());
   }
   int status = 0;

@@ -1,0 +1,32 @@
+/* The wire between sbrun and its init inside the sandbox: the proxy's two
+ * doors, the channel's descriptor and the orders sent on it. Plain C, so the
+ * init (runtime/sbrun-init, C built against musl) and the C++ side
+ * (sandbox_proxy.hpp) share one definition. */
+#ifndef SBPOLICY_LOWER_SANDBOX_PROTOCOL_H
+#define SBPOLICY_LOWER_SANDBOX_PROTOCOL_H
+
+enum {
+  SB_HTTP_PORT = 3128, /* HTTP CONNECT and absolute-form HTTP */
+  SB_SOCKS_PORT = 1080, /* SOCKS5 */
+  /* The byte sent with a descriptor: which door it came through. */
+  SB_TAG_HTTP = 'H',
+  SB_TAG_SOCKS = 'S',
+  /* The init's end of the socketpair to sbrun's proxy. */
+  SB_CHANNEL_FD = 7,
+  /* What sbrun sends the other way on the channel: stop every process of
+   * the sandbox (SIGSTOP) while a question is on the terminal, and let them
+   * go. */
+  SB_ORDER_HOLD = 'T',
+  SB_ORDER_RELEASE = 'C',
+  /* [SB_ORDER_SIGNAL, N]: deliver signal N to every process of the sandbox
+   * (and release a hold). Sent on the channel, the terminal's job signals
+   * stay in order with holds and releases. */
+  SB_ORDER_SIGNAL = 'K',
+  /* [SB_ORDER_GO, U]: the first message on the channel, sent once bubblewrap
+   * has read all of its arguments: the init may run the command, with
+   * AF_UNIX sockets allowed when U is 1. Without it (sbrun gone, so
+   * bubblewrap may have read a plan cut short) the init runs nothing. */
+  SB_ORDER_GO = 'G',
+};
+
+#endif

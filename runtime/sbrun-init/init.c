@@ -1,0 +1,286 @@
+/* PID 1 of the sandbox (sbrun_init.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lower/sandbox_protocol.h"
+#include "sbrun_init.h"
+#include "seccomp_load.h"
+
+extern char** environ;
+
+enum { STARTED_FD = 6 };
+
+static const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
+
+static _Noreturn void die(const char* what) {
+  sbrun_say("sbrun: init ", what, ": ", strerror(errno), "\n", (const char*)NULL);
+  _exit(125);
+}
+
+/* Closes every inherited descriptor but the proxy channel, which is kept for
+ * the init alone (close-on-exec, so the command never has it). */
+static void close_inherited_fds(void) {
+  const unsigned ranges[2][2] = {{3u, SB_CHANNEL_FD - 1u}, {SB_CHANNEL_FD + 1u, ~0u}};
+  for (int r = 0; r < 2; ++r) {
+    if (syscall(SYS_close_range, ranges[r][0], ranges[r][1], 0u) == 0) continue;
+    const long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = ranges[r][0]; fd <= (long)ranges[r][1] && fd < max && fd < 65536; ++fd) close((int)fd);
+  }
+  fcntl(SB_CHANNEL_FD, F_SETFD, FD_CLOEXEC);
+}
+
+/* A listening socket on 127.0.0.1:port in the sandbox's own network
+ * namespace, or -1. */
+static int listen_loopback(unsigned short port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, (struct sockaddr*)&a, sizeof a) != 0 || listen(fd, 512) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Accepts every waiting connection and hands each socket to sbrun's proxy,
+ * tagged with the port it came in on. The init never reads or writes a byte
+ * of it. When the channel is full the connection is dropped. */
+static void hand_over(int listener, char tag) {
+  for (;;) {
+    const int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+    if (client < 0) return;
+    struct iovec iov = {&tag, 1};
+    union {
+      struct cmsghdr align;
+      char bytes[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = {0};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.bytes;
+    msg.msg_controllen = sizeof control.bytes;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &client, sizeof client);
+    (void)sendmsg(SB_CHANNEL_FD, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    close(client);
+  }
+}
+
+/* The signals that end a run go to every process of the sandbox, as a
+ * terminal's Ctrl-C reaches the whole foreground job, followed by SIGCONT:
+ * a network question may hold the sandbox stopped, and a stopped process
+ * keeps them pending. False for any other signal. */
+static int end_signal(int s) {
+  if (s != SIGINT && s != SIGTERM && s != SIGHUP && s != SIGQUIT) return 0;
+  kill(-1, s);
+  kill(-1, SIGCONT);
+  return 1;
+}
+
+/* `file` (found, but not an executable format) run by /bin/sh, as execvp
+ * does for a script without a `#!` line. */
+static void exec_script(const char* file, char** argv) {
+  int argc = 0;
+  while (argv[argc] != NULL) ++argc;
+  char* with_shell[argc + 2];
+  with_shell[0] = (char*)"/bin/sh";
+  with_shell[1] = (char*)file;
+  for (int i = 1; i <= argc; ++i) with_shell[i + 1] = argv[i];
+  execve(with_shell[0], with_shell, environ);
+}
+
+/* execvp(3) as glibc does it, under either libc: the PATH search (default
+ * /bin:/usr/bin), EACCES reported when some candidate was not executable
+ * and none ran, and a file of no executable format run by /bin/sh (musl's
+ * execvp does not do that). Returns only on failure, with errno set. Stack
+ * memory and system calls only: safe in the vfork child. */
+static void exec_command(char** argv) {
+  const char* file = argv[0];
+  if (file[0] == '\0') {
+    errno = ENOENT;
+    return;
+  }
+  if (strchr(file, '/') != NULL) {
+    execve(file, argv, environ);
+    if (errno == ENOEXEC) exec_script(file, argv);
+    return;
+  }
+  const size_t length = strlen(file);
+  if (length > NAME_MAX) {
+    errno = ENAMETOOLONG;
+    return;
+  }
+  const char* path = getenv("PATH");
+  if (path == NULL) path = "/bin:/usr/bin";
+  int denied = 0;
+  char candidate[PATH_MAX + NAME_MAX + 2];
+  for (const char* p = path;;) {
+    const char* end = strchr(p, ':');
+    if (end == NULL) end = p + strlen(p);
+    const size_t dir = (size_t)(end - p);
+    if (dir < PATH_MAX) {
+      /* An empty entry is the current directory: the bare name. */
+      memcpy(candidate, p, dir);
+      size_t at = dir;
+      if (dir > 0) candidate[at++] = '/';
+      memcpy(candidate + at, file, length + 1);
+      execve(candidate, argv, environ);
+      switch (errno) {
+        case ENOEXEC: exec_script(candidate, argv); return;
+        case EACCES: denied = 1; break;
+        case ENOENT:
+        case ENOTDIR:
+        case ESTALE:
+        case ENODEV:
+        case EHOSTUNREACH:
+        case ETIMEDOUT: break;
+        default: return;
+      }
+    }
+    if (*end == '\0') break;
+    p = end + 1;
+  }
+  if (denied) errno = EACCES;
+}
+
+/* The command's argv in the init's own: `--sbrun-init [--proxy] -- CMD
+ * ARGS...`. (Whether AF_UNIX is allowed comes with sbrun's go on the
+ * channel, decided after bubblewrap has started.) NULL when malformed. */
+static char** parse_arguments(int argc, char** argv, int* proxy) {
+  int i = 1;
+  if (i >= argc || strcmp(argv[i], "--sbrun-init") != 0) return NULL;
+  for (++i; i < argc && strcmp(argv[i], "--") != 0; ++i) {
+    if (strcmp(argv[i], "--proxy") != 0) return NULL;
+    *proxy = 1;
+  }
+  return i + 1 < argc ? argv + i + 1 : NULL;
+}
+
+_Noreturn void sbrun_init_main(int argc, char** argv) {
+  int proxy = 0;
+  char** command = parse_arguments(argc, argv, &proxy);
+  if (command == NULL) {
+    sbrun_say("sbrun-init: started by sbrun only (bad arguments)\n", (const char*)NULL);
+    _exit(125);
+  }
+  /* Not dumpable: the command runs as the same user in the same namespace,
+   * and must not open /proc/1/mem, ptrace the init or take its descriptors
+   * with pidfd_getfd; the init is outside the seccomp filter. exec() makes
+   * the command dumpable again, as usual. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) die("cannot make itself undumpable");
+  /* Tell sbrun the sandbox was built: bubblewrap reports its child's pid
+   * before mounting, so only the init running proves the mounts succeeded. */
+  if (write(STARTED_FD, "1", 1) != 1) _exit(125);
+  close_inherited_fds();
+  sigset_t all;
+  sigemptyset(&all);
+  sigaddset(&all, SIGCHLD);
+  for (size_t i = 0; i < sizeof kForwarded / sizeof kForwarded[0]; ++i) sigaddset(&all, kForwarded[i]);
+  sigprocmask(SIG_BLOCK, &all, NULL);
+
+  /* The proxy's two doors, opened before the command exists so it cannot
+   * take the ports first. */
+  const int http = proxy ? listen_loopback(SB_HTTP_PORT) : -1;
+  const int socks = proxy ? listen_loopback(SB_SOCKS_PORT) : -1;
+  if (proxy && (http < 0 || socks < 0)) {
+    char what[96];
+    snprintf(what, sizeof what, "cannot listen on 127.0.0.1:%d and :%d for the proxy", SB_HTTP_PORT, SB_SOCKS_PORT);
+    die(what);
+  }
+  const int signals = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (signals < 0) die("cannot watch signals");
+
+  /* sbrun's go: bubblewrap read the whole plan. sbrun starts bubblewrap
+   * before it has compiled the policy and sends the plan through a pipe;
+   * killed while writing it, sbrun leaves bubblewrap a plan cut short, and
+   * no go. */
+  char go[2] = {0, 0};
+  ssize_t got;
+  while ((got = recv(SB_CHANNEL_FD, go, sizeof go, 0)) < 0 && errno == EINTR) {
+  }
+  if (got != 2 || go[0] != SB_ORDER_GO) {
+    sbrun_say("sbrun: init: no go from sbrun (it is gone); the command did not run\n", (const char*)NULL);
+    _exit(125);
+  }
+  const int allow_unix = go[1] == 1;
+
+  /* What the init watches once the command runs. */
+  struct pollfd fds[4] = {
+      {signals, POLLIN, 0}, {http, POLLIN, 0}, {socks, POLLIN, 0}, {proxy ? SB_CHANNEL_FD : -1, POLLIN, 0}};
+
+  /* The command's child is made with vfork: it shares the init's memory
+   * until it executes the command, so nothing of the init's is copied; it
+   * only makes system calls (the filter is a ready BPF program) and writes
+   * its errors with write(2). */
+  const pid_t child = vfork();
+  if (child < 0) die("cannot fork");
+  if (child == 0) {
+    sigprocmask(SIG_UNBLOCK, &all, NULL);
+    const char* error = sbrun_load_seccomp_filter(allow_unix);
+    if (error != NULL) {
+      sbrun_say("sbrun: ", error, ": ", strerror(errno), "\n", (const char*)NULL);
+      _exit(125);
+    }
+    exec_command(command);
+    const int e = errno;
+    sbrun_say("sbrun: cannot run `", command[0], "` in the sandbox: ", strerror(e), "\n", (const char*)NULL);
+    _exit(e == ENOENT ? 127 : 126);
+  }
+
+  for (;;) {
+    if (poll(fds, 4, -1) < 0) continue;
+    if (fds[1].revents & POLLIN) hand_over(http, SB_TAG_HTTP);
+    if (fds[2].revents & POLLIN) hand_over(socks, SB_TAG_SOCKS);
+    if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) {
+      /* sbrun holds the sandbox still while it asks the user something on
+       * the terminal the command may share: nothing inside can read the
+       * answer or draw over the question meanwhile. */
+      char order[2] = {0, 0};
+      const ssize_t n = recv(SB_CHANNEL_FD, order, sizeof order, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) fds[3].fd = -1;
+      if (n >= 1 && order[0] == SB_ORDER_HOLD) kill(-1, SIGSTOP);
+      if (n >= 1 && order[0] == SB_ORDER_RELEASE) kill(-1, SIGCONT);
+      if (n == 2 && order[0] == SB_ORDER_SIGNAL) end_signal(order[1]);
+    }
+    if (!(fds[0].revents & POLLIN)) continue;
+    struct signalfd_siginfo info;
+    while (read(signals, &info, sizeof info) == (ssize_t)sizeof info) {
+      if (info.ssi_signo != SIGCHLD) {
+        /* The signals that end a run reach everyone (end_signal); the
+         * others go to the command. */
+        const int s = (int)info.ssi_signo;
+        if (!end_signal(s)) kill(child, s);
+        continue;
+      }
+      int status = 0;
+      pid_t pid;
+      while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid != child) continue; /* an orphan reparented to us: reaped */
+        if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+        if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
+      }
+    }
+  }
+}
