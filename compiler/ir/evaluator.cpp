@@ -20,12 +20,14 @@ bool pattern_matches(const Pattern& pattern, const Subject& subject, const sema:
 
 }  // namespace
 
-bool applies_to(const Rule& rule, Operation op) {
-  if (rule.operation == op) return true;
-  if (op == Operation::Read && rule.operation == Operation::Write) return rule.effect != Effect::Deny;
-  if (op == Operation::Write && rule.operation == Operation::Read) return rule.effect == Effect::Deny;
+bool applies_to(Operation operation, Effect effect, Operation op) {
+  if (operation == op) return true;
+  if (op == Operation::Read && operation == Operation::Write) return effect != Effect::Deny;
+  if (op == Operation::Write && operation == Operation::Read) return effect == Effect::Deny;
   return false;
 }
+
+bool applies_to(const Rule& rule, Operation op) { return applies_to(rule.operation, rule.effect, op); }
 
 bool rule_matches(const Rule& rule, const Subject& subject, const sema::PathBindings& bindings) {
   if (!pattern_matches(rule.pattern, subject, bindings)) return false;

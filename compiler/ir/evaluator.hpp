@@ -36,6 +36,8 @@ struct Decision {
 
 // Does `rule` take part in decisions about `op`?
 bool applies_to(const Rule& rule, Operation op);
+// The same for a rule of `operation` and `effect`.
+bool applies_to(Operation operation, Effect effect, Operation op);
 
 // Does `rule`'s pattern match `subject` with none of its excepts matching?
 bool rule_matches(const Rule& rule, const Subject& subject, const sema::PathBindings& bindings);

@@ -176,58 +176,69 @@ std::string join_path(const std::vector<std::string>& components, std::size_t co
   return out.empty() ? "/" : out;
 }
 
-CanonicalPath canonicalize(FsView& fs, std::string_view absolute) {
-  CanonicalPath result;
-  std::vector<std::string> done;  // resolved components
-  std::vector<std::string> todo = split_path(absolute);
-  std::reverse(todo.begin(), todo.end());  // a stack: back() is next
-  int links = 0;
-  bool missing = false;
-  std::string here;  // join_path(done), kept in step with it
-  const auto pop = [&] {
-    done.pop_back();
-    here.resize(here.rfind('/'));
-  };
+// Takes the components of `todo` (a stack: back() is next) into `s`,
+// following symlinks.
+void Canonicalizer::walk(State& s, std::vector<std::string>& todo) {
+  const auto pop = [&] { s.here.resize(s.here.rfind('/')); };
   while (!todo.empty()) {
     std::string c = std::move(todo.back());
     todo.pop_back();
-    if (c == ".") continue;
+    if (c.empty() || c == ".") continue;
     if (c == "..") {
-      if (!done.empty()) pop();
+      if (!s.here.empty()) pop();
       continue;
     }
-    here += '/';
-    here += c;
-    done.push_back(std::move(c));
-    if (missing) continue;  // below a missing component everything is lexical
-    const FileKind k = fs.kind(here);
+    s.here += '/';
+    s.here += c;
+    if (s.missing) continue;  // below a missing component everything is lexical
+    const FileKind k = fs_.kind(s.here);
     if (k == FileKind::Missing) {
-      missing = true;
+      s.missing = true;
       continue;
     }
     if (k != FileKind::Symlink) continue;
-    if (++links > 40) {
-      result.too_many_links = true;
-      missing = true;
+    if (s.links.size() >= 40) {
+      s.too_many_links = true;
+      s.missing = true;
       continue;
     }
-    const auto target = fs.read_link(here);
+    const auto target = fs_.read_link(s.here);
     if (!target) {
-      missing = true;
+      s.missing = true;
       continue;
     }
-    result.links.push_back({here, *target});
+    s.links.push_back({s.here, *target});
     pop();
-    if (!target->empty() && target->front() == '/') {
-      done.clear();
-      here.clear();
-    }
+    if (!target->empty() && target->front() == '/') s.here.clear();
     std::vector<std::string> parts = split_path(*target);
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_back(*it);
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_back(std::move(*it));
   }
-  result.path = here.empty() ? "/" : here;
-  result.exists = !missing;
-  return result;
 }
+
+// The state after `prefix` (absolute, without a trailing slash, "" for the
+// root): remembered, or the parent's state and one more component.
+const Canonicalizer::State& Canonicalizer::state_after(std::string_view prefix) {
+  if (auto it = states_.find(prefix); it != states_.end()) return it->second;
+  const std::size_t slash = prefix.rfind('/');
+  State s = state_after(prefix.substr(0, slash));
+  std::vector<std::string> todo{std::string(prefix.substr(slash + 1))};
+  walk(s, todo);
+  return states_.emplace(std::string(prefix), std::move(s)).first->second;
+}
+
+Canonicalizer::Canonicalizer(FsView& fs) : fs_(fs) { states_.emplace(std::string(), State{}); }
+
+CanonicalPath Canonicalizer::operator()(std::string_view absolute) {
+  // One spelling per prefix: no repeated or trailing slashes.
+  std::string lexical;
+  for (const std::string& c : split_path(absolute)) {
+    lexical += '/';
+    lexical += c;
+  }
+  const State& s = state_after(lexical);
+  return {s.here.empty() ? "/" : s.here, !s.missing, s.links, s.too_many_links};
+}
+
+CanonicalPath canonicalize(FsView& fs, std::string_view absolute) { return Canonicalizer(fs)(absolute); }
 
 }  // namespace sbpolicy::lower

@@ -102,8 +102,37 @@ struct CanonicalPath {
 
 // realpath(3) that tolerates a missing tail: resolves every existing
 // component through symlinks and appends the rest lexically. `absolute` must
-// be absolute and normalised.
+// be absolute.
 CanonicalPath canonicalize(FsView& fs, std::string_view absolute);
+
+// canonicalize() over one view, remembering where each prefix of the paths
+// it was given led (the state after it), so that paths sharing a parent
+// (~/.config/a, ~/.config/b, ...) resolve it once. For a view that does not
+// change meanwhile (SnapshotFs): then its answers are canonicalize()'s.
+class Canonicalizer {
+ public:
+  explicit Canonicalizer(FsView& fs);
+  CanonicalPath operator()(std::string_view absolute);
+
+ private:
+  // Where a walk stands after some components: `here` is the resolved
+  // path so far ("" for the root), `links` the symlinks followed, `missing`
+  // once a component did not exist (everything after it is lexical).
+  struct State {
+    std::string here;
+    std::vector<SymlinkStep> links;
+    bool missing = false;
+    bool too_many_links = false;
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  void walk(State& s, std::vector<std::string>& todo);
+  const State& state_after(std::string_view prefix);
+  FsView& fs_;
+  std::unordered_map<std::string, State, Hash, std::equal_to<>> states_;  // lexical prefix -> state after it
+};
 
 // Splits "/a/b" into {"a", "b"}; "/" gives {}.
 std::vector<std::string> split_path(std::string_view absolute);

@@ -36,8 +36,6 @@ std::vector<const ir::Rule*> launch_asks(const ir::Policy& policy) {
 
 namespace {
 
-using Components = std::vector<std::string>;
-
 // A literal, root-anchored pattern naming exactly `absolute` (and its subtree).
 sema::PathPattern literal_pattern(const std::string& absolute) {
   sema::PathPattern p;
@@ -47,14 +45,43 @@ sema::PathPattern literal_pattern(const std::string& absolute) {
 }
 
 // Is `path` `top` or inside it? Both canonical and absolute.
-bool at_or_below(const std::string& path, const std::string& top) {
+bool at_or_below(std::string_view path, std::string_view top) {
   return top == "/" || path == top ||
          (path.size() > top.size() && path.compare(0, top.size(), top) == 0 && path[top.size()] == '/');
 }
 
-bool under(const Components& path, std::string_view top) {
-  return !path.empty() && path.front() == top;
+// Inside `top`, not `top` itself.
+bool strictly_below(std::string_view path, std::string_view top) { return path != top && at_or_below(path, top); }
+
+// The directory holding `path` (canonical, absolute, not "/").
+std::string_view parent_of(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == 0 ? std::string_view("/") : path.substr(0, slash);
 }
+
+// "/usr/lib" -> "usr"; "/" -> "".
+std::string_view first_component(std::string_view path) {
+  path.remove_prefix(1);
+  return path.substr(0, path.find('/'));
+}
+
+// Orders canonical absolute paths as their lists of components compare:
+// '/' before every other byte, so a directory comes right before everything
+// inside it ("/a", "/a/b", "/a-b"), which emit() relies on.
+struct PathOrder {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const {
+    const std::size_t n = std::min(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+      if (x == y) continue;
+      if (x == '/') return true;
+      if (y == '/') return false;
+      return x < y;
+    }
+    return a.size() < b.size();
+  }
+};
 
 // One point of the plan: a path whose access is decided on its own.
 struct Point {
@@ -67,7 +94,7 @@ struct Point {
 class Lowering {
  public:
   Lowering(const ir::Policy& policy, FsView& fs, const LowerOptions& o, Diagnostics& diags)
-      : policy_(policy), fs_(fs), o_(o), diags_(diags) {}
+      : policy_(policy), fs_(fs), canonical_(fs), o_(o), diags_(diags) {}
 
   std::optional<MountPlan> run() {
     resolve_rules();
@@ -113,7 +140,7 @@ class Lowering {
       out.literal = bound->prefix;
     } else {
       out.query = queries_.size();
-      queries_.push_back({canonicalize(fs_, bound->prefix).path, bound->rest, conservative});
+      queries_.push_back({canonical_(bound->prefix).path, bound->rest, conservative});
     }
     return out;
   }
@@ -126,8 +153,8 @@ class Lowering {
 
   // Is `path` (canonical) inside the sandbox's own /proc or /dev?
   static bool system_path(const std::string& path) {
-    const Components c = split_path(path);
-    return under(c, "proc") || under(c, "dev");
+    const std::string_view top = first_component(path);
+    return top == "proc" || top == "dev";
   }
 
   void resolve_rules() {
@@ -202,11 +229,11 @@ class Lowering {
       }
       std::vector<std::string> except_paths;
       for (const PendingPattern& e : p.excepts) {
-        for (const std::string& path : paths_of(e)) except_paths.push_back(canonicalize(fs_, path).path);
+        for (const std::string& path : paths_of(e)) except_paths.push_back(canonical_(path).path);
       }
       for (const std::string& raw : paths_of(p.target)) {
-        const CanonicalPath c = canonicalize(fs_, raw);
-        if (system_path(c.path) || (c.path == "/proc" || c.path == "/dev")) {
+        const CanonicalPath c = canonical_(raw);
+        if (system_path(c.path)) {
           fidelity(Code::W0102, r,
                    fmt::format("`{}` is inside the sandbox's own /proc or /dev and is not mounted from the host",
                                sema::pattern_text(r.pattern)));
@@ -219,15 +246,15 @@ class Lowering {
         if (p.effect == ir::Effect::Allow) {
           for (const auto& l : c.links) grant_links_.emplace_back(l.link, l.target);
         }
-        ir::Rule concrete{r.id, p.effect, r.operation, literal_pattern(c.path), {}, r.origin};
         if (r.operation == ir::Operation::Unix) {
+          ir::Rule concrete{r.id, p.effect, r.operation, literal_pattern(c.path), {}, r.origin};
           for (const auto& e : except_paths) concrete.excepts.push_back(literal_pattern(e));
           if (p.effect == ir::Effect::Allow && c.exists) unix_candidates_.insert(c.path);
           unix_concrete_.rules.push_back(std::move(concrete));
           continue;
         }
         by_path_[c.path].push_back(concrete_.size());
-        concrete_.push_back({std::move(concrete), except_paths});
+        concrete_.push_back({r.id, p.effect, r.operation, except_paths});
         add_point(c.path);
         for (const auto& e : except_paths) add_point(e);
       }
@@ -247,8 +274,7 @@ class Lowering {
   // the command write (so a run could have planted or could swap it), or null.
   const SymlinkStep* link_in_writable_dir(const CanonicalPath& c, std::string& parent) {
     for (const SymlinkStep& link : c.links) {
-      const Components parts = split_path(link.link);
-      parent = join_path(parts, parts.size() - 1);
+      parent = parent_of(link.link);
       auto [it, fresh] = writable_.try_emplace(parent, false);
       if (fresh) {
         // Over the whole policy (globs included): many paths go through the
@@ -298,10 +324,9 @@ class Lowering {
     static const std::set<std::string> kSystemTrees = {"usr", "etc", "opt", "lib", "lib32", "lib64", "libx32",
                                                         "bin", "sbin", "proc", "dev", "sys"};
     std::vector<std::string> roots;
-    for (const auto& [comps, p] : points_) {
+    for (const auto& [path, p] : points_) {
       if (p.kind != Point::Kind::Policy || p.access == Access::None) continue;
-      if (!comps.empty() && kSystemTrees.count(comps.front()) > 0) continue;
-      const std::string path = join_path(comps, comps.size());
+      if (path != "/" && kSystemTrees.count(std::string(first_component(path))) > 0) continue;
       const bool covered = std::any_of(roots.begin(), roots.end(), [&](const std::string& r) {
         return at_or_below(path, r);
       });
@@ -329,11 +354,10 @@ class Lowering {
       for (const DirEntry& e : entries) {
         const std::string child = dir == "/" ? "/" + e.name : dir + "/" + e.name;
         if (e.kind == FileKind::Directory) {
-          const Components cc = split_path(child);
-          if (cc.size() == 1 && kSystemTrees.count(cc.front()) > 0) continue;
+          if (dir == "/" && kSystemTrees.count(e.name) > 0) continue;
           stack.push_back(child);
         } else if (e.kind == FileKind::Socket && unix_rules_.count(child) == 0) {
-          Point& p = points_[split_path(child)];
+          Point& p = points_[child];
           p.kind = Point::Kind::Policy;
           p.access = Access::None;
         }
@@ -343,7 +367,7 @@ class Lowering {
 
   // Points start undecided; decide_points() gives each its access and the
   // rules behind it.
-  void add_point(const std::string& path) { points_[split_path(path)]; }
+  void add_point(const std::string& path) { points_[path]; }
 
   // --- Decisions ----------------------------------------------------------------
   // The concrete rules that can match `path`, as indices in IR order: those
@@ -361,41 +385,57 @@ class Lowering {
       prefix.resize(prefix.rfind('/'));
     }
     std::sort(subset.begin(), subset.end(), [&](std::size_t a, std::size_t b) {
-      return std::make_pair(concrete_[a].rule.id, a) < std::make_pair(concrete_[b].rule.id, b);
+      return std::make_pair(concrete_[a].id, a) < std::make_pair(concrete_[b].id, b);
     });
     return subset;
   }
 
+  // What the concrete rules decide for `op` on `path`: the effect and the
+  // ids of the deciding rules.
+  struct ConcreteDecision {
+    ir::Effect effect = ir::Effect::Deny;
+    std::vector<std::uint32_t> deciding;
+  };
+
   // The reference evaluator's answer for `op` on `path` over the concrete
   // rules: a candidate matches unless one of its (literal) excepts covers
-  // `path`; then deny > allow > ask (ir::settle). The conformance tests hold
-  // this to ir::decide over the source policy in real sandboxes.
-  ir::Decision decide_concrete(const std::vector<std::size_t>& subset, ir::Operation op, const std::string& path) const {
-    std::vector<const ir::Rule*> matching;
+  // `path`; then deny > allow > ask, as ir::settle. The conformance tests
+  // hold this to ir::decide over the source policy in real sandboxes.
+  ConcreteDecision decide_concrete(const std::vector<std::size_t>& subset, ir::Operation op,
+                                   const std::string& path) const {
+    std::vector<const Concrete*> matching;
     for (std::size_t i : subset) {
       const Concrete& c = concrete_[i];
-      if (!ir::applies_to(c.rule, op)) continue;
+      if (!ir::applies_to(c.operation, c.effect, op)) continue;
       const bool excepted =
           std::any_of(c.excepts.begin(), c.excepts.end(), [&](const std::string& e) { return at_or_below(path, e); });
-      if (!excepted) matching.push_back(&c.rule);
+      if (!excepted) matching.push_back(&c);
     }
-    return ir::settle(std::move(matching));
+    ConcreteDecision d;
+    for (ir::Effect winner : {ir::Effect::Deny, ir::Effect::Allow, ir::Effect::Ask}) {
+      for (const Concrete* c : matching) {
+        if (c->effect == winner) d.deciding.push_back(c->id);
+      }
+      if (!d.deciding.empty()) {
+        d.effect = winner;
+        break;
+      }
+    }
+    return d;
   }
 
   Access access(const std::string& path, std::vector<std::uint32_t>* rules = nullptr) const {
     const std::vector<std::size_t> subset = candidates(path);
-    const ir::Decision w = decide_concrete(subset, ir::Operation::Write, path);
-    const ir::Decision r = decide_concrete(subset, ir::Operation::Read, path);
+    const ConcreteDecision w = decide_concrete(subset, ir::Operation::Write, path);
+    const ConcreteDecision r = decide_concrete(subset, ir::Operation::Read, path);
     if (rules != nullptr) {
       // Read-write: the write grants. Read-only: the read grants and the
       // write denials. None: the denials (or nothing: the default).
       if (w.effect == ir::Effect::Allow) {
-        for (const ir::Rule* x : w.deciding) rules->push_back(x->id);
+        rules->insert(rules->end(), w.deciding.begin(), w.deciding.end());
       } else {
-        for (const ir::Rule* x : r.deciding) rules->push_back(x->id);
-        if (r.effect == ir::Effect::Allow) {
-          for (const ir::Rule* x : w.deciding) rules->push_back(x->id);
-        }
+        rules->insert(rules->end(), r.deciding.begin(), r.deciding.end());
+        if (r.effect == ir::Effect::Allow) rules->insert(rules->end(), w.deciding.begin(), w.deciding.end());
       }
       std::sort(rules->begin(), rules->end());
       rules->erase(std::unique(rules->begin(), rules->end()), rules->end());
@@ -406,12 +446,12 @@ class Lowering {
   }
 
   void decide_points() {
-    for (auto& [comps, p] : points_) p.access = access(join_path(comps, comps.size()), &p.rules);
+    for (auto& [path, p] : points_) p.access = access(path, &p.rules);
     // The sandbox's own system directories. /tmp is the host's only when the
     // policy grants writing it; otherwise a private one.
-    points_[{"proc"}] = Point{Point::Kind::Proc, Access::None, {}, {}};
-    points_[{"dev"}] = Point{Point::Kind::Dev, Access::None, {}, {}};
-    points_[{"dev", "shm"}] = Point{Point::Kind::PrivateShm, Access::None, {}, {}};
+    points_["/proc"] = Point{Point::Kind::Proc, Access::None, {}, {}};
+    points_["/dev"] = Point{Point::Kind::Dev, Access::None, {}, {}};
+    points_["/dev/shm"] = Point{Point::Kind::PrivateShm, Access::None, {}, {}};
     std::vector<std::uint32_t> tmp_rules;
     const Access tmp = access("/tmp", &tmp_rules);
     if (tmp != Access::ReadWrite) {
@@ -420,15 +460,15 @@ class Lowering {
           fidelity(Code::W0102, policy_.rules[id], "a read-only grant of /tmp is replaced by a private, writable /tmp");
         }
       }
-      points_[{"tmp"}] = Point{Point::Kind::PrivateTmp, Access::None, {}, {}};
-    } else if (points_.count({"tmp"}) == 0) {
-      points_[{"tmp"}] = Point{Point::Kind::Policy, Access::ReadWrite, tmp_rules, {}};
+      points_["/tmp"] = Point{Point::Kind::PrivateTmp, Access::None, {}, {}};
+    } else if (points_.count("/tmp") == 0) {
+      points_["/tmp"] = Point{Point::Kind::Policy, Access::ReadWrite, tmp_rules, {}};
     }
     for (const auto& [path, id] : unix_rules_) {
-      points_[split_path(path)] = Point{Point::Kind::UnixSocket, Access::ReadWrite, {id}, {}};
+      points_[path] = Point{Point::Kind::UnixSocket, Access::ReadWrite, {id}, {}};
     }
     for (const auto& [link, target] : grant_links_) {
-      auto& p = points_[split_path(link)];
+      auto& p = points_[link];
       if (p.kind == Point::Kind::Policy && p.rules.empty()) {
         p.kind = Point::Kind::Symlink;
         p.link_target = target;
@@ -449,29 +489,25 @@ class Lowering {
   // Every directory between a writable region's top and a protected point
   // inside it becomes a mount point, so it cannot be renamed away.
   void add_pins() {
-    std::vector<Components> pins;
-    for (const auto& [comps, p] : points_) {
-      if (p.kind != Point::Kind::Policy || p.access == Access::ReadWrite) continue;
+    std::vector<std::string> pins;
+    for (const auto& [path, p] : points_) {
+      if (p.kind != Point::Kind::Policy || p.access == Access::ReadWrite || path == "/") continue;
       // Walk up through ancestor points while they are writable.
-      std::size_t region_top = comps.size();
-      bool writable_parent = false;
-      for (std::size_t n = comps.size(); n-- > 0;) {
-        const Components up(comps.begin(), comps.begin() + static_cast<std::ptrdiff_t>(n));
+      std::string_view region_top;
+      for (std::string_view up = path; up != "/";) {
+        up = parent_of(up);
         auto it = points_.find(up);
         if (it == points_.end()) continue;
         if (child_access(it->second) != Access::ReadWrite) break;
-        writable_parent = true;
-        region_top = n;
+        region_top = up;
       }
-      if (!writable_parent) continue;
-      for (std::size_t n = region_top + 1; n < comps.size(); ++n) {
-        pins.emplace_back(comps.begin(), comps.begin() + static_cast<std::ptrdiff_t>(n));
-      }
+      if (region_top.empty()) continue;
+      for (std::string_view up = parent_of(path); up != region_top; up = parent_of(up)) pins.emplace_back(up);
     }
-    for (const Components& c : pins) {
-      Point& p = points_[c];
+    for (const std::string& path : pins) {
+      Point& p = points_[path];
       if (p.kind == Point::Kind::Policy && p.rules.empty() && p.access == Access::None) {
-        p.access = access(join_path(c, c.size()), &p.rules);
+        p.access = access(path, &p.rules);
       }
       if (p.kind == Point::Kind::Policy) p.kind = Point::Kind::Pin;
     }
@@ -480,21 +516,17 @@ class Lowering {
   // --- Emission -------------------------------------------------------------------
   void emit() {
     struct Frame {
-      Components comps;
+      std::string_view path;  // a key of points_
       Access children;
     };
     std::vector<Frame> stack;
     const std::string workspace = o_.bindings.workspace;
     for (const auto& entry : points_) {
       // Named, not structured, bindings: lambdas below capture them.
-      const Components& comps = entry.first;
+      const std::string& path = entry.first;
       const Point& p = entry.second;
-      while (!stack.empty() && !(stack.back().comps.size() < comps.size() &&
-                                 std::equal(stack.back().comps.begin(), stack.back().comps.end(), comps.begin()))) {
-        stack.pop_back();
-      }
+      while (!stack.empty() && !strictly_below(path, stack.back().path)) stack.pop_back();
       const Access parent = stack.empty() ? Access::None : stack.back().children;
-      const std::string path = join_path(comps, comps.size());
       const auto mount = [&](Mount::Kind k, std::string src, std::string why) {
         plan_.mounts.push_back({k, std::move(src), path, p.rules, std::move(why)});
       };
@@ -515,7 +547,7 @@ class Lowering {
           const bool placeholder = !exists && parent == Access::ReadWrite && (pin || p.access != Access::ReadWrite);
           if (!exists && !placeholder) {
             if (p.access != Access::None) plan_.skipped.push_back(path);
-            stack.push_back({comps, parent});
+            stack.push_back({path, parent});
             continue;
           }
           if (placeholder) plan_.placeholders.push_back(path);
@@ -532,7 +564,7 @@ class Lowering {
           break;
         }
       }
-      stack.push_back({comps, child_access(p)});
+      stack.push_back({path, child_access(p)});
     }
     close_masks();
     // Start in the workspace when any of it is visible (bwrap creates the
@@ -554,11 +586,10 @@ class Lowering {
     std::vector<std::pair<std::size_t, std::size_t>> closes;  // (insert after index, mask index)
     for (std::size_t i = 0; i < plan_.mounts.size(); ++i) {
       if (plan_.mounts[i].kind != Mount::Kind::MaskDir) continue;
-      const Components dest = split_path(plan_.mounts[i].dest);
+      const std::string& dest = plan_.mounts[i].dest;
       std::size_t last = i;
       for (std::size_t j = i + 1; j < plan_.mounts.size(); ++j) {
-        const Components d = split_path(plan_.mounts[j].dest);
-        if (d.size() > dest.size() && std::equal(dest.begin(), dest.end(), d.begin())) last = j;
+        if (strictly_below(plan_.mounts[j].dest, dest)) last = j;
       }
       plan_.mounts[i].traversable = last != i;
       closes.emplace_back(last, i);
@@ -600,6 +631,7 @@ class Lowering {
 
   const ir::Policy& policy_;
   FsView& fs_;
+  Canonicalizer canonical_;  // over fs_, which is a SnapshotFs
   std::map<std::string, bool> writable_;  // link_in_writable_dir's answers, by parent
   const LowerOptions& o_;
   Diagnostics& diags_;
@@ -607,17 +639,18 @@ class Lowering {
   std::set<std::pair<Code, std::uint32_t>> reported_;
   std::vector<GlobQuery> queries_;
   GlobExpansion expansion_;
-  // A rule on one canonical path: the source rule's id, effect (an ask
-  // granted at launch is an allow), operation and origin, with its path as a
-  // literal pattern; its excepts as canonical paths, which decide_concrete
-  // checks (the rule's own except list stays empty).
+  // A rule on one canonical path (the key of by_path_): the source rule's
+  // id, effect (an ask granted at launch is an allow) and operation, and
+  // its excepts as canonical paths, which decide_concrete checks.
   struct Concrete {
-    ir::Rule rule;
+    std::uint32_t id;
+    ir::Effect effect;
+    ir::Operation operation;
     std::vector<std::string> excepts;
   };
   std::vector<Concrete> concrete_;
   std::map<std::string, std::vector<std::size_t>> by_path_;  // canonical path -> concrete rule indices
-  std::map<Components, Point> points_;
+  std::map<std::string, Point, PathOrder> points_;
   std::vector<std::pair<std::string, std::string>> grant_links_;
   ir::Policy unix_concrete_;                 // `unix` rules on canonical literal paths
   std::set<std::string> unix_candidates_;    // existing sockets some `unix` grant names
@@ -627,11 +660,9 @@ class Lowering {
 
 // The mount that decides what `path` shows: the last one at or above it.
 const Mount* covering_mount(const MountPlan& plan, const std::string& path) {
-  const Components target = split_path(path);
   const Mount* found = nullptr;
   for (const Mount& m : plan.mounts) {
-    const Components dest = split_path(m.dest);
-    if (dest.size() <= target.size() && std::equal(dest.begin(), dest.end(), target.begin())) found = &m;
+    if (at_or_below(path, m.dest)) found = &m;
   }
   return found;
 }

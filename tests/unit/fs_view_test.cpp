@@ -186,3 +186,38 @@ TEST_F(FsViewTest, ExactListingOfAQuietDirectory) {
   if (!known) GTEST_SKIP() << "the test directory is on a filesystem not trusted with absence (type " << fs.f_type << ")";
   EXPECT_TRUE(exact);
 }
+
+// One Canonicalizer over many paths (what lowering does) answers each as a
+// fresh canonicalize() would, in any order: its remembered prefixes never
+// leak one path's walk into another's.
+TEST_F(FsViewTest, CanonicalizerRemembersPrefixesAndAgrees) {
+  const std::vector<std::string> rels = {"",           "/a",          "/a/b/c",     "/rel",        "/rel/c",
+                                         "/rel/c/new", "/abs/b",      "/a/up",      "/a/up/x/y",   "/chain",
+                                         "/chain/z",   "/a/b/../b/c", "/abs/up",    "/rel/../d",   "/abs/up/../b",
+                                         "//a//b/",    "/./a/./b",    "/loop1/x",   "/dangling/y", "/nothing/../a",
+                                         "/d/../rel",  "/a/b/c/../../up"};
+  PosixFs posix;
+  for (bool reversed : {false, true}) {
+    CountingFs counting;
+    SnapshotFs snapshot(counting);
+    Canonicalizer canonical(snapshot);
+    std::vector<std::string> order = rels;
+    if (reversed) std::reverse(order.begin(), order.end());
+    for (int round = 0; round < 2; ++round) {
+      for (const std::string& rel : order) {
+        const std::string p = root_ + rel;
+        const CanonicalPath want = canonicalize(posix, p);
+        const CanonicalPath got = canonical(p);
+        EXPECT_EQ(got.path, want.path) << p;
+        EXPECT_EQ(got.exists, want.exists) << p;
+        EXPECT_EQ(got.too_many_links, want.too_many_links) << p;
+        ASSERT_EQ(got.links.size(), want.links.size()) << p;
+        for (std::size_t i = 0; i < got.links.size(); ++i) {
+          EXPECT_EQ(got.links[i].link, want.links[i].link) << p;
+          EXPECT_EQ(got.links[i].target, want.links[i].target) << p;
+        }
+      }
+    }
+    for (const auto& [path, n] : counting.kinds) EXPECT_EQ(n, 1) << "kind asked again: " << path;
+  }
+}
