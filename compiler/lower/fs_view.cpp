@@ -231,9 +231,14 @@ Canonicalizer::Canonicalizer(FsView& fs) : fs_(fs) { states_.emplace(std::string
 CanonicalPath Canonicalizer::operator()(std::string_view absolute) {
   // One spelling per prefix: no repeated or trailing slashes.
   std::string lexical;
-  for (const std::string& c : split_path(absolute)) {
-    lexical += '/';
-    lexical += c;
+  lexical.reserve(absolute.size() + 1);
+  for (std::size_t i = 0; i < absolute.size();) {
+    const std::size_t end = std::min(absolute.find('/', i), absolute.size());
+    if (end > i) {
+      lexical += '/';
+      lexical.append(absolute, i, end - i);
+    }
+    i = end + 1;
   }
   const State& s = state_after(lexical);
   return {s.here.empty() ? "/" : s.here, !s.missing, s.links, s.too_many_links};

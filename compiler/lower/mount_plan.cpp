@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "ir/evaluator.hpp"
 #include "lower/glob_expand.hpp"
@@ -649,7 +650,7 @@ class Lowering {
     std::vector<std::string> excepts;
   };
   std::vector<Concrete> concrete_;
-  std::map<std::string, std::vector<std::size_t>> by_path_;  // canonical path -> concrete rule indices
+  std::unordered_map<std::string, std::vector<std::size_t>> by_path_;  // canonical path -> concrete rule indices
   std::map<std::string, Point, PathOrder> points_;
   std::vector<std::pair<std::string, std::string>> grant_links_;
   ir::Policy unix_concrete_;                 // `unix` rules on canonical literal paths
