@@ -1,4 +1,4 @@
-// Start-up tuning for sbc and sbrun: the heap on transparent huge pages.
+// Start-up tuning for sbc: the heap on transparent huge pages.
 //
 // Compiling and lowering std.agent touches ~250 fresh 4 KiB heap pages, and
 // each first touch is a page fault. On virtual machines with shadow or
@@ -15,8 +15,10 @@
 // touched that malloc will not use anyway: the range stays virtual until
 // allocations reach it, one huge page at a time.
 //
-// Linked into sbc and sbrun (sbpolicy_fast_start), not into sanitizer or
-// fuzzing builds, whose allocators are not glibc's.
+// Linked into sbc (sbpolicy_sbc_memory), not into sanitizer or fuzzing
+// builds, whose allocators are not glibc's. sbrun puts its allocations on a
+// huge page another way (bump_new.cpp): with both, a launch cleared two huge
+// pages where one holds it all.
 #include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
