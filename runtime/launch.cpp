@@ -27,6 +27,7 @@
 #include "bubblewrap.hpp"
 #include "driver/bindings.hpp"
 #include "driver/pipeline.hpp"
+#include "driver/std_summaries.hpp"
 #include "event_log.hpp"
 #include "janitor.hpp"
 #include "lower/bwrap_args.hpp"
@@ -151,6 +152,9 @@ int launch(const LaunchOptions& o) {
   driver::Compilation c;
   sema::LoadOptions load;
   load.stdlib_dir = o.stdlib_dir;
+  // The standard library modules as checked when sbrun was built: only the
+  // user's own files are compiled here (sema/std_summary.hpp).
+  load.std_summaries = driver::embedded_std_summaries();
   driver::compile_file(c, o.policy, load);
   const RenderOptions render{RenderFormat::Human, color_wanted(STDERR_FILENO)};
   if (c.diags.has_errors() || c.root_unreadable) {

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sema/std_summary.hpp"
 #include "sema/stdlib.hpp"
 #include "support/suggest.hpp"
 
@@ -83,14 +84,16 @@ class Loader {
 
   Program program;
 
-  // Adds a file's text, parses it and follows its imports.
+  // Adds a file's text, parses it (or takes its summary) and follows its
+  // imports.
   void add(const std::string& display, const std::string& canonical, std::string text, bool is_stdlib,
            const std::string& base_dir, std::vector<ImportStep> chain) {
     const SourceFile& file = sources_.add(display, canonical, std::move(text));
     LoadedFile loaded;
     loaded.file = file.id();
     loaded.is_stdlib = is_stdlib;
-    loaded.module = syntax::parse_module(file, diags_, options_.parse_limits);
+    if (is_stdlib && options_.stdlib_dir.empty()) loaded.summary = summary_of(canonical, file);
+    if (loaded.summary == nullptr) loaded.module = syntax::parse_module(file, diags_, options_.parse_limits);
     loaded.chain = std::move(chain);
     if (program.root == kNoFile) program.root = file.id();
     program.files.push_back(std::move(loaded));
@@ -99,6 +102,9 @@ class Loader {
     stack_.push_back(canonical);
     // Copy the use statements: loading more files grows program.files.
     std::vector<ast::UseStmt> uses;
+    if (const auto& summary = program.files[index].summary) {
+      for (const auto& u : summary->uses) uses.push_back({true, u.module, {}, Span{file.id(), u.begin, u.end}});
+    }
     for (const auto& s : program.files[index].module.statements) {
       if (const auto* u = std::get_if<ast::UseStmt>(&s.node)) uses.push_back(*u);
     }
@@ -166,6 +172,26 @@ class Loader {
     }
     if (sources_.find_canonical(canonical) != nullptr) return;  // a diamond: loaded once
     add(display, canonical, std::move(text), is_stdlib, next_base, std::move(chain));
+  }
+
+  // The summary built for this module's text, with its spans in `file`;
+  // null when there is none, or it was made from other text, or it does not
+  // decode: the module is then parsed.
+  std::shared_ptr<const StdSummary> summary_of(const std::string& canonical, const SourceFile& file) const {
+    const std::string_view module = std::string_view(canonical).substr(4);  // "std:" + name
+    for (const EncodedSummary& e : options_.std_summaries) {
+      if (e.module != module) continue;
+      auto summary = std::make_shared<StdSummary>();
+      if (!decode_summary(e.bytes, *summary) || summary->text_hash != text_hash(file.text())) return nullptr;
+      for (CheckedRule& r : summary->rules) {
+        r.file = file.id();
+        for (Span* s : {&r.statement, &r.target, &r.reference}) {
+          if (s->valid()) s->file = file.id();
+        }
+      }
+      return summary;
+    }
+    return nullptr;
   }
 
   bool resolve_stdlib(const ast::UseStmt& use, std::string& display, std::string& canonical, std::string& text) {

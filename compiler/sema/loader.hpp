@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,10 +55,17 @@ struct ImportStep {
   Span use_span;
 };
 
+struct StdSummary;     // std_summary.hpp
+struct EncodedSummary;  // std_summary.hpp
+
 struct LoadedFile {
   FileId file = kNoFile;
   bool is_stdlib = false;
+  // The parsed file; empty when it was loaded from its summary.
   ast::Module module;
+  // A standard library module taken from the summary built with the binary
+  // (std_summary.hpp): its uses and checked rules, with spans in this file.
+  std::shared_ptr<const StdSummary> summary;
   // How the file was first reached from the root, root first; empty for the root.
   std::vector<ImportStep> chain;
 };
@@ -73,6 +81,10 @@ struct LoadOptions {
   std::size_t max_import_depth = 32;
   std::size_t max_files = 1024;
   syntax::ParseLimits parse_limits;
+  // Summaries of the embedded standard library modules (std_summary.hpp),
+  // taken instead of parsing them. Not with stdlib_dir. Tools that show a
+  // module's syntax tree leave this empty.
+  std::span<const EncodedSummary> std_summaries;
 };
 
 // Loads `path` and its imports. Problems are reported in `diags`; the program

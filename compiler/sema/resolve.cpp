@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "sema/std_summary.hpp"
 #include "support/suggest.hpp"
 
 namespace sbpolicy::sema {
@@ -335,7 +336,17 @@ class FileResolver {
 
 CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, Diagnostics& diags) {
   CheckedPolicy out;
-  for (const LoadedFile& file : program.files) FileResolver(file, sources, diags, out).run();
+  for (const LoadedFile& file : program.files) {
+    if (file.summary != nullptr) {
+      // Resolved when the binary was built (std_summary.hpp).
+      for (const CheckedRule& r : file.summary->rules) {
+        out.rules.push_back(r);
+        out.rules.back().chain = file.chain;
+      }
+      continue;
+    }
+    FileResolver(file, sources, diags, out).run();
+  }
   return out;
 }
 
