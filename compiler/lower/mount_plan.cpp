@@ -325,7 +325,10 @@ class Lowering {
     static const std::set<std::string> kSystemTrees = {"usr", "etc", "opt", "lib", "lib32", "lib64", "libx32",
                                                         "bin", "sbin", "proc", "dev", "sys"};
     std::vector<std::string> roots;
-    for (const auto& [path, p] : points_) {
+    for (const auto& entry : points_) {
+      // Named, not structured, bindings: the lambda below captures them.
+      const std::string& path = entry.first;
+      const Point& p = entry.second;
       if (p.kind != Point::Kind::Policy || p.access == Access::None) continue;
       if (path != "/" && kSystemTrees.count(std::string(first_component(path))) > 0) continue;
       const bool covered = std::any_of(roots.begin(), roots.end(), [&](const std::string& r) {
