@@ -125,7 +125,9 @@ std::string render_json(const Diagnostics& diags, const SourceMap& sources) {
   nlohmann::json doc = {{"schema_version", kDiagnosticsSchemaVersion},
                         {"diagnostics", list},
                         {"summary", {{"errors", diags.error_count()}, {"warnings", diags.warning_count()}}}};
-  return doc.dump(2) + "\n";
+  // A message quoting the user's bytes must not make the report fail:
+  // anything that is not UTF-8 is replaced, not thrown on.
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace
