@@ -9,6 +9,7 @@
 #include <string>
 
 #include "driver/pipeline.hpp"
+#include "driver/std_summaries.hpp"
 #include "ir/evaluator.hpp"
 
 using namespace sbpolicy;
@@ -47,8 +48,8 @@ void BM_Check(benchmark::State& state) {
 }
 BENCHMARK(BM_Check)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
-// What sbrun compiles on every launch of `use std.agent;`: five standard
-// library files, ~400 rules.
+// `use std.agent;` compiled in full, as sbc does: five standard library
+// files, ~400 rules.
 void BM_CheckStdAgent(benchmark::State& state) {
   const std::string text = "version 1;\nuse std.agent;\n";
   for (auto _ : state) {
@@ -59,6 +60,21 @@ void BM_CheckStdAgent(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CheckStdAgent)->Unit(benchmark::kMicrosecond);
+
+// The same as sbrun compiles it on every launch: the standard library from
+// the summaries built with the binary (sema/std_summary.hpp).
+void BM_CheckStdAgentFromSummaries(benchmark::State& state) {
+  const std::string text = "version 1;\nuse std.agent;\n";
+  sema::LoadOptions options;
+  options.std_summaries = driver::embedded_std_summaries();
+  for (auto _ : state) {
+    driver::Compilation c;
+    driver::compile_text(c, "agent.sbpolicy", "/", text, options);
+    if (!c.policy) state.SkipWithError("policy did not compile");
+    benchmark::DoNotOptimize(c.policy);
+  }
+}
+BENCHMARK(BM_CheckStdAgentFromSummaries)->Unit(benchmark::kMicrosecond);
 
 void BM_DecideRead(benchmark::State& state) {
   driver::Compilation c;
