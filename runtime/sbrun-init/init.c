@@ -147,14 +147,15 @@ static void exec_command(char** argv) {
       if (dir > 0) candidate[at++] = '/';
       memcpy(candidate + at, file, length + 1);
       execve(candidate, argv, environ);
+      // A script without `#!` goes to /bin/sh; if that fails too, its error
+      // decides whether the search goes on, as in glibc.
+      if (errno == ENOEXEC) exec_script(candidate, argv);
       switch (errno) {
-        case ENOEXEC: exec_script(candidate, argv); return;
         case EACCES: denied = 1; break;
         case ENOENT:
         case ENOTDIR:
         case ESTALE:
         case ENODEV:
-        case EHOSTUNREACH:
         case ETIMEDOUT: break;
         default: return;
       }
