@@ -38,7 +38,7 @@ TEST(BumpNew, OneThreadPiecesComeInOrderAndAreNotReused) {
   auto s = std::make_unique<std::string>(1000, 'y');  // through std::allocator too
   EXPECT_TRUE(bump_arena_owns(s.get()) && bump_arena_owns(s->data()));
   void* big = ::operator new(std::size_t{1} << 20);
-  EXPECT_FALSE(bump_arena_owns(big)) << "a request over 64 KiB goes to malloc";
+  EXPECT_FALSE(bump_arena_owns(big)) << "a request over 512 KiB goes to malloc";
   ::operator delete(big);
   delete[] b;
   delete[] c;
