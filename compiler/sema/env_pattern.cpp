@@ -2,31 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "sema/glob.hpp"
+
 namespace sbpolicy::sema {
-
-namespace {
-
-// The bytes of the character starting at `i`: a whole UTF-8 sequence when
-// one starts there, else the one byte. A message quotes the character, never
-// part of one (half a character is not text, and JSON output refuses it).
-std::size_t character_length(std::string_view text, std::size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  const std::size_t n = lead >= 0xF0 && lead < 0xF5 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 && lead < 0xE0 ? 2 : 1;
-  if (n == 1 || i + n > text.size()) return 1;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 1;
-  }
-  return n;
-}
-
-// `c`, or `\xNN` for a byte that is not a character on its own.
-std::string quoted_character(std::string_view text, std::size_t i, std::size_t length) {
-  const auto byte = static_cast<unsigned char>(text[i]);
-  if (length == 1 && byte >= 0x80) return fmt::format("\\x{:02X}", byte);
-  return std::string(text.substr(i, length));
-}
-
-}  // namespace
 
 std::variant<EnvPattern, PatternErrors> parse_env_pattern(std::string_view text) {
   PatternErrors errors;
@@ -47,12 +25,15 @@ std::variant<EnvPattern, PatternErrors> parse_env_pattern(std::string_view text)
       std::string help = "variable names use letters, digits and `_`; `*` matches any run of them";
       if (c == '$') help = "write the name without `$`";
       if (c == '=') help = "`env` rules name variables; their values come from the environment sbrun runs in";
-      const std::size_t length = character_length(text, i);
+      // The whole character, quoted as every pattern message quotes text:
+      // half of a UTF-8 sequence is not text (and JSON output refuses it).
+      std::size_t length = 1;
+      glob::decode_unit(text, i, &length);
       errors.push_back({Code::E0309,
                         at,
                         static_cast<std::uint32_t>(i + length),
-                        fmt::format("`{}` cannot appear in an environment variable name",
-                                    quoted_character(text, i, length)),
+                        fmt::format("{} cannot appear in an environment variable name",
+                                    glob::quote(text.substr(i, length))),
                         "not a name character",
                         help});
       return errors;
