@@ -40,16 +40,7 @@ bool rule_matches(const Rule& rule, const Subject& subject, const sema::PathBind
 Decision settle(std::vector<const Rule*> matching) {
   Decision d;
   d.matching = std::move(matching);
-  for (Effect winner : {Effect::Deny, Effect::Allow, Effect::Ask}) {
-    for (const Rule* r : d.matching) {
-      if (r->effect == winner) d.deciding.push_back(r);
-    }
-    if (!d.deciding.empty()) {
-      d.effect = winner;
-      return d;
-    }
-  }
-  d.effect = Effect::Deny;
+  d.effect = settle_by(d.matching, [](const Rule* r) { return r->effect; }, d.deciding);
   return d;
 }
 

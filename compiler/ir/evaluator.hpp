@@ -45,8 +45,22 @@ bool rule_matches(const Rule& rule, const Subject& subject, const sema::PathBind
 Decision decide(const Policy& policy, Operation op, const Subject& subject, const sema::PathBindings& bindings);
 
 // The last step of decide(): deny > allow > ask over the rules that match,
-// deny by default. For a target that matched the rules itself (the Linux
-// lowering, whose rules are literal subtrees by then); `matching` in IR order.
+// deny by default. `matching` in IR order.
 Decision settle(std::vector<const Rule*> matching);
+
+// settle() for a target that matched rules of its own making (the Linux
+// lowering, whose rules are literal subtrees by then): the winning effect,
+// and the items of it appended to `deciding`, in their order. `effect_of`
+// gives an item's effect.
+template <typename T, typename EffectOf>
+Effect settle_by(const std::vector<T>& matching, EffectOf effect_of, std::vector<T>& deciding) {
+  for (Effect winner : {Effect::Deny, Effect::Allow, Effect::Ask}) {
+    for (const T& m : matching) {
+      if (effect_of(m) == winner) deciding.push_back(m);
+    }
+    if (!deciding.empty()) return winner;
+  }
+  return Effect::Deny;
+}
 
 }  // namespace sbpolicy::ir

@@ -403,7 +403,7 @@ class Lowering {
 
   // The reference evaluator's answer for `op` on `path` over the concrete
   // rules: a candidate matches unless one of its (literal) excepts covers
-  // `path`; then deny > allow > ask, as ir::settle. The conformance tests
+  // `path`; then deny > allow > ask (ir::settle_by). The conformance tests
   // hold this to ir::decide over the source policy in real sandboxes.
   ConcreteDecision decide_concrete(const std::vector<std::size_t>& subset, ir::Operation op,
                                    const std::string& path) const {
@@ -415,16 +415,10 @@ class Lowering {
           std::any_of(c.excepts.begin(), c.excepts.end(), [&](const std::string& e) { return at_or_below(path, e); });
       if (!excepted) matching.push_back(&c);
     }
+    std::vector<const Concrete*> deciding;
     ConcreteDecision d;
-    for (ir::Effect winner : {ir::Effect::Deny, ir::Effect::Allow, ir::Effect::Ask}) {
-      for (const Concrete* c : matching) {
-        if (c->effect == winner) d.deciding.push_back(c->id);
-      }
-      if (!d.deciding.empty()) {
-        d.effect = winner;
-        break;
-      }
-    }
+    d.effect = ir::settle_by(matching, [](const Concrete* c) { return c->effect; }, deciding);
+    for (const Concrete* c : deciding) d.deciding.push_back(c->id);
     return d;
   }
 
