@@ -331,23 +331,10 @@ int launch(const LaunchOptions& o) {
     limits.idle_timeout = std::chrono::milliseconds(o.net.idle_timeout_ms);
     proxy::ProxyServer server(io, gate, limits, [&log](nlohmann::json e) { log.write(std::move(e)); });
     server.serve(channel);
-    // What only building the sandbox needed (the syntax trees and sources,
-    // the plan and its arguments) is freed while the sandbox runs, by the
-    // thread that waits for it, not at exit on the way out: ~0.5 ms for
-    // std.agent. The rule table points into c.policy, which stays.
-    struct Spent {
-      sema::Program program;
-      SourceMap sources;
-      Diagnostics diags, lowering;
-      std::optional<lower::MountPlan> plan;
-      std::vector<std::string> args;
-      nlohmann::json plan_json;
-    };
-    auto spent = std::make_unique<Spent>(Spent{std::move(c.program), std::move(c.sources), std::move(c.diags),
-                                               std::move(lowering), std::move(plan), std::move(args),
-                                               std::move(plan_json)});
-    std::thread waiter([&, spent = std::move(spent)]() mutable {
-      spent.reset();
+    // What only building the sandbox needed (sources, syntax trees, the
+    // plan) stays until exit: it lives in sbrun's bump arena, which freeing
+    // would not give back (compiler/support/bump_new.cpp).
+    std::thread waiter([&] {
       while (waitpid(bwrap.pid(), &status, 0) < 0 && errno == EINTR) {
       }
       boost::asio::post(io, [&] { io.stop(); });
