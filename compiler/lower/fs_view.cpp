@@ -180,12 +180,6 @@ std::vector<std::string> split_path(std::string_view absolute) {
   return parts;
 }
 
-std::string join_path(const std::vector<std::string>& components, std::size_t count) {
-  std::string out;
-  for (std::size_t i = 0; i < count && i < components.size(); ++i) out += "/" + components[i];
-  return out.empty() ? "/" : out;
-}
-
 // Takes the components of `todo` (a stack: back() is next) into `s`,
 // following symlinks.
 void Canonicalizer::walk(State& s, std::vector<std::string>& todo) {
@@ -193,7 +187,7 @@ void Canonicalizer::walk(State& s, std::vector<std::string>& todo) {
   while (!todo.empty()) {
     std::string c = std::move(todo.back());
     todo.pop_back();
-    if (c.empty() || c == ".") continue;
+    if (c == ".") continue;
     if (c == "..") {
       if (!s.here.empty()) pop();
       continue;

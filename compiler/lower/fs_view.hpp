@@ -136,6 +136,5 @@ class Canonicalizer {
 
 // Splits "/a/b" into {"a", "b"}; "/" gives {}.
 std::vector<std::string> split_path(std::string_view absolute);
-std::string join_path(const std::vector<std::string>& components, std::size_t count);
 
 }  // namespace sbpolicy::lower
