@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "lower/sandbox_protocol.h"
 #include "prompt.hpp"
 
 namespace sbpolicy::runtime {
@@ -26,8 +27,8 @@ inline constexpr int kSetupFailed = 125;
 
 // The signals sbrun forwards to the sandbox's init, and the job signals
 // among them (they end a run: delivered to every process of the sandbox).
-inline constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-inline constexpr int kJobSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+inline constexpr int kForwardedSignals[] = {SB_JOB_SIGNALS, SIGUSR1, SIGUSR2, SIGWINCH};
+inline constexpr int kJobSignals[] = {SB_JOB_SIGNALS};
 
 // The network boundary's knobs (the proxy itself lives in proxy/).
 struct NetOptions {

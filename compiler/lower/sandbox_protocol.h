@@ -5,6 +5,13 @@
 #ifndef SBPOLICY_LOWER_SANDBOX_PROTOCOL_H
 #define SBPOLICY_LOWER_SANDBOX_PROTOCOL_H
 
+#include <signal.h>
+
+/* The job signals: those that end a run. sbrun sends them on the channel
+ * (SB_ORDER_SIGNAL), and the init delivers them to every process of the
+ * sandbox, as a terminal's Ctrl-C reaches the whole foreground job. */
+#define SB_JOB_SIGNALS SIGINT, SIGTERM, SIGHUP, SIGQUIT
+
 enum {
   SB_HTTP_PORT = 3128, /* HTTP CONNECT and absolute-form HTTP */
   SB_SOCKS_PORT = 1080, /* SOCKS5 */

@@ -23,7 +23,8 @@ extern char** environ;
 
 enum { STARTED_FD = 6 };
 
-static const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
+static const int kJobSignals[] = {SB_JOB_SIGNALS};
+static const int kForwarded[] = {SB_JOB_SIGNALS, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
 static _Noreturn void die(const char* what) {
   sbrun_say("sbrun: init ", what, ": ", strerror(errno), "\n", (const char*)NULL);
@@ -93,7 +94,9 @@ static void hand_over(int listener, char tag) {
  * a network question may hold the sandbox stopped, and a stopped process
  * keeps them pending. False for any other signal. */
 static int end_signal(int s) {
-  if (s != SIGINT && s != SIGTERM && s != SIGHUP && s != SIGQUIT) return 0;
+  int job = 0;
+  for (size_t i = 0; i < sizeof kJobSignals / sizeof kJobSignals[0]; ++i) job |= s == kJobSignals[i];
+  if (!job) return 0;
   kill(-1, s);
   kill(-1, SIGCONT);
   return 1;
