@@ -1,28 +1,43 @@
 #include "event_log.hpp"
 
-#include <fcntl.h>
-#include <fmt/format.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 
 namespace sbpolicy::runtime {
 
-bool EventLog::open(const std::string& path, std::string& error) {
-  if (path.empty()) return true;
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd_ < 0) error = fmt::format("cannot open the log `{}`: {}", path, std::strerror(errno));
-  return fd_ >= 0;
+void EventLog::attach(int fd) {
+  fd_ = fd;
+  keeping_ = false;
+  for (const std::string& line : kept_) emit(line);
+  kept_.clear();
 }
 
 void EventLog::write(nlohmann::json event) {
-  if (fd_ < 0) return;
+  if (fd_ < 0 && !keeping_) return;
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   event["time"] = std::chrono::duration_cast<std::chrono::milliseconds>(now).count() / 1000.0;
   // Subjects come from the sandbox: never let invalid UTF-8 break a line.
-  const std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (keeping_) {
+    kept_.push_back(std::move(line));
+    return;
+  }
+  emit(line);
+}
+
+void EventLog::emit(const std::string& line) {
+  if (fd_ < 0 || truncated_) return;
+  if (written_ + line.size() > max_bytes_) {
+    truncated_ = true;
+    const nlohmann::json notice = {{"event", "log-truncated"},
+                                   {"limit_bytes", max_bytes_},
+                                   {"why", "this run's log reached its limit; later events are not written"}};
+    const std::string last = notice.dump() + "\n";
+    (void)!::write(fd_, last.data(), last.size());
+    return;
+  }
+  written_ += line.size();
   (void)!::write(fd_, line.data(), line.size());
 }
 

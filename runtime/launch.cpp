@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -28,7 +29,10 @@
 #include "driver/bindings.hpp"
 #include "driver/pipeline.hpp"
 #include "driver/std_summaries.hpp"
+#include "ir/evaluator.hpp"
 #include "event_log.hpp"
+#include "host_files.hpp"
+#include "identity.hpp"
 #include "janitor.hpp"
 #include "lower/bwrap_args.hpp"
 #include "lower/mount_plan.hpp"
@@ -70,6 +74,48 @@ void forward_signal(int sig) {
 int fail(const std::string& message) {
   std::fprintf(stderr, "sbrun: %s\n", message.c_str());
   return kSetupFailed;
+}
+
+// The workspace is made writable: never the root directory, the home, or a
+// directory holding the home (a link planted by an earlier run, `ws/sub ->
+// ~`, must not turn the home into the next run's workspace). Both canonical.
+bool workspace_allowed(const std::string& workspace, const std::string& home, std::string& error) {
+  if (workspace == "/") {
+    error = "the workspace `/` is the whole filesystem; give the project's directory (--workspace DIR)";
+    return false;
+  }
+  if (!home.empty() && home != "/" &&
+      (home == workspace || (home.size() > workspace.size() && home.compare(0, workspace.size(), workspace) == 0 &&
+                             home[workspace.size()] == '/'))) {
+    error = fmt::format("the workspace `{}` is the home directory or holds it (`{}`); give the project's directory "
+                        "(--workspace DIR)",
+                        workspace, home);
+    return false;
+  }
+  return true;
+}
+
+// `requested` (default: the current directory) through every symlink, as
+// the kernel will resolve it, checked against the invoking home.
+bool resolve_workspace(const std::string& requested, std::string& out, std::string& error) {
+  const std::string path = requested.empty() ? "." : requested;
+  char* real = realpath(path.c_str(), nullptr);
+  struct stat st {};
+  if (real == nullptr || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    error = fmt::format("the workspace `{}` is not a directory", path);
+    std::free(real);
+    return false;
+  }
+  out = real;
+  std::free(real);
+  std::string home;
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h == '/') {
+    if (char* rh = realpath(h, nullptr)) {
+      home = rh;
+      std::free(rh);
+    }
+  }
+  return workspace_allowed(out, home, error);
 }
 
 // Reads bwrap's --json-status-fd until it reports the init's pid, or EOF.
@@ -143,6 +189,17 @@ int launch(const LaunchOptions& o) {
   // is reported once the policy is known to be good.
   const SelfImage image = self_image();
   if (image.init.empty()) return fail(image.error);
+  // The workspace, resolved as the kernel will see it; refused when it is
+  // no place to make writable. Then root is given up before anything is
+  // done for the sandbox (identity.hpp).
+  std::string workspace;
+  if (std::string e; !resolve_workspace(o.workspace, workspace, e)) return fail(e);
+  Identity identity;
+  if (std::string e; !leave_root(o.user, workspace, identity, e)) return fail(e);
+  if (identity.switched && o.verbose > 0) {
+    std::fprintf(stderr, "sbrun: started as root; running as `%s` (uid %u, gid %u: %s)\n", identity.name.c_str(),
+                 identity.uid, identity.gid, identity.why.c_str());
+  }
   Bubblewrap bwrap;
   if (!o.dry_run && access(o.bwrap.c_str(), X_OK) == 0) {
     if (std::string e; !bwrap.start(o.bwrap, image.init, o.command, e)) return fail(e);
@@ -167,19 +224,18 @@ int launch(const LaunchOptions& o) {
 
   // 2. Bindings, canonical now (what the kernel will resolve), and the rest
   // of what lowering needs from this machine.
-  lower::LowerOptions lo = driver::lowering_options(o.workspace, "");
+  lower::LowerOptions lo = driver::lowering_options(workspace, "");
   const sema::PathBindings& bindings = lo.bindings;
   if (const std::string ssh = git_ssh_command(image.init); !ssh.empty()) {
     lo.runtime_env.emplace_back("GIT_SSH_COMMAND", ssh);
   }
-  struct stat st {};
-  if (stat(bindings.workspace.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return fail(fmt::format("the workspace `{}` is not a directory", bindings.workspace));
-  }
+  // Again with the home of the user the command runs as.
+  if (std::string e; !workspace_allowed(bindings.workspace, bindings.home, e)) return fail(e);
+  if (o.verbose > 0) std::fprintf(stderr, "sbrun: workspace `%s`, home `%s`\n", bindings.workspace.c_str(), bindings.home.c_str());
 
   std::string error;
-  EventLog log;
-  if (!log.open(o.log_path, error)) return fail(error);
+  // Opened once the plan is known (host_files.hpp); events are kept until then.
+  EventLog log(!o.log_path.empty(), o.log_max_bytes);
   log.write({{"event", "launch"}, {"policy", o.policy}, {"command", o.command}, {"workspace", bindings.workspace}});
 
   // 3. `ask` rules of the filesystem and environment, once.
@@ -203,6 +259,18 @@ int launch(const LaunchOptions& o) {
     std::fputs(render_diagnostics(lowering, c.sources, render).c_str(), stderr);
   }
   if (!plan) return fail("the policy cannot be enforced here; see the errors above");
+  if (!o.log_path.empty()) {
+    // Never where the sandbox could write (or has written a link): deny,
+    // allow and a granted ask as the policy says, asks not yet granted
+    // counted as writable.
+    const auto sandbox_writes = [&](const std::string& path) {
+      const ir::Effect e = ir::decide(*c.policy, ir::Operation::Write, path, bindings).effect;
+      return e == ir::Effect::Allow || e == ir::Effect::Ask;
+    };
+    const int fd = open_host_file_for_append(o.log_path, sandbox_writes, error);
+    if (fd < 0) return fail("the log: " + error);
+    log.attach(fd);
+  }
 
   std::vector<std::string> args = lower::bwrap_arguments(*plan);
   // The init's own files, after the policy's mounts so no mask hides them.

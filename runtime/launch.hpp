@@ -15,6 +15,7 @@
 
 #include <signal.h>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -43,9 +44,11 @@ struct LaunchOptions {
   std::string policy;
   std::vector<std::string> command;
   std::string workspace;  // default: the current directory
+  std::string user;       // run as this user when started as root (identity.hpp)
   AskMode ask = AskMode::Prompt;
   bool dry_run = false;
   std::string log_path;
+  std::size_t log_max_bytes = std::size_t{16} << 20;
   int verbose = 0;
   bool target_strict = false;  // refuse to run when a rule is only approximated
   std::string stdlib_dir;

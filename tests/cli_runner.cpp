@@ -10,10 +10,15 @@
 //    "files_after": {"name": "content" or null}, "files_after_contains": {"name": "text"}}
 //
 // Each case runs the real sbc binary in a fresh temporary directory holding
-// `files`, with a minimal environment (plus `env`). `{src}` in args is the
-// project's source directory.
+// `files`, with a minimal environment (plus `env`; HOME is an empty directory
+// beside it). `{src}` in args is the
+// project's source directory, `{home}` the case's HOME. With `--owner USER`, run as root, each case's
+// directory belongs to USER (created with `useradd -m` when missing): sbrun
+// started as root runs the sandbox as the workspace's owner and refuses a
+// root-owned workspace (runtime/identity.hpp).
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <pwd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,7 +65,7 @@ Result run(const std::string& sbc, const std::vector<std::string>& args, const f
     const int err = open(".stderr", O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (in < 0 || out < 0 || err < 0) _exit(121);
     dup2(in, 0), dup2(out, 1), dup2(err, 2);
-    std::vector<std::string> envs = {"PATH=/usr/bin:/bin", "HOME=" + dir.string()};
+    std::vector<std::string> envs = {"PATH=/usr/bin:/bin", "HOME=" + dir.string() + ".home"};
     for (const auto& [k, v] : env.items()) envs.push_back(k + "=" + v.get<std::string>());
     std::vector<char*> argv = {const_cast<char*>(sbc.c_str())};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -82,10 +87,31 @@ Result run(const std::string& sbc, const std::vector<std::string>& args, const f
 
 }  // namespace
 
+// Every file of `dir` (and `dir`) to `owner`'s uid and gid.
+void chown_tree(const fs::path& dir, const passwd& owner) {
+  lchown(dir.c_str(), owner.pw_uid, owner.pw_gid);
+  for (const auto& e : fs::recursive_directory_iterator(dir)) lchown(e.path().c_str(), owner.pw_uid, owner.pw_gid);
+}
+
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: cli_tests SBC CASES.json SOURCE_DIR\n");
+  if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--owner")) {
+    std::fprintf(stderr, "usage: cli_tests PROGRAM CASES.json SOURCE_DIR [--owner USER]\n");
     return 2;
+  }
+  passwd owner{};
+  const bool chown_cases = argc == 6 && geteuid() == 0;
+  std::string owner_name;
+  if (chown_cases) {
+    owner_name = argv[5];
+    if (getpwnam(owner_name.c_str()) == nullptr) {
+      (void)!std::system(("useradd -m " + owner_name + " >/dev/null 2>&1").c_str());
+    }
+    const passwd* pw = getpwnam(owner_name.c_str());
+    if (pw == nullptr) {
+      std::fprintf(stderr, "cli_tests: no user `%s` and useradd failed\n", owner_name.c_str());
+      return 2;
+    }
+    owner = *pw;
   }
   const std::string sbc = fs::absolute(argv[1]).string();
   const std::string src = fs::absolute(argv[3]).string();
@@ -96,6 +122,10 @@ int main(int argc, char** argv) {
     try {
     char templ[] = "/tmp/sbc-cli-XXXXXX";
     const fs::path dir = mkdtemp(templ);
+    // $HOME: beside the case's directory (sbrun refuses a workspace that is
+    // the home or holds it).
+    const fs::path home = dir.string() + ".home";
+    fs::create_directory(home);
     const nlohmann::json files = c.value("files", nlohmann::json::object());
     for (const auto& [file, text] : files.items()) {
       fs::create_directories((dir / file).parent_path());
@@ -109,8 +139,14 @@ int main(int argc, char** argv) {
     const nlohmann::json links = c.value("links", nlohmann::json::object());
     for (const auto& [link, target] : links.items()) fs::create_symlink(target.get<std::string>(), dir / link);
     std::vector<std::string> args;
-    for (const auto& a : c.at("args")) args.push_back(replace_all(a.get<std::string>(), "{src}", src));
+    for (const auto& a : c.at("args")) {
+      args.push_back(replace_all(replace_all(a.get<std::string>(), "{src}", src), "{home}", home.string()));
+    }
     const nlohmann::json env = c.value("env", nlohmann::json::object());
+    if (chown_cases) {
+      chown_tree(dir, owner);
+      chown_tree(home, owner);
+    }
     const Result r = run(sbc, args, dir, c.value("stdin", ""), env);
     std::vector<std::string> problems;
     if (r.exit != c.value("exit", 0)) problems.push_back(fmt::format("exit {} (expected {})", r.exit, c.value("exit", 0)));
@@ -175,6 +211,7 @@ int main(int argc, char** argv) {
       }
     }
     fs::remove_all(dir);
+    fs::remove_all(home);
     if (problems.empty()) {
       ++passed;
       continue;

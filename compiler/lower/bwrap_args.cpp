@@ -12,7 +12,7 @@ std::vector<std::string> bwrap_arguments(const MountPlan& plan) {
   for (const Mount& m : plan.mounts) {
     switch (m.kind) {
       case Mount::Kind::Bind: a.insert(a.end(), {"--bind", m.source, m.dest}); break;
-      case Mount::Kind::RoBind: a.insert(a.end(), {"--ro-bind", m.source, m.dest}); break;
+      case Mount::Kind::RoBind: a.insert(a.end(), {m.optional ? "--ro-bind-try" : "--ro-bind", m.source, m.dest}); break;
       case Mount::Kind::MaskDir:
         a.insert(a.end(), {"--perms", m.traversable ? "0111" : "0000", "--tmpfs", m.dest});
         break;
@@ -43,6 +43,7 @@ nlohmann::json mount_plan_to_json(const MountPlan& plan, const ir::Policy& polic
     nlohmann::json j = {{"kind", mount_kind_name(m.kind)}, {"dest", m.dest}, {"why", m.why}, {"rules", rules}};
     if (!m.source.empty()) j["source"] = m.source;
     if (m.kind == Mount::Kind::MaskDir) j["mode"] = m.traversable ? "0111" : "0000";
+    if (m.optional) j["optional"] = true;
     mounts.push_back(std::move(j));
   }
   nlohmann::json env = nlohmann::json::array();

@@ -529,7 +529,14 @@ class Lowering {
         plan_.mounts.push_back({k, std::move(src), path, p.rules, std::move(why)});
       };
       switch (p.kind) {
-        case Point::Kind::Proc: mount(Mount::Kind::Proc, "", "a fresh /proc for the sandbox's own processes"); break;
+        case Point::Kind::Proc:
+          mount(Mount::Kind::Proc, "", "a fresh /proc for the sandbox's own processes");
+          for (std::string_view entry : kProcReadOnly) {
+            const std::string at = fmt::format("/proc/{}", entry);
+            plan_.mounts.push_back({Mount::Kind::RoBind, at, at, {}, "the host kernel's settings, read-only", false,
+                                    true});
+          }
+          break;
         case Point::Kind::Dev: mount(Mount::Kind::Dev, "", "a minimal /dev (null, zero, random, tty, pts)"); break;
         case Point::Kind::PrivateTmp: mount(Mount::Kind::Tmpfs, "", "a private /tmp; TMPDIR points here"); break;
         case Point::Kind::PrivateShm: mount(Mount::Kind::Tmpfs, "", "a private /dev/shm"); break;

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,7 +64,17 @@ struct Mount {
   std::vector<std::uint32_t> rules;  // IR rule ids behind this mount
   std::string why;
   bool traversable = false;  // MaskDir: a visible path lies below it
+  bool optional = false;     // RoBind: skipped when SOURCE does not exist (--ro-bind-try)
 };
+
+// The entries of /proc outside the process directories through which a
+// process can change the host's kernel (sysctls, the SysRq trigger, IRQ
+// affinity, PCI config space, dynamic debug, PSI triggers, ...): bound
+// read-only over the sandbox's fresh /proc, those that exist on this kernel.
+// They are the kernel's and not a namespace's, so no policy can grant them.
+inline constexpr std::string_view kProcReadOnly[] = {
+    "acpi",  "asound",  "bus",  "driver", "dynamic_debug", "fs",           "irq",         "latency_stats",
+    "mtrr",  "pressure", "scsi", "sys",    "sysrq-trigger", "sysvipc",     "timer_stats", "tty"};
 std::string_view mount_kind_name(Mount::Kind k);
 
 struct MountPlan {

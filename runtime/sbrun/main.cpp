@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
     app.footer("Exit status: the command's (128+N when killed by signal N); 125 when the sandbox cannot be set up.");
     app.add_option("policy", o.policy, "The .sbpolicy file")->required();
     app.add_option("--workspace", o.workspace, "The workspace directory, `.` in the policy (default: current directory)");
+    app.add_option("--user", o.user,
+                   "When started as root: run as this user (name or uid). Default: the workspace's owner; "
+                   "sbrun never runs a command as host root");
     std::string ask = "prompt";
     app.add_option("--ask", ask,
                    "How `ask` rules are settled: prompt on the terminal (filesystem and env once at launch, "
@@ -43,7 +46,11 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"prompt", "deny", "allow"}))
         ->capture_default_str();
     app.add_flag("--dry-run", o.dry_run, "Print the mount plan and bwrap arguments, run nothing");
-    app.add_option("--log", o.log_path, "Append decisions as JSON lines to FILE");
+    app.add_option("--log", o.log_path,
+                   "Append decisions as JSON lines to FILE (never a file the sandbox can write or a symlink)");
+    app.add_option("--log-max-bytes", o.log_max_bytes, "At most this many bytes of log per run")
+        ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 40))
+        ->capture_default_str();
     app.add_flag("-v,--verbose", o.verbose, "Show how the policy is enforced (fidelity warnings)");
     app.add_flag("--target-strict", o.target_strict,
                  "Refuse to run when a rule can only be approximated here (launch-time globs, ...)");

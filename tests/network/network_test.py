@@ -150,17 +150,24 @@ POLICY_BASE = 'use std.base;\nallow read "./**";\nallow write "./**";\n'
 
 
 def run_sbrun(world, sbrun, case, mode, tty=None):
-    work = tempfile.mkdtemp(prefix="case-", dir=world.dir)
+    # The case's directory holds the workspace, a home beside it, and the log
+    # (outside everything the sandbox may write). It belongs to USER in both
+    # modes: sbrun started as root runs the sandbox as the workspace's owner.
+    case_dir = tempfile.mkdtemp(prefix="case-", dir=world.dir)
+    work = os.path.join(case_dir, "ws")
+    home = os.path.join(case_dir, "home")
+    os.mkdir(work)
+    os.mkdir(home)
     shutil.copy(os.path.join(HERE, "client.py"), work)
     with open(os.path.join(work, "p.sbpolicy"), "w") as f:
         f.write(POLICY_BASE + case.get("policy", ""))
-    log_path = os.path.join(work, "log.jsonl")
+    log_path = os.path.join(case_dir, "log.jsonl")
     argv = [sbrun, "--log", log_path] + case.get("args", []) + ["p.sbpolicy", "--", "sh", "-c", case["cmd"]]
+    subprocess.run(["chown", "-R", USER + ":" + USER, case_dir], check=True)
     if mode == "user":
-        subprocess.run(["chown", "-R", USER + ":" + USER, work], check=True)
         argv = ["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups", "--reset-env"] + argv
     marks = world.marks()
-    env = {"PATH": "/usr/bin:/bin", "HOME": work, "LANG": "C.UTF-8"}
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8"}
     timeout = case.get("timeout", 60)
     if tty is None:
         p = subprocess.run(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -124,7 +124,8 @@ std::string token(const std::string& f) { return "token " + f; }
 
 struct Fixture {
   std::string root, home, workspace, policy_file;
-  bool unprivileged = false;
+  bool unprivileged = false;  // sbrun started through setpriv as uid
+  bool owned = false;         // the fixture belongs to uid (sbrun runs the sandbox as its owner)
   uid_t uid = 0;
   gid_t gid = 0;
 
@@ -150,7 +151,7 @@ struct Fixture {
       write_file(abs(mv_copy(f)), token(mv_copy(f)) + "\n");
       write_file(abs(rm_copy(f)), token(rm_copy(f)) + "\n");
     }
-    if (unprivileged) {
+    if (owned) {
       if (::lchown(home.c_str(), uid, gid) != 0) std::perror("lchown");
       for (const auto& e : fs::recursive_directory_iterator(home)) {
         if (::lchown(e.path().c_str(), uid, gid) != 0) std::perror("lchown");
@@ -570,8 +571,10 @@ RunResult run(const std::vector<std::string>& argv, const std::vector<std::strin
 
 // --- The test ------------------------------------------------------------------------
 
-// Invoking: sbrun runs as whoever runs the test (root here). Unprivileged:
-// as kUnprivilegedUser through setpriv, with the fixture owned by that user.
+// Invoking: sbrun is started by whoever runs the test (root here, which runs
+// the sandbox as the fixture's owner, kUnprivilegedUser: sbrun never runs a
+// command as host root). Unprivileged: sbrun started as kUnprivilegedUser
+// through setpriv. Run as root, the fixture is that user's in both.
 enum class Mode { Invoking, Unprivileged };
 
 class Conformance : public ::testing::TestWithParam<Mode> {
@@ -588,8 +591,10 @@ class Conformance : public ::testing::TestWithParam<Mode> {
     fx_.home = fx_.root + "/h";
     fx_.workspace = fx_.home + "/w";
     fx_.policy_file = fx_.root + "/policy.sbpolicy";
-    if (GetParam() == Mode::Unprivileged) {
-      if (getuid() != 0) GTEST_SKIP() << "the unprivileged instantiation needs root to switch users";
+    if (GetParam() == Mode::Unprivileged && getuid() != 0) {
+      GTEST_SKIP() << "the unprivileged instantiation needs root to switch users";
+    }
+    if (getuid() == 0) {
       if (getpwnam(kUnprivilegedUser) == nullptr) {
         const std::string cmd = std::string("useradd -m ") + kUnprivilegedUser + " >/dev/null 2>&1";
         if (std::system(cmd.c_str()) != 0 || getpwnam(kUnprivilegedUser) == nullptr) {
@@ -598,7 +603,8 @@ class Conformance : public ::testing::TestWithParam<Mode> {
       }
       if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv is not installed";
       const passwd* pw = getpwnam(kUnprivilegedUser);
-      fx_.unprivileged = true;
+      fx_.unprivileged = GetParam() == Mode::Unprivileged;
+      fx_.owned = true;
       fx_.uid = pw->pw_uid;
       fx_.gid = pw->pw_gid;
       // Can this user start a sandbox at all (unprivileged user namespaces)?

@@ -346,6 +346,46 @@ int op_proc_scan(const std::vector<std::string>&) {
   return 0;
 }
 
+// Every file under DIR (symlinks not followed, numeric /proc entries of
+// other processes skipped) that opens for writing. Nothing is written: each
+// descriptor is closed at once. Prints `writable N: PATH...`.
+void writable_walk(const std::string& dir, int depth, std::string& out, int& count) {
+  if (depth > 12) return;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> names;
+  while (const dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    // Other processes' directories (and our own under its number: /proc/self is walked instead).
+    if (dir == "/proc" && name.find_first_not_of("0123456789") == std::string::npos) continue;
+    names.push_back(name);
+  }
+  closedir(d);
+  for (const std::string& name : names) {
+    const std::string path = dir + "/" + name;
+    struct stat st {};
+    if (lstat(path.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) continue;
+    if (S_ISDIR(st.st_mode)) {
+      writable_walk(path, depth + 1, out, count);
+      continue;
+    }
+    const int fd = open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;
+    close(fd);
+    ++count;
+    out += " " + path;
+  }
+}
+
+int op_writable_walk(const std::vector<std::string>& a) {
+  std::string out;
+  int count = 0;
+  writable_walk(a.at(0), 0, out, count);
+  std::printf("writable %d:%s\n", count, out.c_str());
+  return 0;
+}
+
 int op_fds(const std::vector<std::string>&) {
   DIR* d = opendir("/proc/self/fd");
   if (d == nullptr) return result_ok_or_errno(-1);
@@ -568,6 +608,7 @@ const std::map<std::string, Op>& ops() {
       {"kill-all", {0, op_kill_all}},
       {"proc-scan", {0, op_proc_scan}},
       {"fds", {0, op_fds}},
+      {"writable-walk", {1, op_writable_walk}},
       {"tiocsti", {0, op_tiocsti}},
       {"tiocsti-hi", {0, op_tiocsti_hi}},
       {"tioclinux", {0, op_tioclinux}},

@@ -1,0 +1,127 @@
+#include "host_files.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace sbpolicy::runtime {
+
+namespace {
+
+// The canonical path of an open directory.
+std::string path_of(int fd) {
+  char buf[4096];
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  const ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+std::string child(const std::string& dir, const std::string& name) {
+  return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+  int get() const { return fd_; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+int open_host_file_for_append(const std::string& path, const SandboxWrites& sandbox_writes, std::string& error) {
+  if (path.empty()) {
+    error = "an empty file name";
+    return -1;
+  }
+  std::vector<std::string> parts;
+  for (std::size_t at = 0; at < path.size();) {
+    const std::size_t slash = path.find('/', at);
+    const std::string part = path.substr(at, slash == std::string::npos ? std::string::npos : slash - at);
+    if (!part.empty() && part != ".") parts.push_back(part);
+    if (slash == std::string::npos) break;
+    at = slash + 1;
+  }
+  if (parts.empty() || path.back() == '/' || parts.back() == "..") {
+    error = fmt::format("`{}` names a directory, not a file", path);
+    return -1;
+  }
+  Fd dir(open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  std::string where = dir.get() >= 0 ? path_of(dir.get()) : std::string();
+  if (where.empty()) {
+    error = fmt::format("cannot open the directory of `{}`: {}", path, std::strerror(errno));
+    return -1;
+  }
+  const auto refuse_writable = [&](const std::string& at) {
+    error = fmt::format(
+        "`{}` is in `{}`, which the sandbox can write; a file sbrun writes must be out of its reach "
+        "(a link planted there would redirect it). Choose a path outside what the policy lets the "
+        "command write",
+        path, at);
+    return -1;
+  };
+  if (sandbox_writes(where)) return refuse_writable(where);
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    const std::string& name = parts[i];
+    struct stat st {};
+    if (fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      error = fmt::format("cannot open `{}`: `{}`: {}", path, child(where, name), std::strerror(errno));
+      return -1;
+    }
+    // `..` and symlinks lead elsewhere; both are followed only here, in a
+    // directory the sandbox cannot write (checked before this step).
+    Fd next(openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | (S_ISLNK(st.st_mode) ? 0 : O_NOFOLLOW)));
+    if (next.get() < 0) {
+      error = fmt::format("cannot open `{}`: `{}`: {}", path, child(where, name), std::strerror(errno));
+      return -1;
+    }
+    dir.reset(next.release());
+    where = path_of(dir.get());
+    if (where.empty() || sandbox_writes(where)) return refuse_writable(where.empty() ? path : where);
+  }
+  const std::string target = child(where, parts.back());
+  if (sandbox_writes(target)) return refuse_writable(target);
+  const int fd =
+      openat(dir.get(), parts.back().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    error = errno == ELOOP ? fmt::format("`{}` is a symlink; sbrun does not follow links for files it writes", path)
+                           : fmt::format("cannot open `{}`: {}", path, std::strerror(errno));
+    return -1;
+  }
+  Fd file(fd);
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = fmt::format("`{}` is not a regular file", path);
+    return -1;
+  }
+  if (st.st_uid != geteuid() || st.st_nlink != 1) {
+    error = fmt::format(
+        "`{}` is not a file of this user's with a single name (owner uid {}, {} links); sbrun "
+        "appends only to its own files",
+        path, st.st_uid, st.st_nlink);
+    return -1;
+  }
+  return file.release();
+}
+
+}  // namespace sbpolicy::runtime

@@ -1,0 +1,194 @@
+// Hardening escapes (issue: no host root, no planted links, no redirected
+// git, bounded resources), over the escape tests' harness: each case attacks
+// from inside a real sandbox and checks the host side, with sbrun started as
+// root and as an unprivileged user.
+//
+//   runtime_hardening_tests [--sbrun=PATH] [--probe=PATH] [gtest options]
+#include <fcntl.h>
+#include <grp.h>
+
+#include "escape_harness.hpp"
+
+namespace sbtest {
+namespace {
+
+class Hardening : public Escape {
+ protected:
+  // The `Uid:`/`Gid:`/`Groups:` lines of a host process, as numbers.
+  static std::vector<long> ids(const std::string& status, const std::string& key) {
+    std::vector<long> out;
+    const auto at = status.find("\n" + key + ":");
+    if (at == std::string::npos) return out;
+    std::istringstream line(status.substr(at + key.size() + 2, status.find('\n', at + 1) - at - key.size() - 2));
+    long v;
+    while (line >> v) out.push_back(v);
+    return out;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// 1. No host root: /proc and /sys hold nothing of the host's that opens for
+// writing, and the command never holds host uid or gid 0.
+
+TEST_P(Hardening, ProcAndSysHoldNothingWritableOfTheHost) {
+  const std::string core_pattern = read_file("/proc/sys/kernel/core_pattern");
+  // Opens only, never writes: a failure here must not change the host.
+  auto r = probes({{"proc", {"writable-walk", "/proc"}},
+                   {"self", {"writable-walk", "/proc/self"}},
+                   {"sys", {"writable-walk", "/sys"}},
+                   {"core_pattern", {"read", "/proc/sys/kernel/core_pattern"}}});
+  EXPECT_RESULT(r, "proc", "writable 0:");
+  EXPECT_RESULT(r, "sys", "writable 0:");
+  // The command's own per-process files are its own (comm, oom_score_adj, ...).
+  EXPECT_EQ(r["self"].rfind("writable ", 0), 0u) << r["self"];
+  // The sysctls are readable (programs read them), just not writable.
+  EXPECT_EQ(r["core_pattern"].rfind("ok ", 0), 0u) << r["core_pattern"];
+  EXPECT_EQ(read_file("/proc/sys/kernel/core_pattern"), core_pattern);
+}
+
+TEST_P(Hardening, SysctlWritesFailEvenWithAGrantOfProc) {
+  // A policy cannot grant the host's /proc (W0102), and the read-only guard
+  // holds under every policy.
+  set_policy("allow read \"/proc\";\nallow write \"/proc/sys\";");
+  resnapshot();
+  auto r = probes({{"sysctl", {"writable-walk", "/proc/sys"}}, {"sysrq", {"writable-walk", "/proc/irq"}}});
+  EXPECT_RESULT(r, "sysctl", "writable 0:");
+  EXPECT_RESULT(r, "sysrq", "writable 0:");
+}
+
+TEST_P(Hardening, CommandNeverHoldsHostRoot) {
+  const std::string marker = "40." + random_digits(9);
+  const pid_t pid = start_sandboxed_sleep(marker);
+  ASSERT_GT(pid, 0) << "the sandboxed sleep never started";
+  const auto sleeps = processes_starting("/bin/sleep " + marker);
+  ASSERT_FALSE(sleeps.empty());
+  const std::string status = read_file("/proc/" + std::to_string(sleeps.front().pid) + "/status");
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  // Seen from the host: the real, effective, saved and filesystem ids.
+  for (const char* key : {"Uid", "Gid"}) {
+    const auto v = ids(status, key);
+    ASSERT_EQ(v.size(), 4u) << key << " in\n" << status;
+    for (long id : v) {
+      EXPECT_NE(id, 0) << key << " holds host id 0:\n" << status;
+      EXPECT_EQ(id, static_cast<long>(std::string(key) == "Uid" ? uid_ : gid_)) << key;
+    }
+  }
+  for (long g : ids(status, "Groups")) EXPECT_NE(g, 0) << "host group 0 in\n" << status;
+  EXPECT_NE(status.find("CapEff:\t0000000000000000"), std::string::npos) << status;
+}
+
+TEST_P(Hardening, RootOwnedWorkspaceIsRefusedAsRoot) {
+  if (GetParam() != Mode::Root) GTEST_SKIP() << "about sbrun started as root";
+  lchown(ws_.c_str(), 0, 0);
+  resnapshot_keep_owners();
+  const Result r = sbrun({"/bin/sh", "-c", "echo ran > ran"});
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_NE(r.err.find("--user"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(ws_ + "/ran"));
+  lchown(ws_.c_str(), uid_, gid_);
+  resnapshot();
+}
+
+TEST_P(Hardening, UserOptionChoosesWhoRunsAndRefusesRoot) {
+  if (GetParam() == Mode::Root) {
+    RunOptions ok;
+    ok.extra_args = {"--user", kTestUser};
+    const Result r = sbrun({"/bin/sh", "-c", "id -u > whoami"}, ok);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(read_file(ws_ + "/whoami"), std::to_string(uid_) + "\n");
+    allow_change("/ws/whoami");
+  }
+  for (const char* who : {"root", "0"}) {
+    RunOptions o;
+    o.extra_args = {"--user", who};
+    const Result r = sbrun({"/bin/sh", "-c", "echo ran > ran"}, o);
+    EXPECT_EQ(r.status, 125) << who << ": " << r.err;
+    EXPECT_FALSE(exists(ws_ + "/ran")) << who;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Host-side files follow no links: the log is never a file the sandbox can
+// write, a symlink, or another file's second name.
+
+TEST_P(Hardening, LogPlantedAsSymlinkByAnEarlyRunIsRefused) {
+  const std::string bashrc = read_file(home_ + "/.bashrc");
+  // The first run plants the link where a later `--log sbrun.log` in the workspace would write.
+  Result plant = sbrun({"/bin/sh", "-c", "ln -s ../home/.bashrc sbrun.log && ln -s ../home logs"});
+  ASSERT_EQ(plant.status, 0) << plant.err;
+  allow_change("/ws/sbrun.log");
+  allow_change("/ws/logs");
+  for (const std::string& log : {ws_ + "/sbrun.log", ws_ + "/logs/.bashrc", ws_ + "/fresh.log"}) {
+    RunOptions o;
+    o.extra_args = {"--log", log};
+    const Result r = sbrun({"/bin/sh", "-c", "echo ran > ran"}, o);
+    EXPECT_EQ(r.status, 125) << log << ": " << r.err;
+    EXPECT_NE(r.err.find("which the sandbox can write"), std::string::npos) << log << ": " << r.err;
+    EXPECT_FALSE(exists(ws_ + "/ran")) << log;
+    EXPECT_FALSE(exists(ws_ + "/fresh.log")) << log;
+  }
+  EXPECT_EQ(read_file(home_ + "/.bashrc"), bashrc);
+}
+
+TEST_P(Hardening, LogOutsideTheSandboxFollowsNoLinkAndNoHardLink) {
+  const std::string bashrc = read_file(home_ + "/.bashrc");
+  ASSERT_EQ(symlink((home_ + "/.bashrc").c_str(), (root_ + "/link.log").c_str()), 0);
+  ASSERT_EQ(link((home_ + "/notes.txt").c_str(), (root_ + "/hard.log").c_str()), 0);
+  resnapshot();
+  for (const std::string& log : {root_ + "/link.log", root_ + "/hard.log"}) {
+    RunOptions o;
+    o.extra_args = {"--log", log};
+    const Result r = sbrun({"/bin/true"}, o);
+    EXPECT_EQ(r.status, 125) << log << ": " << r.err;
+  }
+  EXPECT_EQ(read_file(home_ + "/.bashrc"), bashrc);
+  EXPECT_EQ(read_file(home_ + "/notes.txt"), "notes-" + tag_ + "\n");
+  // A plain path outside the sandbox's reach is created, the user's own, 0600.
+  mkdirs(root_ + "/logs");
+  resnapshot();
+  RunOptions o;
+  o.extra_args = {"--log", root_ + "/logs/run.log"};
+  const Result r = sbrun({"/bin/true"}, o);
+  EXPECT_EQ(r.status, 0) << r.err;
+  struct stat st {};
+  ASSERT_EQ(lstat((root_ + "/logs/run.log").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(st.st_uid, uid_);
+  EXPECT_NE(read_file(root_ + "/logs/run.log").find("\"event\":\"exit\""), std::string::npos);
+  allow_change("/logs/run.log");
+}
+
+TEST_P(Hardening, LogIsCapped) {
+  mkdirs(root_ + "/logs");
+  resnapshot();
+  RunOptions o;
+  o.extra_args = {"--log", root_ + "/logs/run.log", "--log-max-bytes", "4096"};
+  const Result r = sbrun({"/bin/true"}, o);
+  EXPECT_EQ(r.status, 0) << r.err;
+  const std::string log = read_file(root_ + "/logs/run.log");
+  EXPECT_LE(log.size(), 4096u + 256u);
+  const auto last = log.rfind('\n', log.size() - 2);
+  EXPECT_NE(log.find("log-truncated", last == std::string::npos ? 0 : last), std::string::npos) << log;
+  allow_change("/logs/run.log");
+}
+
+std::string mode_name(const ::testing::TestParamInfo<Mode>& info) { return info.param == Mode::Root ? "root" : "user"; }
+
+INSTANTIATE_TEST_SUITE_P(Runtime, Hardening, ::testing::Values(Mode::Root, Mode::User), mode_name);
+
+}  // namespace
+}  // namespace sbtest
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--sbrun=", 0) == 0)
+      sbtest::g_sbrun = a.substr(8);
+    else if (a.rfind("--probe=", 0) == 0)
+      sbtest::g_probe = a.substr(8);
+  }
+  return RUN_ALL_TESTS();
+}
