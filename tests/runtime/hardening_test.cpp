@@ -14,6 +14,7 @@ namespace {
 
 class Hardening : public Escape {
  protected:
+  std::set<std::string> allowed_dirs_;
   // The `Uid:`/`Gid:`/`Groups:` lines of a host process, as numbers.
   static std::vector<long> ids(const std::string& status, const std::string& key) {
     std::vector<long> out;
@@ -172,6 +173,65 @@ TEST_P(Hardening, LogIsCapped) {
   const auto last = log.rfind('\n', log.size() - 2);
   EXPECT_NE(log.find("log-truncated", last == std::string::npos ? 0 : last), std::string::npos) << log;
   allow_change("/logs/run.log");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Files that run later cannot be planted, in the home (granted for writing
+// here) and in the workspace: each path is created from inside (parents
+// first), and must not exist on the host afterwards.
+
+TEST_P(Hardening, PersistenceFilesCannotBePlanted) {
+  set_policy("allow read \"~\";\nallow write \"~\";");
+  resnapshot();
+  const std::vector<std::string> targets = {
+      // Shells: completion, drop-in directories, compiled startup files.
+      "home/.bash_completion", "home/.bashrc.d/evil.sh", "home/.local/share/bash-completion/completions/git",
+      "home/.config/fish/conf.d/evil.fish", "home/.zshenv", "home/.zshrc.zwc",
+      // Window managers and compositors, user services.
+      "home/.config/i3/config", "home/.config/sway/config", "home/.config/hypr/hyprland.conf",
+      "home/.config/containers/systemd/evil.container", "home/.config/systemd/user/evil.service",
+      "home/.config/autostart/evil.desktop",
+      // Build tools, debuggers and REPLs.
+      "home/.gradle/init.d/evil.gradle", "home/.gdbinit", "home/.psqlrc", "home/.Rprofile",
+      "home/.ipython/profile_default/startup/evil.py",
+      // Python's user site-packages: .pth files and the customize modules.
+      "home/.local/lib/python3.11/site-packages/evil.pth", "home/.local/lib/python3.11/site-packages/sitecustomize.py",
+      "home/.local/lib/python3.11/site-packages/usercustomize.py",
+      // The workspace: direnv, cargo, dev containers, editors, agents.
+      "ws/.envrc", "ws/.cargo/config.toml", "ws/.cargo/config", "ws/rust-toolchain.toml", "ws/.devcontainer/x.json",
+      "ws/.devcontainer.json", "ws/.vscode/tasks.json", "ws/.idea/workspace.xml", "ws/.mcp.json",
+      "ws/.claude/settings.json", "ws/.cursor/mcp.json", "ws/.mvn/extensions.xml", "ws/.direnv/bin/ls"};
+  std::string script;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const std::string path = root_ + "/" + targets[i];
+    script += "mkdir -p " + shell_quote(path.substr(0, path.rfind('/'))) + " 2>/dev/null; if (echo planted > " +
+              shell_quote(path) + ") 2>/dev/null; then echo '@@" + std::to_string(i) + " planted'; else echo '@@" +
+              std::to_string(i) + " refused'; fi\n";
+  }
+  const Result r = sbrun({"/bin/sh", "-c", script});
+  EXPECT_EQ(r.status, 0) << r.err;
+  auto results = parse_labels(r.out);
+  // Directories on the way that the sandbox may create (`~` is writable) may
+  // stay; the targets must not exist, and nothing else may be new.
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    EXPECT_EQ(results[std::to_string(i)], "refused") << targets[i];
+    EXPECT_FALSE(exists(root_ + "/" + targets[i])) << targets[i] << " was planted on the host";
+    for (std::string up = targets[i]; up.find('/') != std::string::npos;) {
+      up = up.substr(0, up.rfind('/'));
+      struct stat st {};
+      if (up.find('/') != std::string::npos && lstat((root_ + "/" + up).c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+          before_.count("/" + up) == 0) {
+        allowed_dirs_.insert("/" + up);
+      }
+    }
+  }
+  // TearDown's snapshot comparison ignores subtrees; check new directories here instead.
+  for (const auto& change : diff(before_, snapshot(root_), {})) {
+    const std::string rel = change.substr(4, change.find(' ', 4) - 4);
+    const bool new_dir = change.rfind("new ", 0) == 0 && change.find("(dir ") != std::string::npos;
+    EXPECT_TRUE(new_dir && allowed_dirs_.count(rel) > 0) << "the host changed: " << change;
+  }
+  for (const auto& d : allowed_dirs_) allow_change(d);
 }
 
 std::string mode_name(const ::testing::TestParamInfo<Mode>& info) { return info.param == Mode::Root ? "root" : "user"; }
