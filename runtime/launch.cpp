@@ -252,6 +252,8 @@ int launch(const LaunchOptions& o) {
   // 4. The mount plan.
   lo.asks_allowed = allowed;
   lo.target_strict = o.target_strict;
+  lo.tmp_size = o.tmp_size;
+  lo.shm_size = o.shm_size;
   lower::PosixFs fs;
   Diagnostics lowering;
   auto plan = lower::lower_to_mount_plan(*c.policy, fs, lo, lowering);
@@ -272,11 +274,12 @@ int launch(const LaunchOptions& o) {
     log.attach(fd);
   }
 
-  std::vector<std::string> args = lower::bwrap_arguments(*plan);
   // The init's own files, after the policy's mounts so no mask hides them.
-  for (const auto& [src, dest] : image.files) {
-    if (!lower::visible_in_plan(*plan, fs, dest)) args.insert(args.end(), {"--ro-bind", src, dest});
+  std::vector<std::pair<std::string, std::string>> runtime_files;
+  for (const auto& file : image.files) {
+    if (!lower::visible_in_plan(*plan, fs, file.second)) runtime_files.push_back(file);
   }
+  std::vector<std::string> args = lower::bwrap_arguments(*plan, runtime_files);
   args.insert(args.end(), {"--as-pid-1", "--json-status-fd", "5"});
 
   // The plan as JSON is only for the log and --dry-run: not on the fast path.

@@ -16,6 +16,7 @@
 #include <signal.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,8 @@ struct LaunchOptions {
   bool dry_run = false;
   std::string log_path;
   std::size_t log_max_bytes = std::size_t{16} << 20;
+  std::uint64_t tmp_size = std::uint64_t{2} << 30;   // the private /tmp
+  std::uint64_t shm_size = std::uint64_t{256} << 20;  // the private /dev/shm
   int verbose = 0;
   bool target_strict = false;  // refuse to run when a rule is only approximated
   std::string stdlib_dir;

@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace sbpolicy::lower {
 
-std::vector<std::string> bwrap_arguments(const MountPlan& plan) {
+std::vector<std::string> bwrap_arguments(const MountPlan& plan,
+                                         const std::vector<std::pair<std::string, std::string>>& runtime_files) {
   std::vector<std::string> a = {"--unshare-user", "--unshare-ipc", "--unshare-pid",    "--unshare-net",
                                 "--unshare-uts",  "--unshare-cgroup", "--disable-userns", "--die-with-parent",
                                 "--new-session",  "--cap-drop",     "ALL",              "--clearenv",
@@ -21,9 +24,22 @@ std::vector<std::string> bwrap_arguments(const MountPlan& plan) {
       case Mount::Kind::Symlink: a.insert(a.end(), {"--symlink", m.source, m.dest}); break;
       case Mount::Kind::Proc: a.insert(a.end(), {"--proc", m.dest}); break;
       case Mount::Kind::Dev: a.insert(a.end(), {"--dev", m.dest}); break;
-      case Mount::Kind::Tmpfs: a.insert(a.end(), {"--tmpfs", m.dest}); break;
+      case Mount::Kind::Tmpfs:
+        if (m.size > 0) a.insert(a.end(), {"--size", std::to_string(m.size)});
+        a.insert(a.end(), {"--tmpfs", m.dest});
+        break;
     }
   }
+  for (const auto& [source, dest] : runtime_files) a.insert(a.end(), {"--ro-bind", source, dest});
+  // Last, the sandbox's own directories read-only: a write outside every
+  // grant fails with EROFS instead of vanishing with the sandbox (and cannot
+  // fill memory). /tmp and /dev/shm are mounts of their own and stay writable.
+  // (A policy that binds the host's `/` has its own root, read-write or not.)
+  const bool own_root = std::none_of(plan.mounts.begin(), plan.mounts.end(), [](const Mount& m) {
+    return m.dest == "/" && (m.kind == Mount::Kind::Bind || m.kind == Mount::Kind::RoBind);
+  });
+  a.insert(a.end(), {"--remount-ro", "/dev"});
+  if (own_root) a.insert(a.end(), {"--remount-ro", "/"});
   for (const auto& [k, v] : plan.env) a.insert(a.end(), {"--setenv", k, v});
   a.insert(a.end(), {"--chdir", plan.chdir});
   return a;
@@ -44,6 +60,7 @@ nlohmann::json mount_plan_to_json(const MountPlan& plan, const ir::Policy& polic
     if (!m.source.empty()) j["source"] = m.source;
     if (m.kind == Mount::Kind::MaskDir) j["mode"] = m.traversable ? "0111" : "0000";
     if (m.optional) j["optional"] = true;
+    if (m.size > 0) j["size"] = m.size;
     mounts.push_back(std::move(j));
   }
   nlohmann::json env = nlohmann::json::array();

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ir/ir.hpp"
@@ -16,8 +17,12 @@
 
 namespace sbpolicy::lower {
 
-// The arguments before the command (which follows a `--`).
-std::vector<std::string> bwrap_arguments(const MountPlan& plan);
+// The arguments before the command (which follows a `--`). `runtime_files`
+// (source, destination) are bound read-only after the plan's mounts (the
+// runtime's own files, where the plan does not show them); then the
+// sandbox's root and /dev are made read-only.
+std::vector<std::string> bwrap_arguments(const MountPlan& plan,
+                                         const std::vector<std::pair<std::string, std::string>>& runtime_files = {});
 
 // The plan with each mount's rules and their sources, and the bwrap argv.
 nlohmann::json mount_plan_to_json(const MountPlan& plan, const ir::Policy& policy);

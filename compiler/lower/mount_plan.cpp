@@ -538,8 +538,14 @@ class Lowering {
           }
           break;
         case Point::Kind::Dev: mount(Mount::Kind::Dev, "", "a minimal /dev (null, zero, random, tty, pts)"); break;
-        case Point::Kind::PrivateTmp: mount(Mount::Kind::Tmpfs, "", "a private /tmp; TMPDIR points here"); break;
-        case Point::Kind::PrivateShm: mount(Mount::Kind::Tmpfs, "", "a private /dev/shm"); break;
+        case Point::Kind::PrivateTmp:
+          mount(Mount::Kind::Tmpfs, "", "a private /tmp; TMPDIR points here");
+          plan_.mounts.back().size = o_.tmp_size;
+          break;
+        case Point::Kind::PrivateShm:
+          mount(Mount::Kind::Tmpfs, "", "a private /dev/shm");
+          plan_.mounts.back().size = o_.shm_size;
+          break;
         case Point::Kind::Symlink:
           if (parent == Access::None) mount(Mount::Kind::Symlink, p.link_target, "a symlink on the way to a grant");
           break;

@@ -56,7 +56,7 @@ struct Mount {
     Symlink,   // --symlink SRC DEST (SRC is the link text)
     Proc,      // --proc DEST
     Dev,       // --dev DEST
-    Tmpfs,     // --tmpfs DEST (a private, writable directory)
+    Tmpfs,     // --size N --tmpfs DEST (a private, writable directory)
   };
   Kind kind;
   std::string source;
@@ -65,6 +65,7 @@ struct Mount {
   std::string why;
   bool traversable = false;  // MaskDir: a visible path lies below it
   bool optional = false;     // RoBind: skipped when SOURCE does not exist (--ro-bind-try)
+  std::uint64_t size = 0;    // Tmpfs: its size in bytes (--size), 0 for none
 };
 
 // The entries of /proc outside the process directories through which a
@@ -101,6 +102,9 @@ struct LowerOptions {
   // Variables the runtime sets itself (TMPDIR, proxy variables), after the policy's.
   std::vector<std::pair<std::string, std::string>> runtime_env;
   std::size_t glob_entry_budget = 2000000;
+  // The sizes of the private /tmp and /dev/shm (memory the command can fill).
+  std::uint64_t tmp_size = std::uint64_t{2} << 30;
+  std::uint64_t shm_size = std::uint64_t{256} << 20;
 };
 
 // The `ask` rules that must be settled before lowering (every operation but

@@ -51,6 +51,12 @@ int main(int argc, char** argv) {
     app.add_option("--log-max-bytes", o.log_max_bytes, "At most this many bytes of log per run")
         ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 40))
         ->capture_default_str();
+    app.add_option("--tmp-size", o.tmp_size, "Size of the sandbox's private /tmp (memory it may fill): 512M, 4G, ...")
+        ->transform(CLI::AsSizeValue(false))
+        ->check(CLI::Range(std::uint64_t{1} << 20, std::uint64_t{1} << 50));
+    app.add_option("--shm-size", o.shm_size, "Size of the sandbox's private /dev/shm")
+        ->transform(CLI::AsSizeValue(false))
+        ->check(CLI::Range(std::uint64_t{1} << 20, std::uint64_t{1} << 50));
     app.add_flag("-v,--verbose", o.verbose, "Show how the policy is enforced (fidelity warnings)");
     app.add_flag("--target-strict", o.target_strict,
                  "Refuse to run when a rule can only be approximated here (launch-time globs, ...)");

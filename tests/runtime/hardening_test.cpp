@@ -176,6 +176,62 @@ TEST_P(Hardening, LogIsCapped) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 6. Bounded resources: the private /tmp and /dev/shm have sizes, and the
+// sandbox's own root takes no writes.
+
+TEST_P(Hardening, PrivateTmpAndShmAreBounded) {
+  RunOptions o;
+  o.extra_args = {"--tmp-size", "4M", "--shm-size", "2M"};
+  const Result r = sbrun(
+      {"/bin/sh", "-c",
+       "dd if=/dev/zero of=/tmp/fill bs=1M count=8 2>/dev/null; echo tmp $(($(wc -c < /tmp/fill) / 1048576)); "
+       "dd if=/dev/zero of=/dev/shm/fill bs=1M count=8 2>/dev/null; echo shm $(($(wc -c < /dev/shm/fill) / 1048576))"},
+      o);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("tmp 4\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("shm 2\n"), std::string::npos) << r.out;
+  // Without options, the documented defaults.
+  RunOptions dry;
+  dry.extra_args = {"--dry-run"};
+  const Result plan = sbrun({"/bin/true"}, dry);
+  EXPECT_NE(plan.out.find("\"size\": 2147483648"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("\"size\": 268435456"), std::string::npos) << plan.out;
+}
+
+TEST_P(Hardening, WritesOutsideEveryGrantFailWithEROFS) {
+  auto r = probes({{"root", {"create", "/created-in-root"}},
+                   {"root_dir", {"mkdir", "/made-in-root"}},
+                   // A directory bubblewrap made on the way to a grant (the probe,
+                   // which the case's policy grants; the workspace is under the private /tmp).
+                   {"on_the_way", {"create", g_probe.substr(0, g_probe.rfind('/')) + "/beside-the-probe"}},
+                   {"dev", {"create", "/dev/created"}},
+                   {"tmp", {"create", "/tmp/ok"}},
+                   {"shm", {"create", "/dev/shm/ok"}}});
+  EXPECT_RESULT(r, "root", "errno EROFS");
+  EXPECT_RESULT(r, "root_dir", "errno EROFS");
+  EXPECT_RESULT(r, "on_the_way", "errno EROFS");
+  EXPECT_RESULT(r, "dev", "errno EROFS");
+  EXPECT_RESULT(r, "tmp", "ok");
+  EXPECT_RESULT(r, "shm", "ok");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Smaller leaks: the locale variables are named, not matched by `LC_*`.
+
+TEST_P(Hardening, LocaleVariablesByNameOnly) {
+  Spawn s = sbrun_spawn({"/bin/sh", "-c", "env"}, {});
+  s.env.push_back("LC_ALL=C.UTF-8");
+  s.env.push_back("LC_GITHUB_TOKEN=" + canary_id_ + "-lc");
+  s.env.push_back("LC_TIME=C");
+  const Result r = run_process(s, std::chrono::seconds(20));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("LC_ALL=C.UTF-8"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("LC_TIME=C"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("LC_GITHUB_TOKEN"), std::string::npos) << r.out;
+  check_run(r);
+}
+
+// ---------------------------------------------------------------------------------------------
 // 5. Files that run later cannot be planted, in the home (granted for writing
 // here) and in the workspace: each path is created from inside (parents
 // first), and must not exist on the host afterwards.
