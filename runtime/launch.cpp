@@ -28,6 +28,7 @@
 #include "bubblewrap.hpp"
 #include "driver/bindings.hpp"
 #include "driver/pipeline.hpp"
+#include "driver/policy_files.hpp"
 #include "driver/std_summaries.hpp"
 #include "ir/evaluator.hpp"
 #include "event_log.hpp"
@@ -218,6 +219,9 @@ int launch(const LaunchOptions& o) {
     std::fputs(render_diagnostics(c.diags, c.sources, render).c_str(), stderr);
     return fail(fmt::format("the policy `{}` has errors; fix them (sbc check shows the same report)", o.policy));
   }
+
+  // The policy's own files, whatever their names, read-only inside.
+  driver::protect_policy_files(c);
 
   std::map<std::string, std::vector<sema::IpNet>> pins;
   if (std::string e; !parse_pins(o.net.resolve, pins, e)) return fail(e);

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "driver/bindings.hpp"
+#include "driver/policy_files.hpp"
 #include "driver/pipeline.hpp"
 #include "lower/bwrap_args.hpp"
 #include "lower/proxy_table.hpp"
@@ -28,7 +29,9 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
   } else if (options.target == "bwrap" && options.emit != "ir") {
     if (!c.policy) return kPolicyErrors;
     // The plan as sbrun would build it here and now: bindings, canonical
-    // paths and glob expansions come from this machine's filesystem.
+    // paths and glob expansions come from this machine's filesystem, and the
+    // policy's own files are read-only.
+    driver::protect_policy_files(c);
     lower::LowerOptions lo = driver::lowering_options(options.workspace, options.home);
     lo.target_strict = options.target_strict;
     lower::PosixFs fs;

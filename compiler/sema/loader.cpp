@@ -87,10 +87,11 @@ class Loader {
   // Adds a file's text, parses it (or takes its summary) and follows its
   // imports.
   void add(const std::string& display, const std::string& canonical, std::string text, bool is_stdlib,
-           const std::string& base_dir, std::vector<ImportStep> chain) {
+           const std::string& base_dir, std::vector<ImportStep> chain, std::string read_from) {
     const SourceFile& file = sources_.add(display, canonical, std::move(text));
     LoadedFile loaded;
     loaded.file = file.id();
+    loaded.read_from = std::move(read_from);
     loaded.is_stdlib = is_stdlib;
     if (is_stdlib && options_.stdlib_dir.empty()) loaded.summary = summary_of(canonical, file);
     if (loaded.summary == nullptr) loaded.module = syntax::parse_module(file, diags_, options_.parse_limits);
@@ -130,7 +131,7 @@ class Loader {
                     fmt::format("a policy may load at most {} files", options_.max_files));
       return;
     }
-    std::string display, canonical, text, next_base;
+    std::string display, canonical, text, next_base, read_from;
     bool is_stdlib = false;
     if (use.is_stdlib) {
       if (!resolve_stdlib(use, display, canonical, text)) return;
@@ -155,6 +156,7 @@ class Loader {
       }
       display = relative_display(from, raw);
       next_base = directory_of(canonical);
+      read_from = path;
     }
     if (const auto it = std::find(stack_.begin(), stack_.end(), canonical); it != stack_.end()) {
       std::string cycle;
@@ -171,7 +173,7 @@ class Loader {
       return;
     }
     if (sources_.find_canonical(canonical) != nullptr) return;  // a diamond: loaded once
-    add(display, canonical, std::move(text), is_stdlib, next_base, std::move(chain));
+    add(display, canonical, std::move(text), is_stdlib, next_base, std::move(chain), std::move(read_from));
   }
 
   // The summary built for this module's text, with its spans in `file`;
@@ -282,14 +284,14 @@ Program load_program(const std::string& path, SourceMap& sources, Diagnostics& d
     diags.report(Code::E0109, Span{}, fmt::format("cannot read `{}`: {}", path, error));
     return std::move(loader.program);
   }
-  loader.add(path, canonical, std::move(text), false, directory_of(canonical), {});
+  loader.add(path, canonical, std::move(text), false, directory_of(canonical), {}, path);
   return std::move(loader.program);
 }
 
 Program load_program_text(const std::string& display_name, const std::string& base_dir, std::string text,
                           SourceMap& sources, Diagnostics& diags, const LoadOptions& options) {
   Loader loader(sources, diags, options);
-  loader.add(display_name, "text:" + display_name, std::move(text), false, base_dir, {});
+  loader.add(display_name, "text:" + display_name, std::move(text), false, base_dir, {}, "");
   return std::move(loader.program);
 }
 

@@ -68,6 +68,10 @@ struct LoadedFile {
   std::shared_ptr<const StdSummary> summary;
   // How the file was first reached from the root, root first; empty for the root.
   std::vector<ImportStep> chain;
+  // The path it was read from, as named (the command line's, or the
+  // importing file's directory joined with the `use` path), before symlinks
+  // were resolved; empty for the embedded standard library and for text.
+  std::string read_from;
 };
 
 struct Program {

@@ -175,6 +175,45 @@ TEST_P(Hardening, LogIsCapped) {
   allow_change("/logs/run.log");
 }
 
+// Every file of the policy being run is read-only inside, whatever its name:
+// the root file and the files it uses.
+TEST_P(Hardening, EveryFileOfThePolicyIsReadOnly) {
+  const std::string root_file = ws_ + "/agent.policy";
+  write_file(root_file, policy_text("use \"./rules/extra.inc\";"));
+  mkdirs(ws_ + "/rules");
+  write_file(ws_ + "/rules/extra.inc", "allow read \"/opt\";\n");
+  resnapshot();
+  RunOptions o;
+  o.policy = root_file;
+  auto r = probes({{"root", {"write", root_file}},
+                   {"used", {"write", ws_ + "/rules/extra.inc"}},
+                   {"replace", {"rename", ws_ + "/README.md", ws_ + "/rules/extra.inc"}},
+                   {"unlink", {"unlink", root_file}},
+                   {"control", {"create", ws_ + "/rules/other.inc"}}},
+                  nullptr, o);
+  EXPECT_ERRNO(r, "root");
+  EXPECT_ERRNO(r, "used");
+  EXPECT_ERRNO(r, "replace");
+  EXPECT_ERRNO(r, "unlink");
+  EXPECT_RESULT(r, "control", "ok");
+  allow_change("/ws/rules/other.inc");
+}
+
+// A policy file reached through a symlink the sandbox could replace is
+// refused at launch: the next run would read what the sandbox put there.
+TEST_P(Hardening, PolicyThroughAReplaceableSymlinkIsRefused) {
+  mkdirs(ws_ + "/policies");
+  write_file(ws_ + "/policies/real.sbpolicy", policy_text(""));
+  ASSERT_EQ(symlink("policies/real.sbpolicy", (ws_ + "/agent.sbpolicy").c_str()), 0);
+  resnapshot();
+  RunOptions o;
+  o.policy = ws_ + "/agent.sbpolicy";
+  const Result r = sbrun({"/bin/sh", "-c", "echo ran > ran"}, o);
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_NE(r.err.find("E0401"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(ws_ + "/ran"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 6. Bounded resources: the private /tmp and /dev/shm have sizes, and the
 // sandbox's own root takes no writes.
