@@ -79,30 +79,76 @@ void Janitor::watch(pid_t pid) {
   if (fd_ >= 0) send("pid " + std::to_string(pid));
 }
 
-bool Janitor::create_placeholders(const std::vector<std::string>& paths, std::string& error) {
-  // Every directory to make, parents first, told to the janitor in one
-  // message before the first is made.
+namespace {
+
+// Opens directory `path` (absolute, canonical) from `/`, one component at a
+// time, following no symlink; with `make`, missing components are created
+// (mkdirat) and appended to `made`. -1 with `error` on failure.
+int open_directory_nofollow(const std::string& path, bool make, std::vector<std::string>* made, std::string& error) {
+  int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  std::string at;
+  for (std::size_t start = 1; dir >= 0 && start < path.size();) {
+    const std::size_t slash = path.find('/', start);
+    const std::string name = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    start = slash == std::string::npos ? path.size() : slash + 1;
+    if (name.empty()) continue;
+    at += "/" + name;
+    int next = openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && errno == ENOENT && make) {
+      const bool made_here = mkdirat(dir, name.c_str(), 0755) == 0;
+      if (!made_here && errno != EEXIST) {
+        error = "cannot create `" + at + "`: " + std::strerror(errno);
+        close(dir);
+        return -1;
+      }
+      if (made_here && made != nullptr) made->push_back(at);
+      next = openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (next < 0) {
+      error = errno == ELOOP || errno == ENOTDIR
+                  ? "`" + at + "` is a symlink or not a directory (it changed while sbrun was starting?)"
+                  : "cannot open `" + at + "`: " + std::strerror(errno);
+      close(dir);
+      return -1;
+    }
+    close(dir);
+    dir = next;
+  }
+  return dir;
+}
+
+std::string parent_dir(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+}  // namespace
+
+bool Janitor::create_placeholders(const std::vector<std::string>& paths,
+                                  const std::vector<std::pair<std::string, std::string>>& files, std::string& error) {
+  // Every directory to make (parents first) and every file, told to the
+  // janitor in one message before the first is made.
   std::vector<std::string> missing;
   std::set<std::string> seen;
-  for (const std::string& path : paths) {
+  const auto note_missing = [&](const std::string& path, bool last_is_file) {
     std::size_t at = 1;
     while (at <= path.size()) {
       const std::size_t slash = path.find('/', at);
       const std::string prefix = path.substr(0, slash);
+      if (slash == std::string::npos && last_is_file) break;
       if (seen.insert(prefix).second) {
         struct stat st {};
-        if (lstat(prefix.c_str(), &st) != 0) {
-          missing.push_back(prefix);
-        } else if (!S_ISDIR(st.st_mode) && slash != std::string::npos) {
-          error = "`" + prefix + "` is not a directory";
-          return false;
-        }
+        if (lstat(prefix.c_str(), &st) != 0) missing.push_back(prefix);
       }
       if (slash == std::string::npos) break;
       at = slash + 1;
     }
-  }
-  if (missing.empty()) return true;
+  };
+  for (const std::string& path : paths) note_missing(path, false);
+  for (const auto& file : files) note_missing(file.first, true);
+  if (missing.empty() && files.empty()) return true;
   // No placeholder without a janitor to remove it if sbrun is killed: it
   // starts now, and learns the processes watched so far.
   std::string announce;
@@ -112,28 +158,51 @@ bool Janitor::create_placeholders(const std::vector<std::string>& paths, std::st
     for (pid_t pid : watched_) line("pid " + std::to_string(pid));
   }
   for (const std::string& m : missing) line("mkdir " + m);
+  for (const auto& [path, content] : files) line("file " + std::to_string(content.size()) + " " + path);
   if (!send(announce)) {
     error = "the cleanup process is not running";
     return false;
   }
   for (const std::string& m : missing) {
-    if (mkdir(m.c_str(), 0755) != 0) {
-      if (errno == EEXIST) continue;  // made by someone else meanwhile: theirs, not removed
-      error = "cannot create `" + m + "`: " + std::strerror(errno);
+    // Made (with its missing parents) under descriptors; one someone else
+    // made meanwhile is theirs, and not removed.
+    std::vector<std::string> made;
+    const int dir = open_directory_nofollow(m, true, &made, error);
+    created_.insert(created_.end(), made.begin(), made.end());
+    if (dir < 0) return false;
+    // Held so that removing it later is only an unlink (see the header).
+    if (std::find(made.begin(), made.end(), m) != made.end()) {
+      held_.push_back(dir);
+    } else {
+      close(dir);
+    }
+  }
+  for (const auto& [path, content] : files) {
+    const int dir = open_directory_nofollow(parent_dir(path), false, nullptr, error);
+    if (dir < 0) return false;
+    const int fd = openat(dir, base_name(path).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    const int open_errno = errno;
+    close(dir);
+    if (fd < 0) {
+      if (open_errno == EEXIST) continue;  // someone else's now: not ours to remove
+      error = "cannot create `" + path + "`: " + std::strerror(open_errno);
       return false;
     }
-    created_.push_back(m);
-    // Held so that removing it later is only an unlink (see the header);
-    // without a descriptor it is removed all the same, just slower.
-    const int held = open(m.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (held >= 0) held_.push_back(held);
+    created_files_.emplace_back(path, content.size());
+    const bool written = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+    close(fd);
+    if (!written) {
+      error = "cannot write `" + path + "`";
+      return false;
+    }
   }
   return true;
 }
 
 void Janitor::finish() {
-  remove_placeholders(std::move(created_));
+  remove_placeholders(created_files_, std::move(created_));
   created_.clear();
+  created_files_.clear();
   // The janitor takes the held directories over; closing ours is then
   // cheap, and it releases them after sbrun has gone.
   for (std::size_t i = 0; i < held_.size(); i += kFdsPerMessage) {
@@ -155,9 +224,22 @@ Janitor::~Janitor() {
   if (fd_ >= 0) close(fd_);
 }
 
-void remove_placeholders(std::vector<std::string> created) {
-  // Deepest first: a path is removed only after everything created below it.
-  // (The janitor process does the same in C: sbrun-init/janitor.c.)
+void remove_placeholders(const std::vector<std::pair<std::string, std::size_t>>& files,
+                         std::vector<std::string> created) {
+  // Files first, while they are what was made (the janitor process does the
+  // same in C: sbrun-init/janitor.c); then directories, deepest first: a
+  // path is removed only after everything created below it.
+  for (const auto& [path, size] : files) {
+    std::string ignored;
+    const int dir = open_directory_nofollow(parent_dir(path), false, nullptr, ignored);
+    if (dir < 0) continue;
+    struct stat st {};
+    if (fstatat(dir, base_name(path).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        static_cast<std::size_t>(st.st_size) == size) {
+      unlinkat(dir, base_name(path).c_str(), 0);
+    }
+    close(dir);
+  }
   std::sort(created.begin(), created.end(), [](const std::string& a, const std::string& b) {
     return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
   });

@@ -54,7 +54,14 @@ class Janitor {
   // every path exists). False (with `error`) when one cannot be
   // made or the janitor is not running; those made until then are removed
   // by finish().
-  bool create_placeholders(const std::vector<std::string>& paths, std::string& error);
+  //
+  // Every placeholder is made by walking its path from `/` with descriptors,
+  // never following a symlink (O_NOFOLLOW, mkdirat, openat): a link swapped
+  // in while sbrun runs makes the launch fail, instead of a directory landing
+  // where the link points. `files` (path, content) are files made with
+  // O_EXCL and removed after only while they are regular files of that size.
+  bool create_placeholders(const std::vector<std::string>& paths,
+                           const std::vector<std::pair<std::string, std::string>>& files, std::string& error);
   // Tell the janitor about a process that must be gone before cleanup (now,
   // or when it starts).
   void watch(pid_t pid);
@@ -70,10 +77,13 @@ class Janitor {
   int fd_ = -1;  // the channel to the janitor, once it runs
   std::vector<pid_t> watched_;
   std::vector<std::string> created_;
+  std::vector<std::pair<std::string, std::size_t>> created_files_;  // (path, size)
   std::vector<int> held_;  // O_PATH descriptors of created_, where open worked
 };
 
-// Removes `created` directories, deepest first, if they are empty.
-void remove_placeholders(std::vector<std::string> created);
+// Removes `files` that are still regular files of their size, then
+// `created` directories, deepest first, if they are empty.
+void remove_placeholders(const std::vector<std::pair<std::string, std::size_t>>& files,
+                         std::vector<std::string> created);
 
 }  // namespace sbpolicy::runtime

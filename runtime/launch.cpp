@@ -28,7 +28,7 @@
 #include "bubblewrap.hpp"
 #include "driver/bindings.hpp"
 #include "driver/pipeline.hpp"
-#include "driver/policy_files.hpp"
+#include "driver/guards.hpp"
 #include "driver/std_summaries.hpp"
 #include "ir/evaluator.hpp"
 #include "event_log.hpp"
@@ -235,6 +235,8 @@ int launch(const LaunchOptions& o) {
   }
   // Again with the home of the user the command runs as.
   if (std::string e; !workspace_allowed(bindings.workspace, bindings.home, e)) return fail(e);
+  // The workspace's git metadata, as it is now (driver/guards.hpp).
+  driver::protect_git_metadata(c, bindings);
   if (o.verbose > 0) std::fprintf(stderr, "sbrun: workspace `%s`, home `%s`\n", bindings.workspace.c_str(), bindings.home.c_str());
 
   std::string error;
@@ -315,7 +317,7 @@ int launch(const LaunchOptions& o) {
     janitor.finish();
   };
   janitor.watch(bwrap.pid());
-  if (!janitor.create_placeholders(plan->placeholders, error)) {
+  if (!janitor.create_placeholders(plan->placeholders, plan->placeholder_files, error)) {
     cleanup();
     return fail("cannot create a placeholder to protect a path that does not exist yet: " + error);
   }

@@ -67,6 +67,11 @@ nlohmann::json mount_plan_to_json(const MountPlan& plan, const ir::Policy& polic
   for (const auto& [k, v] : plan.env) env.push_back(k);
   return {{"schema_version", 1},
           {"placeholders", plan.placeholders},
+          {"placeholder_files", [&] {
+             nlohmann::json files = nlohmann::json::array();
+             for (const auto& [path, content] : plan.placeholder_files) files.push_back({{"path", path}, {"content", content}});
+             return files;
+           }()},
           {"mounts", mounts},
           {"environment", env},
           {"chdir", plan.chdir},

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "ir/evaluator.hpp"
@@ -83,6 +84,22 @@ struct PathOrder {
     return a.size() < b.size();
   }
 };
+
+// Protected paths that git reads whenever they exist, so that a directory in
+// their place would break git inside the sandbox: their placeholder is a
+// file with this content. `.git/commondir` holds "." (the repository is its
+// own common directory): git dies on any commondir it cannot read. (Inside
+// `.git`, a file placeholder does not show in `git status`; elsewhere it
+// would, and an agent might commit it, so other names keep directories.)
+constexpr std::pair<std::string_view, std::string_view> kFilePlaceholders[] = {
+    {"/.git/commondir", ".\n"}, {"/.git/config", ""}, {"/.git/config.worktree", ""}};
+
+std::optional<std::string_view> file_placeholder_content(std::string_view path) {
+  for (const auto& [suffix, content] : kFilePlaceholders) {
+    if (path.size() > suffix.size() && path.substr(path.size() - suffix.size()) == suffix) return content;
+  }
+  return std::nullopt;
+}
 
 // One point of the plan: a path whose access is decided on its own.
 struct Point {
@@ -519,10 +536,12 @@ class Lowering {
     };
     std::vector<Frame> stack;
     const std::string workspace = o_.bindings.workspace;
-    for (const auto& entry : points_) {
+    for (auto at = points_.begin(); at != points_.end(); ++at) {
       // Named, not structured, bindings: lambdas below capture them.
-      const std::string& path = entry.first;
-      const Point& p = entry.second;
+      const std::string& path = at->first;
+      const Point& p = at->second;
+      const auto next = std::next(at);
+      const bool has_points_below = next != points_.end() && strictly_below(next->first, path);
       while (!stack.empty() && !strictly_below(path, stack.back().path)) stack.pop_back();
       const Access parent = stack.empty() ? Access::None : stack.back().children;
       const auto mount = [&](Mount::Kind k, std::string src, std::string why) {
@@ -555,14 +574,26 @@ class Lowering {
           const FileKind kind = fs_.kind(path);
           const bool exists = kind != FileKind::Missing;
           const bool pin = p.kind == Point::Kind::Pin;
-          const bool placeholder = !exists && parent == Access::ReadWrite && (pin || p.access != Access::ReadWrite);
+          // Nothing can be made below an existing file: it is pinned (a
+          // mount point: not replaced by a directory) and needs no placeholder.
+          const bool under_file = !exists && !under_directory(path);
+          const bool placeholder =
+              !exists && !under_file && parent == Access::ReadWrite && (pin || p.access != Access::ReadWrite);
           if (!exists && !placeholder) {
-            if (p.access != Access::None) plan_.skipped.push_back(path);
+            if (p.access != Access::None && !under_file) plan_.skipped.push_back(path);
             stack.push_back({path, parent});
             continue;
           }
-          if (placeholder) plan_.placeholders.push_back(path);
-          const bool dir = !exists || kind == FileKind::Directory;
+          // A leaf some tool reads when present gets an empty file (or the
+          // content it needs), not a directory that would break the tool.
+          const std::optional<std::string_view> content =
+              placeholder && !has_points_below && !pin ? file_placeholder_content(path) : std::nullopt;
+          if (content) {
+            plan_.placeholder_files.emplace_back(path, std::string(*content));
+          } else if (placeholder) {
+            plan_.placeholders.push_back(path);
+          }
+          const bool dir = content ? false : !exists || kind == FileKind::Directory;
           if (p.access == Access::ReadWrite && (parent != Access::ReadWrite || pin)) {
             mount(Mount::Kind::Bind, path,
                   pin ? "a parent of a protected path, pinned so it cannot be renamed" : "read and write");
@@ -588,6 +619,15 @@ class Lowering {
          }));
     if (workspace_visible) plan_.chdir = workspace;
     for (const auto& [path, id] : unix_rules_) plan_.unix_sockets.push_back(path);
+  }
+
+  // Is the nearest existing ancestor of `path` a directory?
+  bool under_directory(std::string_view path) const {
+    for (std::string_view up = parent_of(path);; up = parent_of(up)) {
+      const FileKind k = fs_.kind(std::string(up));
+      if (k != FileKind::Missing) return k == FileKind::Directory;
+      if (up == "/") return true;
+    }
   }
 
   // A masked directory is made read-only after the last mount inside it;

@@ -83,6 +83,11 @@ struct MountPlan {
   // first), because a protection must be mounted on them; it removes the
   // ones it created after the sandbox is gone.
   std::vector<std::string> placeholders;
+  // Placeholders that are files (path, content), for protected names that
+  // tools read when present (`.git/commondir`, `.npmrc`, ...): a directory
+  // there would break them. Missing parent directories are made and removed
+  // with them.
+  std::vector<std::pair<std::string, std::string>> placeholder_files;
   std::vector<Mount> mounts;
   std::vector<std::pair<std::string, std::string>> env;  // the command's whole environment
   std::string chdir = "/";

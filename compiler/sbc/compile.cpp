@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "driver/bindings.hpp"
-#include "driver/policy_files.hpp"
+#include "driver/guards.hpp"
 #include "driver/pipeline.hpp"
 #include "lower/bwrap_args.hpp"
 #include "lower/proxy_table.hpp"
@@ -33,6 +33,7 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     // policy's own files are read-only.
     driver::protect_policy_files(c);
     lower::LowerOptions lo = driver::lowering_options(options.workspace, options.home);
+    driver::protect_git_metadata(c, lo.bindings);
     lo.target_strict = options.target_strict;
     lower::PosixFs fs;
     Diagnostics lowering;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -43,6 +44,11 @@ static void wait_gone(pid_t pid) {
   while (kill(pid, 0) == 0) usleep(5000);
 }
 
+struct placeholder_file {
+  char* path;
+  off_t size;
+};
+
 static size_t depth(const char* path) {
   size_t n = 0;
   for (; *path != '\0'; ++path) n += *path == '/';
@@ -66,7 +72,7 @@ _Noreturn void sbrun_janitor_main(void) {
   const int ignored[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
   for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; ++i) signal(ignored[i], SIG_IGN);
 
-  struct list created = {0}, pids = {0};
+  struct list created = {0}, pids = {0}, files = {0};
   /* The unfinished line carried over between messages. */
   char* line = NULL;
   size_t line_size = 0;
@@ -108,6 +114,16 @@ _Noreturn void sbrun_janitor_main(void) {
       if (strncmp(start, "mkdir ", 6) == 0) {
         char* path = strdup(start + 6);
         serving = path != NULL && push(&created, path);
+      } else if (strncmp(start, "file ", 5) == 0) {
+        /* "file SIZE PATH": removed only while a regular file of SIZE bytes. */
+        char* end = NULL;
+        const unsigned long size = strtoul(start + 5, &end, 10);
+        struct placeholder_file* f = malloc(sizeof *f);
+        serving = f != NULL && end != NULL && *end == ' ' && (f->path = strdup(end + 1)) != NULL;
+        if (serving) {
+          f->size = (off_t)size;
+          serving = push(&files, f);
+        }
       } else if (strncmp(start, "pid ", 4) == 0) {
         serving = push(&pids, (void*)(long)atol(start + 4));
       }
@@ -120,6 +136,11 @@ _Noreturn void sbrun_janitor_main(void) {
    * the placeholders that are still empty, deepest first (rmdir fails
    * harmlessly on one that is not). */
   for (size_t i = 0; i < pids.size; ++i) wait_gone((pid_t)(long)pids.items[i]);
+  for (size_t i = 0; i < files.size; ++i) {
+    const struct placeholder_file* f = files.items[i];
+    struct stat st;
+    if (lstat(f->path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == f->size) unlink(f->path);
+  }
   if (created.size > 0) qsort(created.items, created.size, sizeof *created.items, deeper_first);
   for (size_t i = 0; i < created.size; ++i) rmdir((const char*)created.items[i]);
   _exit(0);

@@ -70,6 +70,7 @@
 #include <string>
 #include <vector>
 
+#include "driver/guards.hpp"
 #include "driver/pipeline.hpp"
 #include "ir/evaluator.hpp"
 #include "sema/path_pattern.hpp"
@@ -693,10 +694,12 @@ TEST_P(Conformance, GeneratedPolicies) {
       ADD_FAILURE() << label << ": the policy does not compile: " << all << "\n" << text;
       continue;
     }
-    const Oracle oracle{*compilation.policy, bindings};
-
     fx_.reset();
     write_policy(text);
+    // The protections sbrun adds to every policy (driver/guards.hpp) are
+    // part of what the sandbox must agree with.
+    driver::protect_git_metadata(compilation, bindings);
+    const Oracle oracle{*compilation.policy, bindings};
     std::vector<Case> cases;
     std::size_t excluded = 0;
     for (Case c : all_cases(fx_)) {

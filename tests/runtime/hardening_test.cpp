@@ -271,6 +271,123 @@ TEST_P(Hardening, LocaleVariablesByNameOnly) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 4. Git metadata cannot be redirected: every file through which git finds
+// configuration or code, for every policy that makes the workspace writable.
+
+TEST_P(Hardening, GitMetadataCannotBeRedirected) {
+  // Not std.agent: the protection holds for any policy.
+  write_file(policy_, "version 1;\nuse std.base;\nallow read \"" + g_probe + "\";\nallow write \"./**\";\n");
+  mkdirs(ws_ + "/.git/modules/sub/hooks");
+  write_file(ws_ + "/.git/modules/sub/config", "[core]\n");
+  mkdirs(ws_ + "/.git/worktrees/wt");
+  write_file(ws_ + "/.git/worktrees/wt/gitdir", "/elsewhere/wt/.git\n");
+  write_file(ws_ + "/.git/worktrees/wt/commondir", "../..\n");
+  resnapshot();
+  auto r = probes({{"commondir", {"create", ws_ + "/.git/commondir"}},
+                   {"config", {"write", ws_ + "/.git/config"}},
+                   {"config_worktree", {"create", ws_ + "/.git/config.worktree"}},
+                   {"hook", {"create", ws_ + "/.git/hooks/pre-commit"}},
+                   {"info", {"create", ws_ + "/.git/info/attributes"}},
+                   {"module_config", {"write", ws_ + "/.git/modules/sub/config"}},
+                   {"module_hook", {"create", ws_ + "/.git/modules/sub/hooks/post-checkout"}},
+                   {"worktree_gitdir", {"write", ws_ + "/.git/worktrees/wt/gitdir"}},
+                   {"worktree_commondir", {"write", ws_ + "/.git/worktrees/wt/commondir"}},
+                   {"gitmodules", {"create", ws_ + "/.gitmodules"}},
+                   {"replace_dot_git", {"rename", ws_ + "/.git", ws_ + "/.git-old"}},
+                   // What git itself writes keeps working.
+                   {"head", {"write", ws_ + "/.git/HEAD"}},
+                   {"index_lock", {"create", ws_ + "/.git/index.lock"}}});
+  for (const char* label : {"commondir", "config", "config_worktree", "hook", "info", "module_config", "module_hook",
+                            "worktree_gitdir", "worktree_commondir", "gitmodules", "replace_dot_git"}) {
+    EXPECT_ERRNO(r, label);
+  }
+  EXPECT_RESULT(r, "head", "ok");
+  EXPECT_RESULT(r, "index_lock", "ok");
+  allow_change("/ws/.git/HEAD");
+  allow_change("/ws/.git/index.lock");
+  EXPECT_FALSE(exists(ws_ + "/.git/commondir")) << "a placeholder was left behind";
+}
+
+TEST_P(Hardening, GitStillWorksInsideWithItsMetadataProtected) {
+  // A real repository, made by the run's user outside the sandbox.
+  remove_tree(ws_ + "/.git");
+  const Result init =
+      run_process(Spawn{as_user({"/usr/bin/git", "-c", "init.defaultBranch=main", "init", "-q", ws_}), env()},
+                  std::chrono::seconds(20));
+  ASSERT_EQ(init.status, 0) << init.err;
+  resnapshot();
+  const Result r = sbrun({"/bin/sh", "-c",
+                          "git status --short >/dev/null && git add README.md && "
+                          "git -c user.email=a@b.test -c user.name=agent commit -q -m inside && echo committed; "
+                          "echo ../evil > .git/commondir 2>/dev/null || echo refused"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("committed"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("refused"), std::string::npos) << r.out;
+  EXPECT_FALSE(exists(ws_ + "/.git/commondir"));
+  allow_change("/ws/.git");
+}
+
+TEST_P(Hardening, GitAbsentAtLaunchCannotBeCreated) {
+  remove_tree(ws_ + "/.git");
+  resnapshot();
+  const Result r = sbrun({"/bin/sh", "-c",
+                          "git init -q . 2>/dev/null && echo initialised; mkdir -p .git/x 2>/dev/null && echo made; "
+                          "echo 'gitdir: ../evil' > .git 2>/dev/null && echo wrote; true"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("initialised"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("made"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("wrote"), std::string::npos) << r.out;
+  EXPECT_FALSE(exists(ws_ + "/.git"));
+}
+
+TEST_P(Hardening, LinkedWorktreeStartsAndItsRepositoryIsProtected) {
+  const std::string main_repo = root_ + "/main";
+  const std::string wt = root_ + "/wt";
+  mkdirs(main_repo);
+  write_file(main_repo + "/README.md", "# main\n");
+  chown_tree(root_, uid_, gid_);
+  const auto git = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {"/usr/bin/git",
+                                     "-C",
+                                     main_repo,
+                                     "-c",
+                                     "user.email=a@b.test",
+                                     "-c",
+                                     "user.name=u",
+                                     "-c",
+                                     "init.defaultBranch=main",
+                                     "-c",
+                                     "safe.directory=*"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(Spawn{as_user(argv), env()}, std::chrono::seconds(20));
+  };
+  ASSERT_EQ(git({"init", "-q"}).status, 0);
+  ASSERT_EQ(git({"add", "README.md"}).status, 0);
+  ASSERT_EQ(git({"commit", "-q", "-m", "init"}).status, 0);
+  const Result add = git({"worktree", "add", "-q", wt});
+  ASSERT_EQ(add.status, 0) << add.err;
+  write_file(policy_, policy_text("allow write \"" + main_repo + "/.git\";"));
+  chown_tree(root_, uid_, gid_);
+  resnapshot();
+  RunOptions o;
+  o.workspace = wt;
+  const std::string gitdir = main_repo + "/.git/worktrees/wt";
+  auto r = probes({{"dot_git", {"write", wt + "/.git"}},
+                   {"main_config", {"write", main_repo + "/.git/config"}},
+                   {"main_hook", {"create", main_repo + "/.git/hooks/pre-commit"}},
+                   {"wt_commondir", {"write", gitdir + "/commondir"}},
+                   {"wt_gitdir", {"write", gitdir + "/gitdir"}},
+                   {"wt_config", {"create", gitdir + "/config.worktree"}},
+                   {"wt_head", {"write", gitdir + "/HEAD"}}},
+                  nullptr, o);
+  for (const char* label : {"dot_git", "main_config", "main_hook", "wt_commondir", "wt_gitdir", "wt_config"}) {
+    EXPECT_ERRNO(r, label);
+  }
+  EXPECT_RESULT(r, "wt_head", "ok");
+  allow_change("/main/.git/worktrees/wt/HEAD");
+}
+
+// ---------------------------------------------------------------------------------------------
 // 5. Files that run later cannot be planted, in the home (granted for writing
 // here) and in the workspace: each path is created from inside (parents
 // first), and must not exist on the host afterwards.
