@@ -25,7 +25,13 @@ std::vector<std::string> Bubblewrap::command_line(const std::vector<std::string>
 }
 
 bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const std::vector<std::string>& command,
-                       std::string& error) {
+                       const std::vector<int>& inherited, std::string& error) {
+  for (int fd : inherited) {
+    if (fd <= 7) {
+      error = "a descriptor for bubblewrap collides with its fixed ones";
+      return false;
+    }
+  }
   int plan[2] = {-1, -1}, status[2] = {-1, -1}, started[2] = {-1, -1}, channel[2] = {-1, -1};
   const int exe = open(init.c_str(), O_RDONLY | O_CLOEXEC);
   if (exe < 0 || pipe2(plan, O_CLOEXEC) != 0 || pipe2(status, O_CLOEXEC) != 0 || pipe2(started, O_CLOEXEC) != 0 ||
@@ -79,6 +85,9 @@ bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const 
     for (int s : kForwardedSignals) signal(s, SIG_DFL);
     for (int i = 0; i < 5; ++i) {
       if (dup2(high[i], 3 + i) < 0) _exit(kSetupFailed);
+    }
+    for (int fd : inherited) {
+      if (fcntl(fd, F_SETFD, 0) != 0) _exit(kSetupFailed);
     }
     execve(bwrap.c_str(), argv.data(), envp);
     const char* why = std::strerror(errno);

@@ -1,10 +1,11 @@
-// bubblewrap as sbrun runs it: started before the policy is compiled, fed
-// its plan through a pipe when the plan is ready.
+// bubblewrap as sbrun runs it: started once the plan is known, with the
+// descriptors of the plan's bind sources, and fed the plan through a pipe.
 //
-// bubblewrap reads `--args` to the end before it does anything else, so it
-// can start first: its exec and dynamic loading (~2 ms here) run on the
-// other core while sbrun compiles and lowers the policy, and it then waits
-// on the pipe. Its command line is fixed at start: the init, from a
+// (It used to start before the policy was compiled, so that its exec ran on
+// the other core meanwhile. But the objects to mount must be opened, checked
+// and inherited as descriptors (`--bind-fd`): a path given to bubblewrap is
+// resolved again when it mounts, and a process racing the launch could swap
+// a symlink to the home in between.) Its command line is the init, from a
 // descriptor, and the user's command.
 //
 // A plan cut short must never run anything: if sbrun dies while writing it,
@@ -32,8 +33,11 @@ class Bubblewrap {
   // with `init` (sbrun-init) on descriptor 4, in a process group of its own
   // (terminal signals reach sbrun, which forwards them), killed if sbrun
   // dies. False (with `error`) when it cannot be started.
+  // `inherited` (descriptors above 7, close-on-exec here) stay open in
+  // bubblewrap under their numbers: the bind sources its plan names by
+  // descriptor.
   bool start(const std::string& bwrap, const std::string& init, const std::vector<std::string>& command,
-             std::string& error);
+             const std::vector<int>& inherited, std::string& error);
   // bubblewrap's command line after `--args 3`, as start() passes it.
   static std::vector<std::string> command_line(const std::vector<std::string>& command);
 

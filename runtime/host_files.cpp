@@ -49,6 +49,66 @@ class Fd {
 
 }  // namespace
 
+int open_directory_nofollow(const std::string& path, bool make, std::vector<std::string>* made, std::string& error) {
+  int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  std::string at;
+  for (std::size_t start = 1; dir >= 0 && start < path.size();) {
+    const std::size_t slash = path.find('/', start);
+    const std::string name = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    start = slash == std::string::npos ? path.size() : slash + 1;
+    if (name.empty()) continue;
+    at += "/" + name;
+    int next = openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && errno == ENOENT && make) {
+      const bool made_here = mkdirat(dir, name.c_str(), 0755) == 0;
+      if (!made_here && errno != EEXIST) {
+        error = fmt::format("cannot create `{}`: {}", at, std::strerror(errno));
+        close(dir);
+        return -1;
+      }
+      if (made_here && made != nullptr) made->push_back(at);
+      next = openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (next < 0) {
+      error = errno == ELOOP || errno == ENOTDIR
+                  ? fmt::format("`{}` is a symlink or not a directory (it changed while sbrun was starting?)", at)
+                  : fmt::format("cannot open `{}`: {}", at, std::strerror(errno));
+      close(dir);
+      return -1;
+    }
+    close(dir);
+    dir = next;
+  }
+  if (dir < 0) error = fmt::format("cannot open `/`: {}", std::strerror(errno));
+  return dir;
+}
+
+int open_path_nofollow(const std::string& path, std::string& error) {
+  const std::size_t slash = path.rfind('/');
+  if (path.empty() || path.front() != '/' || slash == std::string::npos) {
+    error = fmt::format("`{}` is not an absolute path", path);
+    return -1;
+  }
+  const std::string name = path.substr(slash + 1);
+  if (name.empty()) return open_directory_nofollow(path, false, nullptr, error);
+  const int dir = open_directory_nofollow(slash == 0 ? "/" : path.substr(0, slash), false, nullptr, error);
+  if (dir < 0) return -1;
+  const int fd = openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  const int e = errno;
+  close(dir);
+  if (fd < 0) {
+    error = fmt::format("cannot open `{}`: {}", path, std::strerror(e));
+    return -1;
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || S_ISLNK(st.st_mode)) {
+    close(fd);
+    error = fmt::format("`{}` is a symlink (it changed while sbrun was starting?)", path);
+    return -1;
+  }
+  return fd;
+}
+
 int open_host_file_for_append(const std::string& path, const SandboxWrites& sandbox_writes, std::string& error) {
   if (path.empty()) {
     error = "an empty file name";

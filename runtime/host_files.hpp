@@ -18,11 +18,23 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace sbpolicy::runtime {
 
 // Whether the sandbox may write the canonical absolute path.
 using SandboxWrites = std::function<bool(const std::string& path)>;
+
+// Opens directory `path` (absolute, canonical) from `/`, one component at a
+// time, following no symlink (O_PATH | O_NOFOLLOW): what is opened is what
+// the path names now, and a symlink swapped in on the way is an error, not a
+// detour. With `make`, missing components are created (mkdirat, 0755) and
+// appended to `made`. Returns an O_PATH descriptor, or -1 with `error`.
+int open_directory_nofollow(const std::string& path, bool make, std::vector<std::string>* made, std::string& error);
+
+// The same for a path of any type (the last component is not followed
+// either): the descriptor a bind mount's source is given as.
+int open_path_nofollow(const std::string& path, std::string& error);
 
 // Opens `path` (absolute, or relative to the working directory) to append,
 // creating it when missing. Returns the descriptor (O_CLOEXEC), or -1 with

@@ -1,5 +1,7 @@
 #include "janitor.hpp"
 
+#include "host_files.hpp"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -80,42 +82,6 @@ void Janitor::watch(pid_t pid) {
 }
 
 namespace {
-
-// Opens directory `path` (absolute, canonical) from `/`, one component at a
-// time, following no symlink; with `make`, missing components are created
-// (mkdirat) and appended to `made`. -1 with `error` on failure.
-int open_directory_nofollow(const std::string& path, bool make, std::vector<std::string>* made, std::string& error) {
-  int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  std::string at;
-  for (std::size_t start = 1; dir >= 0 && start < path.size();) {
-    const std::size_t slash = path.find('/', start);
-    const std::string name = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    start = slash == std::string::npos ? path.size() : slash + 1;
-    if (name.empty()) continue;
-    at += "/" + name;
-    int next = openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (next < 0 && errno == ENOENT && make) {
-      const bool made_here = mkdirat(dir, name.c_str(), 0755) == 0;
-      if (!made_here && errno != EEXIST) {
-        error = "cannot create `" + at + "`: " + std::strerror(errno);
-        close(dir);
-        return -1;
-      }
-      if (made_here && made != nullptr) made->push_back(at);
-      next = openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    }
-    if (next < 0) {
-      error = errno == ELOOP || errno == ENOTDIR
-                  ? "`" + at + "` is a symlink or not a directory (it changed while sbrun was starting?)"
-                  : "cannot open `" + at + "`: " + std::strerror(errno);
-      close(dir);
-      return -1;
-    }
-    close(dir);
-    dir = next;
-  }
-  return dir;
-}
 
 std::string parent_dir(const std::string& path) {
   const std::size_t slash = path.rfind('/');

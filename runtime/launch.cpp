@@ -137,6 +137,45 @@ pid_t read_child_pid(int fd) {
   }
 }
 
+// The descriptors of a plan's bind sources (host_files.hpp's walk from `/`),
+// numbered above bubblewrap's fixed ones.
+class SourceDescriptors {
+ public:
+  SourceDescriptors() = default;
+  SourceDescriptors(const SourceDescriptors&) = delete;
+  SourceDescriptors& operator=(const SourceDescriptors&) = delete;
+  ~SourceDescriptors() { close_all(); }
+
+  bool open(const lower::MountPlan& plan, std::string& error) {
+    for (const lower::Mount& m : plan.mounts) {
+      const bool bind = m.kind == lower::Mount::Kind::Bind || m.kind == lower::Mount::Kind::RoBind;
+      // Optional binds are the kernel's own /proc entries: no one can swap those.
+      if (!bind || m.optional || m.source.empty() || by_path_.count(m.source) > 0) continue;
+      const int fd = open_path_nofollow(m.source, error);
+      if (fd < 0) return false;
+      const int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+      ::close(fd);
+      if (high < 0) {
+        error = fmt::format("cannot keep a descriptor of `{}`: {}", m.source, std::strerror(errno));
+        return false;
+      }
+      by_path_[m.source] = high;
+      fds_.push_back(high);
+    }
+    return true;
+  }
+  const std::map<std::string, int>& by_path() const { return by_path_; }
+  const std::vector<int>& descriptors() const { return fds_; }
+  void close_all() {
+    for (int fd : fds_) ::close(fd);
+    fds_.clear();
+  }
+
+ private:
+  std::map<std::string, int> by_path_;
+  std::vector<int> fds_;
+};
+
 // `--resolve HOST:IP` pins, by canonical name.
 bool parse_pins(const std::vector<std::string>& specs, std::map<std::string, std::vector<sema::IpNet>>& pins,
                 std::string& error) {
@@ -200,10 +239,6 @@ int launch(const LaunchOptions& o) {
   if (identity.switched && o.verbose > 0) {
     std::fprintf(stderr, "sbrun: started as root; running as `%s` (uid %u, gid %u: %s)\n", identity.name.c_str(),
                  identity.uid, identity.gid, identity.why.c_str());
-  }
-  Bubblewrap bwrap;
-  if (!o.dry_run && access(o.bwrap.c_str(), X_OK) == 0) {
-    if (std::string e; !bwrap.start(o.bwrap, image.init, o.command, e)) return fail(e);
   }
 
   // 1. The policy.
@@ -285,9 +320,6 @@ int launch(const LaunchOptions& o) {
   for (const auto& file : image.files) {
     if (!lower::visible_in_plan(*plan, fs, file.second)) runtime_files.push_back(file);
   }
-  std::vector<std::string> args = lower::bwrap_arguments(*plan, runtime_files);
-  args.insert(args.end(), {"--as-pid-1", "--json-status-fd", "5"});
-
   // The plan as JSON is only for the log and --dry-run: not on the fast path.
   nlohmann::json plan_json;
   if (o.dry_run || !o.log_path.empty()) plan_json = lower::mount_plan_to_json(*plan, *c.policy);
@@ -296,6 +328,8 @@ int launch(const LaunchOptions& o) {
     log.write({{"event", "environment"}, {"passed", plan_json["environment"]}});
   }
   if (o.dry_run) {
+    std::vector<std::string> args = lower::bwrap_arguments(*plan, runtime_files);
+    args.insert(args.end(), {"--as-pid-1", "--json-status-fd", "5"});
     plan_json["bwrap_args"] = args;
     // The command is on bwrap's own command line (bwrap reads options only
     // from --args), behind sbrun's init.
@@ -304,25 +338,43 @@ int launch(const LaunchOptions& o) {
     return 0;
   }
 
-  if (bwrap.pid() <= 0) {
+  if (access(o.bwrap.c_str(), X_OK) != 0) {
     return fail(fmt::format("`{}` is missing; install bubblewrap (apt-get install bubblewrap)", o.bwrap));
   }
 
-  // 5. The placeholders, the janitor told about each (and about
-  // bubblewrap) before it is made.
+  // 5. The placeholders, the janitor told about each before it is made
+  // (and about bubblewrap once it runs).
   Janitor janitor(image.init);
+  Bubblewrap bwrap;
   // bubblewrap goes first on a failure: it may be mounting the placeholders.
   auto cleanup = [&] {
     bwrap.stop();
     janitor.finish();
   };
-  janitor.watch(bwrap.pid());
   if (!janitor.create_placeholders(plan->placeholders, plan->placeholder_files, error)) {
     cleanup();
     return fail("cannot create a placeholder to protect a path that does not exist yet: " + error);
   }
 
-  // 6. The plan to bubblewrap, the rule table, and the go to the init.
+  // 6. Every bind source opened once, from `/` without following a symlink,
+  // and given to bubblewrap as that descriptor: the object mounted is the
+  // object the plan was made from, whatever a racing process does to the
+  // path meanwhile (a symlink found on the way fails the launch).
+  SourceDescriptors sources;
+  if (!sources.open(*plan, error)) {
+    cleanup();
+    return fail(error + "; the filesystem changed while the sandbox was being set up, try again");
+  }
+  std::vector<std::string> args = lower::bwrap_arguments(*plan, runtime_files, &sources.by_path());
+  args.insert(args.end(), {"--as-pid-1", "--json-status-fd", "5"});
+  if (!bwrap.start(o.bwrap, image.init, o.command, sources.descriptors(), error)) {
+    cleanup();
+    return fail(error);
+  }
+  sources.close_all();
+  janitor.watch(bwrap.pid());
+
+  // 7. The plan to bubblewrap, the rule table, and the go to the init.
   struct sigaction sa {};
   sa.sa_handler = forward_signal;
   sigemptyset(&sa.sa_mask);
@@ -378,7 +430,7 @@ int launch(const LaunchOptions& o) {
   while ((got = read(bwrap.started_fd(), &started, 1)) < 0 && errno == EINTR) {
   }
 
-  // 7. The proxy, until bubblewrap exits (the init, and so the sandbox,
+  // 8. The proxy, until bubblewrap exits (the init, and so the sandbox,
   // is gone then). A thread waits for bubblewrap; the event loop serves.
   int status = 0;
   {

@@ -7,15 +7,25 @@
 namespace sbpolicy::lower {
 
 std::vector<std::string> bwrap_arguments(const MountPlan& plan,
-                                         const std::vector<std::pair<std::string, std::string>>& runtime_files) {
+                                         const std::vector<std::pair<std::string, std::string>>& runtime_files,
+                                         const std::map<std::string, int>* source_fds) {
   std::vector<std::string> a = {"--unshare-user", "--unshare-ipc", "--unshare-pid",    "--unshare-net",
                                 "--unshare-uts",  "--unshare-cgroup", "--disable-userns", "--die-with-parent",
                                 "--new-session",  "--cap-drop",     "ALL",              "--clearenv",
                                 "--hostname",     "sbrun"};
   for (const Mount& m : plan.mounts) {
     switch (m.kind) {
-      case Mount::Kind::Bind: a.insert(a.end(), {"--bind", m.source, m.dest}); break;
-      case Mount::Kind::RoBind: a.insert(a.end(), {m.optional ? "--ro-bind-try" : "--ro-bind", m.source, m.dest}); break;
+      case Mount::Kind::Bind:
+      case Mount::Kind::RoBind: {
+        const bool rw = m.kind == Mount::Kind::Bind;
+        const auto fd = source_fds != nullptr ? source_fds->find(m.source) : std::map<std::string, int>::const_iterator{};
+        if (source_fds != nullptr && fd != source_fds->end()) {
+          a.insert(a.end(), {rw ? "--bind-fd" : "--ro-bind-fd", std::to_string(fd->second), m.dest});
+        } else {
+          a.insert(a.end(), {rw ? "--bind" : m.optional ? "--ro-bind-try" : "--ro-bind", m.source, m.dest});
+        }
+        break;
+      }
       case Mount::Kind::MaskDir:
         a.insert(a.end(), {"--perms", m.traversable ? "0111" : "0000", "--tmpfs", m.dest});
         break;

@@ -149,7 +149,7 @@ class Lowering {
   };
 
   // `conservative`: an unlistable directory counts as a match (see GlobQuery).
-  PendingPattern prepare(const sema::PathPattern& p, bool conservative) {
+  PendingPattern prepare(const sema::PathPattern& p, bool conservative, const ir::Rule& rule) {
     PendingPattern out;
     const auto bound = sema::bind_literal_prefix(p, o_.bindings);
     if (!bound) return out;
@@ -157,8 +157,10 @@ class Lowering {
     if (bound->rest.empty()) {
       out.literal = bound->prefix;
     } else {
+      const CanonicalPath root = canonical_(bound->prefix);
+      if (anchor_moved(root, rule)) return out;
       out.query = queries_.size();
-      queries_.push_back({canonical_(bound->prefix).path, bound->rest, conservative});
+      queries_.push_back({root.path, bound->rest, conservative});
     }
     return out;
   }
@@ -194,8 +196,8 @@ class Lowering {
         effect = ir::Effect::Allow;
       }
       const bool deny = effect == ir::Effect::Deny;
-      Pending p{&r, effect, prepare(std::get<sema::PathPattern>(r.pattern), deny), {}};
-      for (const auto& e : r.excepts) p.excepts.push_back(prepare(std::get<sema::PathPattern>(e), !deny));
+      Pending p{&r, effect, prepare(std::get<sema::PathPattern>(r.pattern), deny, r), {}};
+      for (const auto& e : r.excepts) p.excepts.push_back(prepare(std::get<sema::PathPattern>(e), !deny, r));
       pending.push_back(std::move(p));
     }
     // Dropping a deny, or an except of a grant, would grant more: fail closed.
@@ -247,10 +249,15 @@ class Lowering {
       }
       std::vector<std::string> except_paths;
       for (const PendingPattern& e : p.excepts) {
-        for (const std::string& path : paths_of(e)) except_paths.push_back(canonical_(path).path);
+        for (const std::string& path : paths_of(e)) {
+          const CanonicalPath c = canonical_(path);
+          if (anchor_moved(c, r)) return;
+          except_paths.push_back(c.path);
+        }
       }
       for (const std::string& raw : paths_of(p.target)) {
         const CanonicalPath c = canonical_(raw);
+        if (anchor_moved(c, r)) return;
         if (system_path(c.path)) {
           fidelity(Code::W0102, r,
                    fmt::format("`{}` is inside the sandbox's own /proc or /dev and is not mounted from the host",
@@ -303,6 +310,29 @@ class Lowering {
       if (it->second) return &link;
     }
     return nullptr;
+  }
+
+  // The bindings were canonical when the launch began: a symlink at or above
+  // the workspace or the home now means a process moved it meanwhile (to
+  // point the workspace's grant at the home, say). Nothing is planned from
+  // such a view: the launch fails, and can be tried again.
+  bool anchor_moved(const CanonicalPath& c, const ir::Rule& r) {
+    for (const SymlinkStep& link : c.links) {
+      for (const std::string* anchor : {&o_.bindings.workspace, &o_.bindings.home}) {
+        if (anchor->empty() || !at_or_below(*anchor, link.link)) continue;
+        failed_ = true;
+        if (anchor_moved_) return true;  // said once
+        anchor_moved_ = true;
+        diags_.report(Code::E0401, r.origin.target.span,
+                      fmt::format("`{}` is a symlink now, but was not when the launch began: `{}` changed while the "
+                                  "sandbox was being set up",
+                                  link.link, *anchor))
+            .label("this rule's path goes through it")
+            .help("make sure nothing moves the workspace or the home during the launch, and run again");
+        return true;
+      }
+    }
+    return false;
   }
 
   // A grant does not follow such a symlink: it is dropped, which grants less.
@@ -687,6 +717,7 @@ class Lowering {
   const LowerOptions& o_;
   Diagnostics& diags_;
   bool failed_ = false;
+  bool anchor_moved_ = false;  // reported
   std::set<std::pair<Code, std::uint32_t>> reported_;
   std::vector<GlobQuery> queries_;
   GlobExpansion expansion_;

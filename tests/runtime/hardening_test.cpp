@@ -6,6 +6,10 @@
 //   runtime_hardening_tests [--sbrun=PATH] [--probe=PATH] [gtest options]
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/syscall.h>
+
+#include <atomic>
+#include <thread>
 
 #include "escape_harness.hpp"
 
@@ -107,6 +111,86 @@ TEST_P(Hardening, UserOptionChoosesWhoRunsAndRefusesRoot) {
     EXPECT_EQ(r.status, 125) << who << ": " << r.err;
     EXPECT_FALSE(exists(ws_ + "/ran")) << who;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. The workspace checked is the workspace mounted: a process swaps the
+// workspace between a directory and a symlink to the home while sbrun
+// launches, hundreds of times. No launch may write into the home, leave a
+// placeholder there, or start anywhere but in the workspace.
+
+TEST_P(Hardening, WorkspaceSwappedWithALinkToTheHomeDuringLaunch) {
+  const std::string outer = root_ + "/outer";
+  const std::string proj = outer + "/proj";
+  const std::string other = outer + "/other";
+  mkdirs(proj);
+  write_file(proj + "/README.md", "# proj\n");
+  ASSERT_EQ(symlink(home_.c_str(), other.c_str()), 0);
+  chown_tree(root_, uid_, gid_);
+  const Snapshot home_before = snapshot(home_);
+  std::atomic<bool> stop{false};
+  std::atomic<long> swaps{0};
+  std::thread swapper([&] {
+    // Bursts of swaps (proj <-> other, atomically: a directory one moment, a
+    // link to ~ the next) every 200 us for 5-60 ms, then quiet for 0-250 ms,
+    // so that launches fall in, across and between bursts.
+    std::mt19937 rng(std::random_device{}());
+    while (!stop) {
+      const auto burst_end = Clock::now() + std::chrono::milliseconds(5 + rng() % 56);
+      while (!stop && Clock::now() < burst_end) {
+        if (syscall(SYS_renameat2, AT_FDCWD, proj.c_str(), AT_FDCWD, other.c_str(), 2 /* RENAME_EXCHANGE */) == 0) {
+          ++swaps;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 251));
+    }
+  });
+  int ran = 0, refused = 0;
+  std::string unexpected;
+  const int launches = 200;
+  for (int i = 0; i < launches; ++i) {
+    RunOptions o;
+    o.workspace = proj;
+    o.timeout = std::chrono::seconds(20);
+    const std::string n = std::to_string(i);
+    // The command also tries the home by its absolute path: it must never be writable.
+    const Result r =
+        run_process(sbrun_spawn({"/bin/sh", "-c",
+                                 "echo " + n + " > " + shell_quote(home_ + "/escaped-" + n) +
+                                     " 2>/dev/null; pwd > where-" + n + " && echo " + n + " > launched-" + n},
+                                o),
+                    o.timeout);
+    if (r.status == 0)
+      ++ran;
+    else if (r.status == 125)
+      ++refused;
+    else
+      unexpected += "launch " + n + ": exit " + std::to_string(r.status) + ": " + r.err.substr(0, 300) + "\n";
+  }
+  stop = true;
+  swapper.join();
+  EXPECT_GT(swaps.load(), launches) << "the swapper did not race the launches";
+  EXPECT_TRUE(unexpected.empty()) << unexpected;
+  EXPECT_GT(ran, 0) << "no launch ran at all (" << refused << " refused)";
+  // Seen from the host: the home is exactly as it was, and every file a run
+  // wrote is in the workspace directory, made there by a run that started in it.
+  const auto home_changes = diff(home_before, snapshot(home_), {});
+  EXPECT_TRUE(home_changes.empty()) << "the home changed:\n  " << join(home_changes, "\n  ");
+  std::string dir = proj;
+  struct stat st {};
+  if (lstat(proj.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) dir = other;
+  int found = 0;
+  walk(dir, [&](const std::string& path, const struct stat&) {
+    const std::string name = path.substr(path.rfind('/') + 1);
+    if (name.rfind("where-", 0) == 0) {
+      ++found;
+      EXPECT_EQ(read_file(path), proj + "\n") << name << ": the command did not start in the workspace";
+    }
+  });
+  EXPECT_EQ(found, ran);
+  // What the runs wrote, and the swapped pair, are this case's own.
+  allow_change("/outer");
 }
 
 // ---------------------------------------------------------------------------------------------
