@@ -298,9 +298,15 @@ int launch(const LaunchOptions& o) {
   lower::PosixFs fs;
   Diagnostics lowering;
   auto plan = lower::lower_to_mount_plan(*c.policy, fs, lo, lowering);
-  if (lowering.has_errors() || (o.verbose > 0 && !lowering.all().empty())) {
-    std::fputs(render_diagnostics(lowering, c.sources, render).c_str(), stderr);
-  }
+  // Errors, and the warnings about what the command will not see as the
+  // policy reads (W0103 unix sockets, W0104 a directory hidden whole, W0105
+  // a secret reachable through a link) always; every fidelity note with -v.
+  Diagnostics shown;
+  shown.append_if(lowering, [&](const Diagnostic& d) {
+    return o.verbose > 0 || d.severity == Severity::Error || d.code == Code::W0103 || d.code == Code::W0104 ||
+           d.code == Code::W0105;
+  });
+  if (!shown.all().empty()) std::fputs(render_diagnostics(shown, c.sources, render).c_str(), stderr);
   if (!plan) return fail("the policy cannot be enforced here; see the errors above");
   if (!o.log_path.empty()) {
     // Never where the sandbox could write (or has written a link): deny,

@@ -122,6 +122,8 @@ class Lowering {
     mask_other_sockets();
     if (failed_) return std::nullopt;
     add_pins();
+    bound_points();
+    warn_links_out_of_denials();
     emit();
     plan_.env = environment();
     if (failed_) return std::nullopt;
@@ -558,6 +560,127 @@ class Lowering {
     }
   }
 
+  // --- A bounded plan ---------------------------------------------------------------
+  // Every point can cost a mount, and a workspace can hold any number of
+  // paths that match deny globs (planted ones too): bubblewrap stops at 9,000
+  // arguments, and each mount costs it a pass over the mount table. Over the
+  // budget, directories full of points are protected whole: the deepest
+  // directories with at least T points below them take the most restrictive
+  // access of those points (T halves each round), with W0104. Restrictive
+  // only: the sandbox sees less than the policy grants, never more.
+  void bound_points() {
+    const auto collapsible = [](const Point& p) { return p.kind == Point::Kind::Policy || p.kind == Point::Kind::Pin; };
+    for (std::size_t threshold = 64; points_.size() > o_.max_points && threshold >= 2; threshold /= 2) {
+      // Points below each directory (string_views into points_' keys).
+      std::unordered_map<std::string_view, std::size_t> below;
+      for (const auto& [path, p] : points_) {
+        if (!collapsible(p)) continue;
+        for (std::string_view up = path; up != "/";) {
+          up = parent_of(up);
+          ++below[up];
+        }
+      }
+      std::set<std::string, PathOrder> heavy;
+      for (const auto& [dir, n] : below) {
+        if (n >= threshold && dir != "/") heavy.emplace(dir);
+      }
+      // The deepest of them: none of their own subdirectories is heavy.
+      std::vector<std::string> chosen;
+      for (auto it = heavy.begin(); it != heavy.end(); ++it) {
+        const auto next = std::next(it);
+        if (next == heavy.end() || !strictly_below(*next, *it)) chosen.push_back(*it);
+      }
+      for (const std::string& dir : chosen) collapse(dir);
+    }
+  }
+
+  // Protects `dir` whole: its points go, and it takes the most restrictive
+  // access among them and itself. Not where the sandbox's own directories
+  // (/proc, /dev, a private /tmp) or a recreated symlink lie below.
+  void collapse(const std::string& dir) {
+    auto first = points_.upper_bound(dir);
+    auto last = first;
+    std::size_t count = 0;
+    for (; last != points_.end() && strictly_below(last->first, dir); ++last, ++count) {
+      if (last->second.kind != Point::Kind::Policy && last->second.kind != Point::Kind::Pin) return;
+    }
+    if (count == 0) return;
+    std::vector<std::uint32_t> rules;
+    Access least = Access::ReadWrite;
+    for (auto it = first; it != last; ++it) {
+      least = std::min(least, it->second.access);
+      rules.insert(rules.end(), it->second.rules.begin(), it->second.rules.end());
+    }
+    points_.erase(first, last);
+    auto [at, fresh] = points_.try_emplace(dir);
+    Point& p = at->second;
+    if (fresh) p.access = access(dir, &p.rules);
+    least = std::min(least, p.access);
+    const bool still_pinned = p.kind == Point::Kind::Pin && least == Access::ReadWrite;
+    p.kind = still_pinned ? Point::Kind::Pin : Point::Kind::Policy;
+    p.access = least;
+    rules.insert(rules.end(), p.rules.begin(), p.rules.end());
+    std::sort(rules.begin(), rules.end());
+    rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
+    p.rules = rules;
+    if (!rules.empty()) {
+      // Blame a denial when there is one: it is why the points were there.
+      std::uint32_t blamed = rules.front();
+      for (std::uint32_t id : rules) {
+        if (policy_.rules[id].effect == ir::Effect::Deny) {
+          blamed = id;
+          break;
+        }
+      }
+      fidelity(Code::W0104, policy_.rules[blamed],
+               fmt::format("`{}` holds {} protected paths, more than a plan can mount one by one; it is {} whole",
+                           dir, count, least == Access::None ? "hidden" : "read-only"));
+    }
+  }
+
+  // A symlink inside a denied directory that points out of it
+  // (`~/.ssh/id_rsa -> ~/dotfiles/id_rsa`) is hidden with the directory, but
+  // its target is what the rules say of the target: readable when granted.
+  // The user meant the secret hidden, so each such link whose target the
+  // sandbox can read is named (W0105, shown without -v). A best effort, on
+  // every launch: the first 10,000 entries of the denied directories.
+  static constexpr std::size_t kLinkScanBudget = 10000;
+  void warn_links_out_of_denials() {
+    std::vector<std::pair<std::string, std::uint32_t>> roots;  // denied directory, a rule denying it
+    for (const auto& [path, p] : points_) {
+      if (p.kind == Point::Kind::Policy && p.access == Access::None && !p.rules.empty() &&
+          fs_.kind(path) == FileKind::Directory) {
+        roots.emplace_back(path, p.rules.front());
+      }
+    }
+    std::size_t seen = 0;
+    std::vector<DirEntry> entries;
+    for (const auto& [root, rule] : roots) {
+      std::vector<std::string> stack = {root};
+      while (!stack.empty() && seen < kLinkScanBudget) {
+        const std::string dir = std::move(stack.back());
+        stack.pop_back();
+        entries.clear();
+        if (!fs_.list(dir, entries)) continue;
+        seen += entries.size();
+        for (const DirEntry& e : entries) {
+          const std::string child = dir + "/" + e.name;
+          if (e.kind == FileKind::Directory) {
+            stack.push_back(child);
+          } else if (e.kind == FileKind::Symlink) {
+            const CanonicalPath target = canonical_(child);
+            if (!target.exists || at_or_below(target.path, root) || planned_access(target.path) == Access::None) {
+              continue;
+            }
+            fidelity(Code::W0105, policy_.rules[rule],
+                     fmt::format("`{}` is hidden, but it is a symlink to `{}`, which the sandbox can read", child,
+                                 target.path));
+          }
+        }
+      }
+    }
+  }
+
   // --- Emission -------------------------------------------------------------------
   void emit() {
     struct Frame {
@@ -643,12 +766,26 @@ class Lowering {
     // directories leading to a mount), else at the root.
     const bool workspace_visible =
         !workspace.empty() &&
-        (access(workspace) != Access::None ||
+        (planned_access(workspace) != Access::None ||
          std::any_of(plan_.mounts.begin(), plan_.mounts.end(), [&](const Mount& m) {
            return (m.kind == Mount::Kind::Bind || m.kind == Mount::Kind::RoBind) && at_or_below(m.dest, workspace);
          }));
     if (workspace_visible) plan_.chdir = workspace;
     for (const auto& [path, id] : unix_rules_) plan_.unix_sockets.push_back(path);
+  }
+
+  // The access `path` ends up with: its own point's or its nearest
+  // ancestor point's (W0104 may have lowered one), else the rules'.
+  Access planned_access(const std::string& path) const {
+    for (std::string_view up = path;; up = parent_of(up)) {
+      if (const auto it = points_.find(up); it != points_.end()) {
+        if (it->second.kind == Point::Kind::Policy || it->second.kind == Point::Kind::Pin) {
+          return up == path ? it->second.access : child_access(it->second);
+        }
+        return Access::None;
+      }
+      if (up == "/") return access(path);
+    }
   }
 
   // Is the nearest existing ancestor of `path` a directory?

@@ -107,6 +107,9 @@ struct LowerOptions {
   // Variables the runtime sets itself (TMPDIR, proxy variables), after the policy's.
   std::vector<std::pair<std::string, std::string>> runtime_env;
   std::size_t glob_entry_budget = 2000000;
+  // Points (each can cost a mount) before directories full of them are
+  // protected whole (W0104): bubblewrap takes at most 9,000 arguments.
+  std::size_t max_points = 1000;
   // The sizes of the private /tmp and /dev/shm (memory the command can fill).
   std::uint64_t tmp_size = std::uint64_t{2} << 30;
   std::uint64_t shm_size = std::uint64_t{256} << 20;

@@ -89,6 +89,13 @@ class Diagnostics {
   // in which stages happened to find problems.
   void sort();
   void append(const Diagnostics& other);
+  // The diagnostics of `other` for which `keep(d)` holds.
+  template <typename Keep>
+  void append_if(const Diagnostics& other, Keep keep) {
+    for (const Diagnostic& d : other.list_) {
+      if (keep(d)) list_.push_back(d);
+    }
+  }
 
  private:
   std::vector<Diagnostic> list_;

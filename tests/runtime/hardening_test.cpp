@@ -339,6 +339,65 @@ TEST_P(Hardening, WritesOutsideEveryGrantFailWithEROFS) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 7. Fail closed without a denial of service: files planted to match deny
+// globs must not stop every later launch, and each stays protected.
+
+TEST_P(Hardening, ManyPlantedDenyMatchesStillLaunchAndStayProtected) {
+  // 3,100 `.env` files, one per directory (once: bubblewrap's 9,000-argument limit, exit 125).
+  for (int i = 0; i < 3100; ++i) {
+    mkdirs(ws_ + "/d" + std::to_string(i));
+    write_file(ws_ + "/d" + std::to_string(i) + "/.env", "planted-" + tag_ + "\n");
+  }
+  resnapshot();
+  const Result r = probe({"read", ws_ + "/d7/.env"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("errno ", 0), 0u) << r.out;
+  EXPECT_NE(r.err.find("W0104"), std::string::npos) << "the user is not told:\n" << r.err;
+}
+
+TEST_P(Hardening, HundredThousandDenyMatchesStillLaunchAndStayProtected) {
+  // 100,000 files matching `./**/*.pem` (std.secrets), 1,000 in each of 100 directories.
+  for (int d = 0; d < 100; ++d) {
+    const std::string dir = ws_ + "/certs" + std::to_string(d);
+    mkdirs(dir);
+    for (int f = 0; f < 1000; ++f) write_file(dir + "/k" + std::to_string(f) + ".pem", "k\n");
+  }
+  write_file(ws_ + "/certs0/README.md", "readme\n");
+  resnapshot();
+  RunOptions o;
+  o.timeout = std::chrono::seconds(60);
+  auto r = probes({{"pem", {"read", ws_ + "/certs42/k17.pem"}},
+                   {"pem_first", {"read", ws_ + "/certs0/k0.pem"}},
+                   {"sibling", {"read", ws_ + "/certs0/README.md"}},
+                   {"workspace", {"read", ws_ + "/README.md"}}},
+                  nullptr, o);
+  EXPECT_ERRNO(r, "pem");
+  EXPECT_ERRNO(r, "pem_first");
+  EXPECT_ERRNO(r, "sibling");  // hidden with its directory: restrictive, and said (W0104)
+  EXPECT_RESULT(r, "workspace", "ok # project\\n");
+}
+
+TEST_P(Hardening, LinkOutOfADeniedDirectoryIsNamed) {
+  mkdirs(home_ + "/dotfiles");
+  write_file(home_ + "/dotfiles/id_rsa", canary_id_ + "-dotfiles-key\n", 0600);
+  canary_paths_.push_back(home_ + "/dotfiles/id_rsa");
+  ASSERT_EQ(symlink((home_ + "/dotfiles/id_rsa").c_str(), (home_ + "/.ssh/id_rsa").c_str()), 0);
+  set_policy("allow read \"~/dotfiles\";\ndeny read \"~/dotfiles/id_rsa\";");
+  resnapshot();
+  // Denied explicitly: no warning.
+  Result quiet = sbrun({"/bin/true"});
+  EXPECT_EQ(quiet.status, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("W0105"), std::string::npos) << quiet.err;
+  // Readable: named at launch, without -v.
+  set_policy("allow read \"~/dotfiles\";");
+  resnapshot();
+  Result loud = sbrun({"/bin/true"});
+  EXPECT_EQ(loud.status, 0) << loud.err;
+  EXPECT_NE(loud.err.find("W0105"), std::string::npos) << loud.err;
+  EXPECT_NE(loud.err.find(home_ + "/dotfiles/id_rsa"), std::string::npos) << loud.err;
+}
+
+// ---------------------------------------------------------------------------------------------
 // 8. Smaller leaks: the locale variables are named, not matched by `LC_*`.
 
 TEST_P(Hardening, LocaleVariablesByNameOnly) {
