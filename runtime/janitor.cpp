@@ -209,7 +209,15 @@ void remove_placeholders(const std::vector<std::pair<std::string, std::size_t>>&
   std::sort(created.begin(), created.end(), [](const std::string& a, const std::string& b) {
     return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
   });
-  for (const auto& path : created) rmdir(path.c_str());  // fails harmlessly when not empty
+  for (const auto& path : created) {
+    // From `/` without following a symlink: one swapped in meanwhile leads
+    // nowhere, and nothing elsewhere is removed.
+    std::string ignored;
+    const int dir = open_directory_nofollow(parent_dir(path), false, nullptr, ignored);
+    if (dir < 0) continue;
+    unlinkat(dir, base_name(path).c_str(), AT_REMOVEDIR);  // fails harmlessly when not empty
+    close(dir);
+  }
 }
 
 }  // namespace sbpolicy::runtime

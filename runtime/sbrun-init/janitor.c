@@ -1,5 +1,6 @@
 /* sbrun's janitor process (sbrun_init.h; the design is in janitor.hpp). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -42,6 +43,34 @@ static void wait_gone(pid_t pid) {
     return;
   }
   while (kill(pid, 0) == 0) usleep(5000);
+}
+
+/* The directory holding `path` (absolute), reached from `/` one component
+ * at a time without following a symlink: a link swapped in after sbrun made
+ * the placeholder leads nowhere, so nothing elsewhere is removed. -1 when it
+ * cannot be reached. `*name` points at the last component. */
+static int open_parent_nofollow(const char* path, const char** name) {
+  const char* last = strrchr(path, '/');
+  if (path[0] != '/' || last == NULL || last[1] == '\0') return -1;
+  *name = last + 1;
+  int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const char* at = path + 1;
+  while (dir >= 0 && at < last) {
+    const char* slash = strchr(at, '/');
+    char component[256];
+    const size_t len = (size_t)(slash - at);
+    if (len == 0 || len >= sizeof component) {
+      close(dir);
+      return -1;
+    }
+    memcpy(component, at, len);
+    component[len] = '\0';
+    const int next = openat(dir, component, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    close(dir);
+    dir = next;
+    at = slash + 1;
+  }
+  return dir;
 }
 
 struct placeholder_file {
@@ -139,9 +168,21 @@ _Noreturn void sbrun_janitor_main(void) {
   for (size_t i = 0; i < files.size; ++i) {
     const struct placeholder_file* f = files.items[i];
     struct stat st;
-    if (lstat(f->path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == f->size) unlink(f->path);
+    const char* name = NULL;
+    const int dir = open_parent_nofollow(f->path, &name);
+    if (dir < 0) continue;
+    if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && st.st_size == f->size) {
+      unlinkat(dir, name, 0);
+    }
+    close(dir);
   }
   if (created.size > 0) qsort(created.items, created.size, sizeof *created.items, deeper_first);
-  for (size_t i = 0; i < created.size; ++i) rmdir((const char*)created.items[i]);
+  for (size_t i = 0; i < created.size; ++i) {
+    const char* name = NULL;
+    const int dir = open_parent_nofollow((const char*)created.items[i], &name);
+    if (dir < 0) continue;
+    unlinkat(dir, name, AT_REMOVEDIR); /* fails harmlessly when not empty */
+    close(dir);
+  }
   _exit(0);
 }
