@@ -1,6 +1,7 @@
 #include "bubblewrap.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -10,8 +11,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "launch.hpp"
 #include "lower/sandbox_proxy.hpp"
@@ -27,17 +26,20 @@ std::vector<std::string> Bubblewrap::command_line(const std::vector<std::string>
 bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const std::vector<std::string>& command,
                        const std::vector<int>& inherited, std::string& error) {
   for (int fd : inherited) {
-    if (fd <= 7) {
+    if (fd <= lower::kStderrFd) {
       error = "a descriptor for bubblewrap collides with its fixed ones";
       return false;
     }
   }
-  int plan[2] = {-1, -1}, status[2] = {-1, -1}, started[2] = {-1, -1}, channel[2] = {-1, -1};
+  int plan[2] = {-1, -1}, status[2] = {-1, -1}, started[2] = {-1, -1}, channel[2] = {-1, -1}, errors[2] = {-1, -1};
   const int exe = open(init.c_str(), O_RDONLY | O_CLOEXEC);
-  if (exe < 0 || pipe2(plan, O_CLOEXEC) != 0 || pipe2(status, O_CLOEXEC) != 0 || pipe2(started, O_CLOEXEC) != 0 ||
+  const int user_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+  if (exe < 0 || user_stderr < 0 || pipe2(plan, O_CLOEXEC) != 0 || pipe2(status, O_CLOEXEC) != 0 ||
+      pipe2(started, O_CLOEXEC) != 0 || pipe2(errors, O_CLOEXEC) != 0 ||
       socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) {
     error = fmt::format("cannot prepare the sandbox init: {}", std::strerror(errno));
-    for (int fd : {exe, plan[0], plan[1], status[0], status[1], started[0], started[1], channel[0], channel[1]}) {
+    for (int fd : {exe, user_stderr, plan[0], plan[1], status[0], status[1], started[0], started[1], errors[0],
+                   errors[1], channel[0], channel[1]}) {
       if (fd >= 0) close(fd);
     }
     return false;
@@ -46,6 +48,7 @@ bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const 
   status_fd_ = status[0];
   started_fd_ = started[0];
   channel_fd_ = channel[0];
+  errors_fd_ = errors[0];
 
   // Everything the child needs is made here: it is started with vfork (no
   // copy of sbrun's page tables) and runs on sbrun's memory until execve, so
@@ -53,11 +56,14 @@ bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const 
   // dup2 overwrites another source), then onto 3-7; dup2 clears
   // close-on-exec. sbrun keeps the plan's write end, close-on-exec: no
   // other process holds it open.
-  static_assert(lower::kChannelFd == 7);
-  const int theirs[] = {plan[0], exe, status[1], started[1], channel[1]};
-  int high[5] = {-1, -1, -1, -1, -1};
+  static_assert(lower::kChannelFd == 7 && lower::kStderrFd == 8);
+  // 3-8 as above, and bubblewrap's own stderr (2): the pipe of its messages.
+  const int theirs[] = {plan[0], exe, status[1], started[1], channel[1], user_stderr, errors[1]};
+  const int targets[] = {3, 4, 5, 6, 7, 8, STDERR_FILENO};
+  constexpr int kMoved = 7;
+  int high[kMoved] = {-1, -1, -1, -1, -1, -1, -1};
   bool ok = true;
-  for (int i = 0; i < 5 && ok; ++i) {
+  for (int i = 0; i < kMoved && ok; ++i) {
     high[i] = fcntl(theirs[i], F_DUPFD_CLOEXEC, 100);
     ok = high[i] >= 0;
   }
@@ -83,17 +89,17 @@ bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const 
     if (getppid() != parent) _exit(kSetupFailed);
     setpgid(0, 0);  // terminal signals reach sbrun, which forwards them
     for (int s : kForwardedSignals) signal(s, SIG_DFL);
-    for (int i = 0; i < 5; ++i) {
-      if (dup2(high[i], 3 + i) < 0) _exit(kSetupFailed);
+    for (int i = 0; i < kMoved; ++i) {
+      if (dup2(high[i], targets[i]) < 0) _exit(kSetupFailed);
     }
     for (int fd : inherited) {
       if (fcntl(fd, F_SETFD, 0) != 0) _exit(kSetupFailed);
     }
     execve(bwrap.c_str(), argv.data(), envp);
     const char* why = std::strerror(errno);
-    (void)!write(STDERR_FILENO, exec_failed.data(), exec_failed.size());
-    (void)!write(STDERR_FILENO, why, std::strlen(why));
-    (void)!write(STDERR_FILENO, "\n", 1);
+    (void)!write(lower::kStderrFd, exec_failed.data(), exec_failed.size());
+    (void)!write(lower::kStderrFd, why, std::strlen(why));
+    (void)!write(lower::kStderrFd, "\n", 1);
     _exit(kSetupFailed);
   }
   const int fork_errno = errno;
@@ -154,6 +160,56 @@ bool Bubblewrap::go(bool allow_unix_sockets, std::string& error) {
   return true;
 }
 
+std::string Bubblewrap::take_messages() {
+  std::string out;
+  if (errors_fd_ < 0) return out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(errors_fd_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > (1u << 16)) break;
+  }
+  return out;
+}
+
+std::string Bubblewrap::explain(const std::string& messages) {
+  std::string text = messages;
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  if (text.empty()) return "bubblewrap stopped without a message";
+  const auto has = [&](std::string_view needle) { return text.find(needle) != std::string::npos; };
+  // "bwrap: Can't find source path /x: No such file or directory" and the like.
+  const auto quoted_path = [&](std::string_view after) {
+    const auto at = text.find(after);
+    if (at == std::string::npos) return std::string();
+    const auto start = at + after.size();
+    const auto end = text.find(':', start);
+    return text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  };
+  std::string why;
+  if (has("Creating new namespace failed") || has("setting up uid map") ||
+      has("No permissions to create new namespace")) {
+    why =
+        "this system does not let the sandbox create its namespaces (user namespaces disabled, or restricted by "
+        "AppArmor or a container); enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 "
+        "where it exists, or an AppArmor profile that allows bwrap)";
+  } else if (has("Can't find source path")) {
+    why = fmt::format("`{}` disappeared while the sandbox was being built; run again", quoted_path("source path "));
+  } else if (has("Can't chdir to")) {
+    why = fmt::format("the working directory `{}` is not reachable inside the sandbox", quoted_path("chdir to "));
+  } else if (has("Exceeded maximum number of arguments")) {
+    why = "the plan has more mounts than bubblewrap accepts; fewer protected paths or narrower globs";
+  } else if (has("Can't mount proc")) {
+    why =
+        "a fresh /proc cannot be mounted here (inside a container without its own PID namespace, or with /proc "
+        "partly hidden); run sbrun where bubblewrap can mount /proc";
+  } else {
+    why = "bubblewrap could not build the sandbox";
+  }
+  return why + "; the command did not run\n  bubblewrap said: " + text;
+}
+
 void Bubblewrap::stop() {
   if (gone_ || pid_ <= 0) return;
   // Killed before its pipe closes, so it never reads the end of a partial plan.
@@ -167,7 +223,7 @@ void Bubblewrap::stop() {
 
 Bubblewrap::~Bubblewrap() {
   stop();
-  for (int fd : {plan_fd_, status_fd_, started_fd_, gone_ ? -1 : channel_fd_}) {
+  for (int fd : {plan_fd_, status_fd_, started_fd_, errors_fd_, gone_ ? -1 : channel_fd_}) {
     if (fd >= 0) close(fd);
   }
 }

@@ -17,7 +17,9 @@
 //
 // The child's descriptors: 3 the plan (`--args 3`), 4 sbrun-init (the init,
 // run as /proc/self/fd/4), 5 bubblewrap's JSON status, 6 the init's
-// "started" byte, 7 the channel (lower::kChannelFd).
+// "started" byte, 7 the channel (lower::kChannelFd), 8 the user's stderr
+// (lower::kStderrFd), which the init makes the command's; bubblewrap's own
+// stderr (2) is a pipe whose messages sbrun turns into its own.
 #pragma once
 
 #include <sys/types.h>
@@ -53,6 +55,13 @@ class Bubblewrap {
   pid_t pid() const { return pid_; }
   int status_fd() const { return status_fd_; }    // bubblewrap's JSON status
   int started_fd() const { return started_fd_; }  // one byte when the init runs
+  // What bubblewrap wrote on its stderr (a pipe: the user's stderr goes to
+  // the init and the command as descriptor 8), read to its end: call it once
+  // bubblewrap is gone (or has failed).
+  std::string take_messages();
+  // bubblewrap's messages as sbrun's: what failed, in the plan's terms, and
+  // what to do about it. Every message is kept (after the explanation).
+  static std::string explain(const std::string& messages);
   // sbrun's end of the channel; the caller's to close once go() succeeded
   // (the proxy serves it).
   int channel_fd() const { return channel_fd_; }
@@ -72,6 +81,7 @@ class Bubblewrap {
   int status_fd_ = -1;
   int started_fd_ = -1;
   int channel_fd_ = -1;
+  int errors_fd_ = -1;
 };
 
 }  // namespace sbpolicy::runtime

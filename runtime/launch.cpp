@@ -404,7 +404,7 @@ int launch(const LaunchOptions& o) {
   if (init <= 0) {
     cleanup();
     log.write({{"event", "setup-failed"}});
-    return fail("bubblewrap could not build the sandbox (its message is above); the command did not run");
+    return fail(Bubblewrap::explain(bwrap.take_messages()));
   }
   g_init_pid = init;
   janitor.watch(init);
@@ -484,7 +484,11 @@ int launch(const LaunchOptions& o) {
   cleanup();
   if (got != 1) {
     log.write({{"event", "setup-failed"}});
-    return fail("bubblewrap could not build the sandbox (its message is above); the command did not run");
+    return fail(Bubblewrap::explain(bwrap.take_messages()));
+  }
+  // bubblewrap says nothing after a good start; if it did, it is not lost.
+  if (const std::string late = bwrap.take_messages(); !late.empty()) {
+    std::fprintf(stderr, "sbrun: bubblewrap: %s", late.c_str());
   }
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   log.write({{"event", "exit"}, {"status", code}});

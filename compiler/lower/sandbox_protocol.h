@@ -20,6 +20,9 @@ enum {
   SB_TAG_SOCKS = 'S',
   /* The init's end of the socketpair to sbrun's proxy. */
   SB_CHANNEL_FD = 7,
+  /* The user's stderr, for the init and the command (bubblewrap's own
+   * stderr is a pipe to sbrun, which turns its messages into its own). */
+  SB_STDERR_FD = 8,
   /* What sbrun sends the other way on the channel: stop every process of
    * the sandbox (SIGSTOP) while a question is on the terminal, and let them
    * go. */

@@ -197,6 +197,8 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
   /* Tell sbrun the sandbox was built: bubblewrap reports its child's pid
    * before mounting, so only the init running proves the mounts succeeded. */
   if (write(STARTED_FD, "1", 1) != 1) _exit(125);
+  /* The user's stderr from here on: bubblewrap's is a pipe to sbrun. */
+  if (fcntl(SB_STDERR_FD, F_GETFD) >= 0) dup2(SB_STDERR_FD, STDERR_FILENO);
   close_inherited_fds();
   sigset_t all;
   sigemptyset(&all);

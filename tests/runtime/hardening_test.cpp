@@ -18,6 +18,13 @@ namespace {
 
 class Hardening : public Escape {
  protected:
+  // A command on the host, as the run's user, in the case's environment.
+  Spawn host_command(const std::vector<std::string>& argv) const {
+    Spawn s;
+    s.argv = as_user(argv);
+    s.env = env();
+    return s;
+  }
   std::set<std::string> allowed_dirs_;
   // The `Uid:`/`Gid:`/`Groups:` lines of a host process, as numbers.
   static std::vector<long> ids(const std::string& status, const std::string& key) {
@@ -397,6 +404,30 @@ TEST_P(Hardening, LinkOutOfADeniedDirectoryIsNamed) {
   EXPECT_NE(loud.err.find(home_ + "/dotfiles/id_rsa"), std::string::npos) << loud.err;
 }
 
+// bubblewrap's messages never reach the user raw: each becomes sbrun's,
+// saying what to fix (bubblewrap replaced here by a script that fails as it
+// does where user namespaces are disabled).
+TEST_P(Hardening, BubblewrapMessagesBecomeSbrunDiagnostics) {
+  if (GetParam() != Mode::Root) GTEST_SKIP() << "covering /usr/bin/bwrap needs a mount namespace of root's";
+  const std::string fake = root_ + "/fake-bwrap";
+  write_file(fake,
+             "#!/bin/sh\ncat >/dev/null <&3\necho 'bwrap: Creating new namespace failed: Operation not permitted' "
+             ">&2\nexit 1\n",
+             0755);
+  resnapshot();
+  Spawn s = sbrun_spawn({"/bin/sh", "-c", "echo ran > ran"}, {});
+  std::string line = "mount --bind " + shell_quote(fake) + " /usr/bin/bwrap && exec";
+  for (const auto& a : s.argv) line += " " + shell_quote(a);
+  s.argv = {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", line};
+  const Result r = run_process(s, std::chrono::seconds(20));
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_EQ(r.err.rfind("sbrun: ", 0), 0u) << "the first line is not sbrun's:\n" << r.err;
+  EXPECT_NE(r.err.find("enable unprivileged user namespaces"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bubblewrap said: bwrap: Creating new namespace failed"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("\nbwrap:"), std::string::npos) << "a raw bubblewrap line:\n" << r.err;
+  EXPECT_FALSE(exists(ws_ + "/ran"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 8. Smaller leaks: the locale variables are named, not matched by `LC_*`.
 
@@ -454,9 +485,8 @@ TEST_P(Hardening, GitMetadataCannotBeRedirected) {
 TEST_P(Hardening, GitStillWorksInsideWithItsMetadataProtected) {
   // A real repository, made by the run's user outside the sandbox.
   remove_tree(ws_ + "/.git");
-  const Result init =
-      run_process(Spawn{as_user({"/usr/bin/git", "-c", "init.defaultBranch=main", "init", "-q", ws_}), env()},
-                  std::chrono::seconds(20));
+  const Result init = run_process(host_command({"/usr/bin/git", "-c", "init.defaultBranch=main", "init", "-q", ws_}),
+                                  std::chrono::seconds(20));
   ASSERT_EQ(init.status, 0) << init.err;
   resnapshot();
   const Result r = sbrun({"/bin/sh", "-c",
@@ -502,7 +532,7 @@ TEST_P(Hardening, LinkedWorktreeStartsAndItsRepositoryIsProtected) {
                                      "-c",
                                      "safe.directory=*"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_process(Spawn{as_user(argv), env()}, std::chrono::seconds(20));
+    return run_process(host_command(argv), std::chrono::seconds(20));
   };
   ASSERT_EQ(git({"init", "-q"}).status, 0);
   ASSERT_EQ(git({"add", "README.md"}).status, 0);
