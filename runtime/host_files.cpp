@@ -162,7 +162,7 @@ int open_host_file_for_append(const std::string& path, const SandboxWrites& sand
   const std::string target = child(where, parts.back());
   if (sandbox_writes(target)) return refuse_writable(target);
   const int fd =
-      openat(dir.get(), parts.back().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+      openat(dir.get(), parts.back().c_str(), O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
   if (fd < 0) {
     error = errno == ELOOP ? fmt::format("`{}` is a symlink; sbrun does not follow links for files it writes", path)
                            : fmt::format("cannot open `{}`: {}", path, std::strerror(errno));
@@ -179,6 +179,16 @@ int open_host_file_for_append(const std::string& path, const SandboxWrites& sand
         "`{}` is not a file of this user's with a single name (owner uid {}, {} links); sbrun "
         "appends only to its own files",
         path, st.st_uid, st.st_nlink);
+    return -1;
+  }
+  // Empty (new), or what sbrun writes: JSON lines. Never a shell rc file or
+  // anything else a mistyped path could name.
+  char head[2] = {0, 0};
+  if (st.st_size > 0 && (pread(fd, head, sizeof head, 0) != 2 || head[0] != '{' || head[1] != '"')) {
+    error = fmt::format(
+        "`{}` is not a log sbrun wrote (it does not start with a JSON line); sbrun appends only to "
+        "its own logs",
+        path);
     return -1;
   }
   return file.release();

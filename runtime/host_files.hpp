@@ -13,7 +13,8 @@
 //    (in a directory it cannot write: the user's own `/home -> /var/home`);
 //  - the file is opened with O_NOFOLLOW, created 0600 if missing, and must
 //    then be a regular file of this user with one link (no hard link to
-//    another file).
+//    another file), empty or starting as sbrun's logs do (a JSON line): sbrun
+//    appends to nothing it did not write.
 #pragma once
 
 #include <functional>

@@ -249,6 +249,17 @@ TEST_P(Hardening, LogOutsideTheSandboxFollowsNoLinkAndNoHardLink) {
   EXPECT_EQ(st.st_mode & 07777, 0600u);
   EXPECT_EQ(st.st_uid, uid_);
   EXPECT_NE(read_file(root_ + "/logs/run.log").find("\"event\":\"exit\""), std::string::npos);
+  // A second run appends to its own log; a file it did not write is refused.
+  const Result again = sbrun({"/bin/true"}, o);
+  EXPECT_EQ(again.status, 0) << again.err;
+  write_file(root_ + "/logs/notes.txt", "# my notes\n");
+  lchown((root_ + "/logs/notes.txt").c_str(), uid_, gid_);
+  RunOptions other;
+  other.extra_args = {"--log", root_ + "/logs/notes.txt"};
+  const Result refused = sbrun({"/bin/true"}, other);
+  EXPECT_EQ(refused.status, 125) << refused.err;
+  EXPECT_EQ(read_file(root_ + "/logs/notes.txt"), "# my notes\n");
+  allow_change("/logs/notes.txt");
   allow_change("/logs/run.log");
 }
 
