@@ -276,7 +276,7 @@ class Lowering {
         if (r.operation == ir::Operation::Unix) {
           ir::Rule concrete{r.id, p.effect, r.operation, literal_pattern(c.path), {}, r.origin};
           for (const auto& e : except_paths) concrete.excepts.push_back(literal_pattern(e));
-          if (p.effect == ir::Effect::Allow && c.exists) unix_candidates_.insert(c.path);
+          if (p.effect == ir::Effect::Allow && c.exists) add_unix_candidates(c.path, r);
           unix_concrete_.rules.push_back(std::move(concrete));
           continue;
         }
@@ -288,12 +288,62 @@ class Lowering {
     }
   }
 
+  // What a `unix` grant can expose: sockets, and only sockets. A grant of a
+  // socket names it; a grant of a directory names the sockets inside it (a
+  // bounded walk, symlinks not followed); anything else is nothing to bind.
+  // (Binding the named path itself made a directory or a file writable, past
+  // every read and write deny on it.)
+  void add_unix_candidates(const std::string& path, const ir::Rule& rule) {
+    const FileKind kind = fs_.kind(path);
+    if (kind == FileKind::Socket) {
+      unix_candidates_.insert(path);
+      return;
+    }
+    if (kind != FileKind::Directory) return;
+    std::vector<std::string> stack = {path};
+    std::vector<DirEntry> entries;
+    while (!stack.empty() && unix_walked_ < kUnixWalkBudget) {
+      const std::string dir = std::move(stack.back());
+      stack.pop_back();
+      entries.clear();
+      if (!fs_.list(dir, entries)) continue;
+      unix_walked_ += entries.size();
+      for (const DirEntry& e : entries) {
+        const std::string child = dir == "/" ? "/" + e.name : dir + "/" + e.name;
+        if (e.kind == FileKind::Socket)
+          unix_candidates_.insert(child);
+        else if (e.kind == FileKind::Directory)
+          stack.push_back(child);
+      }
+    }
+    if (!stack.empty()) {
+      // Sockets past the walk's budget stay unreachable: fewer grants, said aloud.
+      auto d = diags_.report(Code::W0103, rule.origin.target.span,
+                             fmt::format("looking for sockets under `{}` stopped after {} entries; sockets further in "
+                                         "are not bound",
+                                         path, kUnixWalkBudget));
+      d.label("on Linux (bubblewrap)").help("name the socket, or the directory that holds it");
+      if (o_.target_strict) {
+        d.as_error();
+        failed_ = true;
+      }
+    }
+  }
+  static constexpr std::size_t kUnixWalkBudget = 10000;
+  std::size_t unix_walked_ = 0;
+
   // A socket is bound in only when the evaluator allows it over all `unix`
-  // rules: a deny, or an except, wins over the grant that named it.
+  // rules (a deny, or an except, wins over the grant that named it), and no
+  // read or write denial names it: a deny holds over every grant.
   void decide_unix_sockets() {
     for (const std::string& path : unix_candidates_) {
       const ir::Decision d = ir::decide(unix_concrete_, ir::Operation::Unix, path, o_.bindings);
-      if (d.effect == ir::Effect::Allow) unix_rules_.emplace(path, d.deciding.front()->id);
+      if (d.effect != ir::Effect::Allow) continue;
+      const ir::Decision read = ir::decide(policy_, ir::Operation::Read, path, o_.bindings);
+      const ir::Decision write = ir::decide(policy_, ir::Operation::Write, path, o_.bindings);
+      const auto denied = [](const ir::Decision& x) { return x.effect == ir::Effect::Deny && !x.deciding.empty(); };
+      if (denied(read) || denied(write)) continue;
+      unix_rules_.emplace(path, d.deciding.front()->id);
     }
   }
 

@@ -340,17 +340,23 @@ TEST_P(Hardening, PrivateTmpAndShmAreBounded) {
 }
 
 TEST_P(Hardening, WritesOutsideEveryGrantFailWithEROFS) {
+  // A grant whose parents bubblewrap makes in the sandbox's root: /var and
+  // /var/lib exist only on the way to it. (Not the probe's own directory: a
+  // checkout under /tmp puts that inside the private, writable /tmp.)
+  ASSERT_TRUE(exists("/var/lib/dpkg")) << "a Debian machine has /var/lib/dpkg";
+  set_policy("allow read \"/var/lib/dpkg\";");
+  resnapshot();
   auto r = probes({{"root", {"create", "/created-in-root"}},
                    {"root_dir", {"mkdir", "/made-in-root"}},
-                   // A directory bubblewrap made on the way to a grant (the probe,
-                   // which the case's policy grants; the workspace is under the private /tmp).
-                   {"on_the_way", {"create", g_probe.substr(0, g_probe.rfind('/')) + "/beside-the-probe"}},
+                   {"on_the_way", {"create", "/var/lib/beside-the-grant"}},
+                   {"on_the_way_dir", {"mkdir", "/var/made-on-the-way"}},
                    {"dev", {"create", "/dev/created"}},
                    {"tmp", {"create", "/tmp/ok"}},
                    {"shm", {"create", "/dev/shm/ok"}}});
   EXPECT_RESULT(r, "root", "errno EROFS");
   EXPECT_RESULT(r, "root_dir", "errno EROFS");
   EXPECT_RESULT(r, "on_the_way", "errno EROFS");
+  EXPECT_RESULT(r, "on_the_way_dir", "errno EROFS");
   EXPECT_RESULT(r, "dev", "errno EROFS");
   EXPECT_RESULT(r, "tmp", "ok");
   EXPECT_RESULT(r, "shm", "ok");
@@ -437,6 +443,76 @@ TEST_P(Hardening, BubblewrapMessagesBecomeSbrunDiagnostics) {
   EXPECT_NE(r.err.find("bubblewrap said: bwrap: Creating new namespace failed"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("\nbwrap:"), std::string::npos) << "a raw bubblewrap line:\n" << r.err;
   EXPECT_FALSE(exists(ws_ + "/ran"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A `unix` grant exposes sockets and nothing else (the lowering issue's
+// first item, here because it was a way past every deny): not a directory,
+// not a file, never where a read or write denial holds.
+
+TEST_P(Hardening, UnixGrantExposesOnlySockets) {
+  mkdirs(ws_ + "/run");
+  write_file(ws_ + "/run/file.txt", "host file\n");
+  HostSocket* agent = listen_on(ws_ + "/run/agent.sock");
+  ASSERT_NE(agent, nullptr);
+  // std.agent makes the workspace writable: a read-only workspace here, so
+  // that only the unix grant could make anything in it writable.
+  write_file(policy_, "version 1;\nuse std.base;\nallow read \"" + g_probe +
+                          "\";\nallow read \"./**\";\n"
+                          "allow unix \"./run\";\n");
+  resnapshot();
+  auto r = probes({{"append", {"write", ws_ + "/run/file.txt"}},
+                   {"create", {"create", ws_ + "/run/new"}},
+                   {"connect", {"unix-connect", ws_ + "/run/agent.sock"}}});
+  EXPECT_ERRNO(r, "append");
+  EXPECT_ERRNO(r, "create");
+  EXPECT_RESULT(r, "connect", "allowed");
+  EXPECT_TRUE(agent->touched(SOCK_STREAM)) << "the granted socket was not reached";
+  EXPECT_EQ(read_file(ws_ + "/run/file.txt"), "host file\n");
+}
+
+// A directory grant searches for sockets within a budget; past it the
+// sockets further in stay unreachable, and sbrun says so.
+TEST_P(Hardening, UnixGrantWalkPastItsBudgetIsSaidAndBindsNothingFurther) {
+  // `run` alone lists more entries than the budget: the walk never reaches `run/z`.
+  mkdirs(ws_ + "/run/z");
+  for (int i = 0; i < 10050; ++i) write_file(ws_ + "/run/f" + std::to_string(i), "");
+  HostSocket* deep = listen_on(ws_ + "/run/z/deep.sock");
+  ASSERT_NE(deep, nullptr);
+  write_file(policy_, "version 1;\nuse std.base;\nallow read \"" + g_probe +
+                          "\";\nallow read \"./**\";\n"
+                          "allow unix \"./run\";\n");
+  resnapshot();
+  Result run;
+  auto r = probes({{"deep", {"unix-connect", ws_ + "/run/z/deep.sock"}}}, &run);
+  EXPECT_BLOCKED(r, "deep");
+  EXPECT_FALSE(deep->touched(SOCK_STREAM));
+  EXPECT_NE(run.err.find("W0103"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("stopped after 10000 entries"), std::string::npos) << run.err;
+  RunOptions strict;
+  strict.extra_args = {"--target-strict"};
+  const Result refused = sbrun({"/bin/true"}, strict);
+  EXPECT_EQ(refused.status, 125) << refused.err;
+}
+
+TEST_P(Hardening, UnixGrantOfTheHomeDoesNotUndoItsDenials) {
+  write_file(policy_, "version 1;\nuse std.base;\nallow read \"" + g_probe +
+                          "\";\nallow write \"./**\";\n"
+                          "deny read \"~\";\nallow unix \"~\";\n");
+  HostSocket* sock = listen_on(home_ + "/app.sock");
+  ASSERT_NE(sock, nullptr);
+  resnapshot();
+  const std::string bashrc = read_file(home_ + "/.bashrc");
+  auto r = probes({{"key", {"read", home_ + "/.ssh/id_ed25519"}},
+                   {"bashrc", {"write", home_ + "/.bashrc"}},
+                   {"plant", {"create", home_ + "/planted"}},
+                   {"socket", {"unix-connect", home_ + "/app.sock"}}});
+  EXPECT_ERRNO(r, "key");
+  EXPECT_ERRNO(r, "bashrc");
+  EXPECT_ERRNO(r, "plant");
+  EXPECT_BLOCKED(r, "socket");  // `deny read "~"` holds over the grant
+  EXPECT_FALSE(sock->touched(SOCK_STREAM));
+  EXPECT_EQ(read_file(home_ + "/.bashrc"), bashrc);
 }
 
 // ---------------------------------------------------------------------------------------------
