@@ -73,6 +73,8 @@ std::vector<std::pair<std::string, std::string>> invoking_environment() {
 lower::LowerOptions lowering_options(const std::string& workspace, const std::string& home) {
   lower::LowerOptions o;
   o.bindings = bindings_from_environment(workspace, home, true);
+  const sema::PathBindings given = bindings_from_environment(workspace, home, false);
+  o.anchors_as_given = {given.home, given.workspace};
   o.environment = invoking_environment();
   o.runtime_env = {{"TMPDIR", "/tmp"}};
   for (auto& kv : lower::proxy_environment()) o.runtime_env.push_back(std::move(kv));

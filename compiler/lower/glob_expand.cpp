@@ -79,14 +79,19 @@ GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, st
     // Per directory, the `**` states that carry over to every child are
     // computed once; per entry only the other states are tested, so a file
     // costs a few string comparisons and no allocation unless it matches.
-    std::vector<std::pair<std::string, std::vector<State>>> stack;
-    stack.emplace_back(root, std::move(start));
+    struct Frame {
+      std::string dir;
+      std::vector<State> states;
+      int links = 0;  // symlinks followed on the way here
+    };
+    std::vector<Frame> stack;
+    stack.push_back({root, std::move(start), 0});
     std::vector<DirEntry> entries;
     std::vector<std::uint32_t> units;
     std::vector<State> carry, tested, matched, child;
     std::vector<char> done(patterns.size(), 0);
     while (!stack.empty()) {
-      auto [dir, states] = std::move(stack.back());
+      auto [dir, states, links] = std::move(stack.back());
       stack.pop_back();
       entries.clear();
       if (!fs.list(dir, entries)) {
@@ -122,7 +127,10 @@ GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, st
             add_closed(patterns, {s.first, s.second + 1}, matched);
           }
         }
-        if (matched.empty() && (carry.empty() || e.kind != FileKind::Directory)) continue;
+        // A symlink is walked through, as the directory it leads to, only
+        // for the queries that follow links (and their states only).
+        const bool through_link = e.kind == FileKind::Symlink && links < kMaxFollowedLinks;
+        if (matched.empty() && (carry.empty() || (e.kind != FileKind::Directory && !through_link))) continue;
         const std::string path = dir == "/" ? "/" + e.name : dir + "/" + e.name;
         bool any_done = false;
         for (const State& s : matched) {
@@ -142,7 +150,24 @@ GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, st
           }
           std::sort(child.begin(), child.end());
           child.erase(std::unique(child.begin(), child.end()), child.end());
-          if (!child.empty()) stack.emplace_back(path, child);
+          if (!child.empty()) stack.push_back({path, child, links});
+        } else if (through_link) {
+          child.clear();
+          for (const auto* set : {&carry, &matched}) {
+            for (const State& s : *set) {
+              if (!done[s.first] && queries[patterns[s.first].query].follow_links) child.push_back(s);
+            }
+          }
+          std::sort(child.begin(), child.end());
+          child.erase(std::unique(child.begin(), child.end()), child.end());
+          // Listing the link's path lists the directory it leads to; a link
+          // to anything else, or to nothing, has nothing below it.
+          if (!child.empty()) {
+            const CanonicalPath target = canonicalize(fs, path);
+            if (target.exists && fs.kind(target.path) == FileKind::Directory) {
+              stack.push_back({path, child, links + 1});
+            }
+          }
         }
         if (any_done) std::fill(done.begin(), done.end(), 0);
       }

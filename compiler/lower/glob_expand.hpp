@@ -7,7 +7,7 @@
 // path components, and the walk descends only where some state survives.
 // A pattern that matches a directory covers its subtree, so the walk stops
 // following that pattern there. Symlinks are matched but never descended
-// into; a directory it cannot list counts as a match for the queries that
+// into (unless a query asks to follow them); a directory it cannot list counts as a match for the queries that
 // ask for that (see GlobQuery); and the walk has an entry budget, so a `/**` rule cannot make launch
 // walk the whole machine: exceeding it is an error, not a partial answer.
 #pragma once
@@ -28,7 +28,14 @@ struct GlobQuery {
   // restrictive side (a deny's targets, a grant's excepts): what the walk
   // cannot see is then protected, not silently left out.
   bool match_unlistable = false;
+  // Descend into symlinked directories too (at most kMaxFollowedLinks on one
+  // path), matching names through them as the kernel would resolve them:
+  // for protections, which must cover what a path leads to. Grants never
+  // follow a link a wildcard found (a link names no grant).
+  bool follow_links = false;
 };
+
+inline constexpr int kMaxFollowedLinks = 8;
 
 struct GlobExpansion {
   std::vector<std::vector<std::string>> matches;  // per query: absolute paths, sorted

@@ -103,7 +103,7 @@ std::optional<std::string_view> file_placeholder_content(std::string_view path) 
 
 // One point of the plan: a path whose access is decided on its own.
 struct Point {
-  enum class Kind { Policy, Pin, Proc, Dev, PrivateTmp, PrivateShm, Symlink, UnixSocket } kind = Kind::Policy;
+  enum class Kind { Policy, Pin, Proc, Dev, PrivateTmp, PrivateShm, Symlink, UnixSocket, SystemDenial } kind = Kind::Policy;
   Access access = Access::None;
   std::vector<std::uint32_t> rules;
   std::string link_target;  // for Symlink
@@ -117,6 +117,7 @@ class Lowering {
   std::optional<MountPlan> run() {
     resolve_rules();
     if (failed_) return std::nullopt;
+    keep_anchor_links();
     decide_unix_sockets();
     decide_points();
     mask_other_sockets();
@@ -144,14 +145,33 @@ class Lowering {
   }
 
   // --- Rules to concrete, canonical paths -------------------------------------
+  //
+  // Every path a rule names, or a glob finds, goes through resolve(): one
+  // place that canonicalises it and applies the symlink policy of its role.
+  //   Grant   (a grant's target; an except of a deny, which grants back):
+  //           links the policy names are followed when they sit in a
+  //           directory the command cannot write; a link in a writable
+  //           directory could have been planted, and a link a wildcard found
+  //           was named by nobody: either drops the path (W0101). A grant
+  //           never reaches past a link to what it was not given.
+  //   Protect (a deny's target; an except of a grant, which protects):
+  //           links are followed, so the object behind them is protected,
+  //           including links a wildcard found. A link in a writable
+  //           directory could be swapped for a real path after launch, which
+  //           the protection would no longer cover: the launch is refused
+  //           (E0401), except for a read denial through a link a wildcard
+  //           found, whose object stays hidden whatever the link becomes.
+  enum class Role { Grant, Protect };
+  static constexpr std::size_t kNoQuery = static_cast<std::size_t>(-1);
+
   struct PendingPattern {
     std::size_t query = static_cast<std::size_t>(-1);  // glob query index, or none
-    std::string literal;                                // canonical-to-be path when not a glob
-    bool ok = false;
+    std::string literal;                               // canonical-to-be path when not a glob
+    bool ok = false;                                   // bound (a lost deny or except is E0402)
+    bool dropped = false;                              // a grant not followed (W0101): nothing
   };
 
-  // `conservative`: an unlistable directory counts as a match (see GlobQuery).
-  PendingPattern prepare(const sema::PathPattern& p, bool conservative, const ir::Rule& rule) {
+  PendingPattern prepare(const sema::PathPattern& p, Role role, const ir::Rule& rule) {
     PendingPattern out;
     const auto bound = sema::bind_literal_prefix(p, o_.bindings);
     if (!bound) return out;
@@ -159,18 +179,84 @@ class Lowering {
     if (bound->rest.empty()) {
       out.literal = bound->prefix;
     } else {
+      // The literal prefix is named by the policy: its links are judged as
+      // a literal path's would be, before anything is expanded below it.
       const CanonicalPath root = canonical_(bound->prefix);
-      if (anchor_moved(root, rule)) return out;
+      if (!resolve(root, role, rule, bound->prefix, nullptr, p.text())) {
+        out.dropped = true;
+        return out;
+      }
       out.query = queries_.size();
-      queries_.push_back({root.path, bound->rest, conservative});
+      // Protections see what cannot be listed, and what links lead to.
+      queries_.push_back({root.path, bound->rest, role == Role::Protect, role == Role::Protect});
     }
     return out;
   }
 
+  // Judges the links `c` crossed for `role` (see above). `wildcard_root`:
+  // the canonical directory a glob was expanded from, for a path the glob
+  // found (the links below it were found, not named). False: do not use `c`
+  // (dropped with W0101, or refused with E0401, which sets failed_).
+  bool resolve(const CanonicalPath& c, Role role, const ir::Rule& r, const std::string& lexical,
+               const std::string* wildcard_root, std::string_view shown) {
+    if (anchor_moved(c, r)) return false;
+    const bool found = wildcard_root != nullptr && !c.links.empty() && strictly_below(c.links.front().link, *wildcard_root);
+    std::string parent;
+    const SymlinkStep* replaceable = link_in_writable_dir(c, parent);
+    if (role == Role::Grant) {
+      if (replaceable != nullptr) {
+        fidelity(Code::W0101, r,
+                 fmt::format("`{}` goes through the symlink `{}` in writable `{}`; the grant is not followed",
+                             shown, replaceable->link, parent));
+        return false;
+      }
+      if (found) {
+        const SymlinkStep& link = c.links.front();
+        const std::string how = link.link == lexical
+                                    ? fmt::format("it is a symlink (to `{}`)", link.target)
+                                    : fmt::format("it goes through the symlink `{}` (to `{}`)", link.link, link.target);
+        fidelity(Code::W0101, r,
+                 fmt::format("`{}` was found by this rule's wildcard, but {}; a grant does not follow a link its "
+                             "wildcard found",
+                             lexical, how));
+        return false;
+      }
+      return true;
+    }
+    if (replaceable == nullptr) return true;
+    // Sockets are decided on their canonical paths, and nothing is mounted
+    // for a denial of one: following the link only ever denies more.
+    if (r.operation == ir::Operation::Unix) return true;
+    if (found && r.operation == ir::Operation::Read) return true;
+    diags_.report(Code::E0401, r.origin.target.span,
+                  fmt::format("`{}` is protected, but `{}` is a symlink (to `{}`) in writable `{}`", lexical,
+                              replaceable->link, replaceable->target, parent))
+        .label("this protection could be walked around")
+        .help("replace the symlink with the real file or directory, or deny writing its parent");
+    failed_ = true;
+    return false;
+  }
+
+  const std::string* wildcard_root(const PendingPattern& p) const {
+    return p.query == static_cast<std::size_t>(-1) ? nullptr : &queries_[p.query].root;
+  }
+
   std::vector<std::string> paths_of(const PendingPattern& p) const {
-    if (!p.ok) return {};
+    if (!p.ok || p.dropped) return {};
     if (p.query == static_cast<std::size_t>(-1)) return {p.literal};
     return expansion_.matches[p.query];
+  }
+
+  // Is `path` one that names a different file for every process:
+  // /proc/self, /proc/thread-self, /proc/PID, /dev/fd, /dev/std{in,out,err}?
+  static bool per_process_path(std::string_view path) {
+    const auto parts = split_path(path);
+    if (parts.size() < 2) return false;
+    if (parts[0] == "proc") {
+      return parts[1] == "self" || parts[1] == "thread-self" ||
+             std::all_of(parts[1].begin(), parts[1].end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    }
+    return parts[0] == "dev" && (parts[1] == "fd" || parts[1] == "stdin" || parts[1] == "stdout" || parts[1] == "stderr");
   }
 
   // Is `path` (canonical) inside the sandbox's own /proc or /dev?
@@ -197,12 +283,14 @@ class Lowering {
         if (o_.asks_allowed.count(r.id) == 0) continue;  // an ask not granted grants nothing
         effect = ir::Effect::Allow;
       }
-      const bool deny = effect == ir::Effect::Deny;
-      Pending p{&r, effect, prepare(std::get<sema::PathPattern>(r.pattern), deny, r), {}};
-      for (const auto& e : r.excepts) p.excepts.push_back(prepare(std::get<sema::PathPattern>(e), !deny, r));
+      const Role role = effect == ir::Effect::Deny ? Role::Protect : Role::Grant;
+      const Role except_role = role == Role::Protect ? Role::Grant : Role::Protect;
+      Pending p{&r, effect, prepare(std::get<sema::PathPattern>(r.pattern), role, r), {}};
+      for (const auto& e : r.excepts) p.excepts.push_back(prepare(std::get<sema::PathPattern>(e), except_role, r));
       pending.push_back(std::move(p));
     }
     // Dropping a deny, or an except of a grant, would grant more: fail closed.
+    // (Every error is reported in one run: a refusal above does not stop this.)
     for (const Pending& p : pending) {
       const bool deny_lost = p.effect == ir::Effect::Deny && !p.target.ok;
       std::size_t lost_except = p.excepts.size();
@@ -218,7 +306,6 @@ class Lowering {
         failed_ = true;
       }
     }
-    if (failed_) return;
     expansion_ = expand_globs(fs_, queries_, o_.glob_entry_budget);
     if (expansion_.budget_exceeded) {
       for (const Pending& p : pending) {
@@ -249,25 +336,36 @@ class Lowering {
                  fmt::format("`{}` is expanded against the filesystem at launch; paths created later are not covered",
                              sema::pattern_text(r.pattern)));
       }
+      const Role role = p.effect == ir::Effect::Deny ? Role::Protect : Role::Grant;
+      const Role except_role = role == Role::Protect ? Role::Grant : Role::Protect;
       std::vector<std::string> except_paths;
-      for (const PendingPattern& e : p.excepts) {
+      for (std::size_t i = 0; i < p.excepts.size(); ++i) {
+        const PendingPattern& e = p.excepts[i];
+        const std::string written = sema::pattern_text(r.excepts[i]);
         for (const std::string& path : paths_of(e)) {
           const CanonicalPath c = canonical_(path);
-          if (anchor_moved(c, r)) return;
+          // Not followed: an except of a deny (the deny covers more), or refused (failed_).
+          if (!resolve(c, except_role, r, path, wildcard_root(e), e.query == kNoQuery ? written : path)) continue;
           except_paths.push_back(c.path);
         }
       }
+      const std::string written = sema::pattern_text(r.pattern);
       for (const std::string& raw : paths_of(p.target)) {
         const CanonicalPath c = canonical_(raw);
-        if (anchor_moved(c, r)) return;
-        if (system_path(c.path)) {
-          fidelity(Code::W0102, r,
-                   fmt::format("`{}` is inside the sandbox's own /proc or /dev and is not mounted from the host",
-                               sema::pattern_text(r.pattern)));
-          continue;
-        }
-        if (p.effect == ir::Effect::Allow && !safe_links(c, r)) continue;
-        if (p.effect == ir::Effect::Deny && r.operation != ir::Operation::Unix && !replaceable_link(c, r, raw)) {
+        if (!resolve(c, role, r, raw, wildcard_root(p.target), p.target.query == kNoQuery ? written : raw)) continue;
+        // `/dev/stdin` resolves to whatever sbrun's stdin is now: judged by
+        // the way there, not only by where it led.
+        const bool per_process = per_process_path(raw) || std::any_of(c.links.begin(), c.links.end(), [](const SymlinkStep& l) {
+                                   return per_process_path(l.link);
+                                 });
+        if (system_path(c.path) || per_process) {
+          if (p.effect == ir::Effect::Deny && r.operation != ir::Operation::Unix) {
+            deny_system_path(c.path, r, raw, per_process);
+          } else {
+            fidelity(Code::W0102, r,
+                     fmt::format("`{}` is inside the sandbox's own /proc or /dev and is not mounted from the host",
+                                 sema::pattern_text(r.pattern)));
+          }
           continue;
         }
         if (p.effect == ir::Effect::Allow) {
@@ -285,6 +383,80 @@ class Lowering {
         add_point(c.path);
         for (const auto& e : except_paths) add_point(e);
       }
+    }
+  }
+
+  // A denial inside the sandbox's own /proc or /dev holds over the fresh
+  // mount: what is the same object for every process (a global /proc entry,
+  // a device node bubblewrap makes) is hidden, or made read-only, after the
+  // mount; what does not exist there holds already. What differs per process
+  // (/proc/self, /proc/PID, /dev/fd, /dev/stdin) no mount can hide: E0403,
+  // as every denial the target cannot enforce stops the launch.
+  void deny_system_path(const std::string& path, const ir::Rule& r, const std::string& lexical, bool per_process) {
+    Access access = r.operation == ir::Operation::Read ? Access::None : Access::ReadOnly;
+    const auto parts = split_path(path);
+    const auto refuse = [&](std::string_view why) {
+      // The lexical path only: where /proc/self leads is a different pid every run.
+      diags_.report(Code::E0403, r.origin.target.span,
+                    fmt::format("`{}` cannot be denied inside the sandbox: {}", lexical, why))
+          .label("this denial cannot be enforced")
+          .help("deny the whole `/proc` or `/dev`, or drop the rule");
+      failed_ = true;
+    };
+    if (per_process || per_process_path(path)) {
+      refuse("it is a different file for every process");
+      return;
+    }
+    if (parts.front() == "proc") {
+      if (parts.size() >= 2 && access == Access::ReadOnly) {
+        // Already read-only: the kernel's settings are bound read-only over /proc.
+        const bool settings = std::find(std::begin(kProcReadOnly), std::end(kProcReadOnly), parts[1]) != std::end(kProcReadOnly);
+        if (settings) return;
+      }
+      if (parts.size() >= 2 && fs_.kind(path) == FileKind::Missing) return;  // not in any /proc of this kernel
+    } else {
+      // /dev: what bubblewrap's minimal /dev holds (the private /dev/shm too).
+      static const std::set<std::string, std::less<>> kSandboxDev = {"null",   "zero", "full", "random", "urandom",
+                                                                      "tty",    "ptmx", "pts",  "shm"};
+      if (parts.size() == 1 && access == Access::ReadOnly) {
+        fidelity(Code::W0102, r,
+                 fmt::format("`{}`: a write denial of /dev hides it, since a read-only mount does not stop writes to "
+                             "a device",
+                             lexical));
+        access = Access::None;
+      }
+      if (parts.size() >= 2) {
+        if (kSandboxDev.count(parts[1]) == 0) return;  // not in the sandbox's /dev: nothing to hide
+        if (parts.size() > 2) {
+          refuse(parts[1] == "shm" ? "the sandbox's /dev/shm is its own, empty at start"
+                                   : "the entries below it are made per terminal");
+          return;
+        }
+        if (access == Access::ReadOnly) {
+          // A device node stays writable on a read-only mount: hidden instead.
+          fidelity(Code::W0102, r,
+                   fmt::format("`{}` is a device: a write denial hides it, since a read-only mount does not stop "
+                               "writes to a device",
+                               lexical));
+          access = Access::None;
+        }
+      }
+    }
+    SystemDenial& d = system_denials_[path];
+    d.access = std::min(d.access, access);
+    d.rules.push_back(r.id);
+  }
+
+  // The links on the way to the home and the workspace as given are
+  // recreated (where no mount shows them), unless the command could have
+  // planted them: then the paths it is told lead nowhere, which grants less.
+  void keep_anchor_links() {
+    for (const std::string& given : o_.anchors_as_given) {
+      if (given.empty() || given.front() != '/') continue;
+      const CanonicalPath c = canonical_(given);
+      std::string parent;
+      if (c.links.empty() || link_in_writable_dir(c, parent) != nullptr) continue;
+      for (const auto& l : c.links) grant_links_.emplace_back(l.link, l.target);
     }
   }
 
@@ -384,32 +556,6 @@ class Lowering {
         return true;
       }
     }
-    return false;
-  }
-
-  // A grant does not follow such a symlink: it is dropped, which grants less.
-  bool safe_links(const CanonicalPath& c, const ir::Rule& r) {
-    std::string parent;
-    const SymlinkStep* link = link_in_writable_dir(c, parent);
-    if (link == nullptr) return true;
-    fidelity(Code::W0101, r,
-             fmt::format("`{}` goes through the symlink `{}` in writable `{}`; the grant is not followed",
-                         sema::pattern_text(r.pattern), link->link, parent));
-    return false;
-  }
-
-  // A denial through such a symlink would protect the link's target, and the
-  // command could swap the link for the real path: refuse to launch.
-  bool replaceable_link(const CanonicalPath& c, const ir::Rule& r, const std::string& lexical) {
-    std::string parent;
-    const SymlinkStep* link = link_in_writable_dir(c, parent);
-    if (link == nullptr) return true;
-    diags_.report(Code::E0401, r.origin.target.span,
-                  fmt::format("`{}` is protected, but `{}` is a symlink (to `{}`) in writable `{}`", lexical,
-                              link->link, link->target, parent))
-        .label("this protection could be walked around")
-        .help("replace the symlink with the real file or directory, or deny writing its parent");
-    failed_ = true;
     return false;
   }
 
@@ -563,6 +709,18 @@ class Lowering {
     }
     for (const auto& [path, id] : unix_rules_) {
       points_[path] = Point{Point::Kind::UnixSocket, Access::ReadWrite, {id}, {}};
+    }
+    for (const auto& [path, d] : system_denials_) {
+      if (path == "/dev/shm" || (d.access == Access::None && (path == "/proc" || path == "/dev"))) {
+        // Hidden whole: nothing of it is mounted (nor /dev/shm inside /dev).
+        if (path == "/dev") points_.erase("/dev/shm");
+        points_[path] = Point{Point::Kind::SystemDenial, Access::None, d.rules, {}};
+      } else if (path == "/proc") {
+        points_[path].rules = d.rules;  // made read-only after its mounts (emit)
+        points_[path].access = Access::ReadOnly;
+      } else {
+        points_[path] = Point{Point::Kind::SystemDenial, d.access, d.rules, {}};
+      }
     }
     for (const auto& [link, target] : grant_links_) {
       auto& p = points_[link];
@@ -758,8 +916,19 @@ class Lowering {
             plan_.mounts.push_back({Mount::Kind::RoBind, at, at, {}, "the host kernel's settings, read-only", false,
                                     true});
           }
+          proc_read_only_ = p.access == Access::ReadOnly;
           break;
         case Point::Kind::Dev: mount(Mount::Kind::Dev, "", "a minimal /dev (null, zero, random, tty, pts)"); break;
+        case Point::Kind::SystemDenial:
+          if (p.access == Access::None) {
+            const bool dir = path == "/proc" || path == "/dev" || path == "/dev/shm" || path == "/dev/pts" ||
+                             fs_.kind(path) == FileKind::Directory;
+            mount(dir ? Mount::Kind::MaskDir : Mount::Kind::MaskFile, "", "denied inside the sandbox's own /proc or /dev");
+          } else {
+            mount(Mount::Kind::RoBind, path, "read-only inside the sandbox's own /proc");
+            plan_.mounts.back().optional = true;
+          }
+          break;
         case Point::Kind::PrivateTmp:
           mount(Mount::Kind::Tmpfs, "", "a private /tmp; TMPDIR points here");
           plan_.mounts.back().size = o_.tmp_size;
@@ -812,6 +981,9 @@ class Lowering {
       stack.push_back({path, child_access(p)});
     }
     close_masks();
+    if (proc_read_only_) {
+      plan_.mounts.push_back({Mount::Kind::RemountRo, "", "/proc", points_["/proc"].rules, "/proc is denied writing"});
+    }
     // Start in the workspace when any of it is visible (bwrap creates the
     // directories leading to a mount), else at the root.
     const bool workspace_visible =
@@ -924,6 +1096,13 @@ class Lowering {
   ir::Policy unix_concrete_;                 // `unix` rules on canonical literal paths
   std::set<std::string> unix_candidates_;    // existing sockets some `unix` grant names
   std::map<std::string, std::uint32_t> unix_rules_;  // sockets bound in -> the deciding rule
+  // Denials inside the sandbox's own /proc and /dev, applied after its mounts.
+  struct SystemDenial {
+    Access access = Access::ReadOnly;
+    std::vector<std::uint32_t> rules;
+  };
+  std::map<std::string, SystemDenial> system_denials_;
+  bool proc_read_only_ = false;
   MountPlan plan_;
 };
 

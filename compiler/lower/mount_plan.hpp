@@ -99,6 +99,10 @@ struct MountPlan {
 
 struct LowerOptions {
   sema::PathBindings bindings;  // canonical directories
+  // The home and the workspace as given (HOME, --workspace), before
+  // symlinks were resolved: the links on their way (`/home -> var/home`)
+  // are recreated inside, so the paths the command is told still lead there.
+  std::vector<std::string> anchors_as_given;
   bool target_strict = false;
   // The ids of `ask` rules the user allowed at launch; other asks grant nothing.
   std::set<std::uint32_t> asks_allowed;

@@ -10,6 +10,8 @@
 #include "driver/pipeline.hpp"
 #include "ir/evaluator.hpp"
 #include "ir/ir_json.hpp"
+#include "lower/fs_view.hpp"
+#include "lower/resolved_paths.hpp"
 #include "sbc/commands.hpp"
 
 namespace sbpolicy::sbc {
@@ -56,10 +58,17 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
   if (c.root_unreadable) return kUsage;
   if (!c.policy) return kPolicyErrors;
 
-  const sema::PathBindings bindings = driver::bindings_from_environment(options.workspace, options.home, false);
+  // The sandbox binds resolved paths, so explain decides on them too: the
+  // anchors, every rule's literal prefix and the subject, through the
+  // symlinks that exist now (lower/resolved_paths.hpp).
+  lower::PosixFs host;
+  const sema::PathBindings bindings =
+      lower::canonical_bindings(host, driver::bindings_from_environment(options.workspace, options.home, false));
+  const ir::Policy resolved = lower::resolve_rule_paths(*c.policy, host, bindings);
 
   ir::Subject subject;
   std::string subject_text;
+  std::string resolved_from;  // the path as given, when symlinks lead elsewhere
   if (*op == sema::Operation::Net) {
     auto h = sema::parse_host_subject(options.subject, 443);
     if (auto* err = std::get_if<std::string>(&h)) {
@@ -78,11 +87,21 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
       std::fprintf(stderr, "sbc explain: invalid path `%s`: %s\n", options.subject.c_str(), error.c_str());
       return kUsage;
     }
-    subject_text = *p;
-    subject = *p;
+    const std::string canonical = lower::canonicalize(host, *p).path;
+    if (canonical != *p) resolved_from = *p;
+    subject_text = canonical;
+    subject = canonical;
   }
 
-  const ir::Decision d = ir::decide(*c.policy, *op, subject, bindings);
+  const bool paths = *op == sema::Operation::Read || *op == sema::Operation::Write || *op == sema::Operation::Unix;
+  const ir::Decision resolved_decision = ir::decide(paths ? resolved : *c.policy, *op, subject, bindings);
+  // Report the rules as written: the same ids in the compiled policy.
+  ir::Decision d = resolved_decision;
+  const auto as_written = [&](std::vector<const ir::Rule*>& list) {
+    for (const ir::Rule*& r : list) r = &c.policy->rules[r->id];
+  };
+  as_written(d.deciding);
+  as_written(d.matching);
   if (render.format == RenderFormat::Json) {
     auto rules = [](const std::vector<const ir::Rule*>& list) {
       nlohmann::json out = nlohmann::json::array();
@@ -92,6 +111,7 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
     const nlohmann::json out = {{"schema_version", 1},
                                 {"operation", options.operation},
                                 {"subject", subject_text},
+                                {"resolved_from", resolved_from.empty() ? nlohmann::json() : nlohmann::json(resolved_from)},
                                 {"effect", sema::effect_name(d.effect)},
                                 {"default", d.defaulted()},
                                 {"deciding", rules(d.deciding)},
@@ -101,6 +121,7 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
     return kOk;
   }
   std::string text = fmt::format("{} {} {}\n", sema::effect_name(d.effect), options.operation, subject_text);
+  if (!resolved_from.empty()) text += fmt::format("  (resolved from {}, through symlinks)\n", resolved_from);
   if (d.defaulted()) {
     text += "  no rule matches: the default is deny\n";
   } else {

@@ -6,6 +6,23 @@
 
 namespace sbpolicy::sema {
 
+namespace {
+
+bool name_char(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '_';
+}
+
+// Is `text` from `at` on the `%%` that ends an exported bash function's
+// variable (`BASH_FUNC_name%%`), in a pattern that names it exactly?
+bool exported_function_suffix(std::string_view text, std::size_t at) {
+  constexpr std::string_view kPrefix = "BASH_FUNC_";
+  return text.substr(at) == "%%" && at > kPrefix.size() && text.substr(0, kPrefix.size()) == kPrefix &&
+         text.find('*') == std::string_view::npos;
+}
+
+}  // namespace
+
 std::variant<EnvPattern, PatternErrors> parse_env_pattern(std::string_view text) {
   PatternErrors errors;
   if (text.empty()) {
@@ -20,11 +37,17 @@ std::variant<EnvPattern, PatternErrors> parse_env_pattern(std::string_view text)
       errors.push_back({Code::E0311, at, at + 1, "control character in an environment variable pattern", "", ""});
       return errors;
     }
-    const bool name_char = std::isalnum(c) || c == '_';
-    if (!name_char && c != '*') {
+    if (c == '%' && exported_function_suffix(text, i)) {
+      p.glob += text.substr(i);  // `%%`, the end of an exported function's exact name
+      break;
+    }
+    if (!name_char(text[i]) && c != '*') {
       std::string help = "variable names use letters, digits and `_`; `*` matches any run of them";
       if (c == '$') help = "write the name without `$`";
       if (c == '=') help = "`env` rules name variables; their values come from the environment sbrun runs in";
+      if (c == '%') {
+        help = "an exported shell function passes only when named exactly, without `*`: `BASH_FUNC_name%%`";
+      }
       // The whole character, quoted as every pattern message quotes text:
       // half of a UTF-8 sequence is not text (and JSON output refuses it).
       std::size_t length = 1;
@@ -50,7 +73,8 @@ std::variant<EnvPattern, PatternErrors> parse_env_pattern(std::string_view text)
 
 bool env_matches(const EnvPattern& pattern, std::string_view name) {
   // Classic wildcard matching with one backtrack point: linear in practice,
-  // O(n*m) at worst.
+  // O(n*m) at worst. `*` spans name characters only, so `BASH_FUNC_*` never
+  // matches `BASH_FUNC_ls%%`, a function that bash imports and runs.
   const std::string_view g = pattern.glob;
   std::size_t gi = 0, ni = 0, star = std::string_view::npos, mark = 0;
   while (ni < name.size()) {
@@ -59,7 +83,7 @@ bool env_matches(const EnvPattern& pattern, std::string_view name) {
       mark = ni;
     } else if (gi < g.size() && g[gi] == name[ni]) {
       ++gi, ++ni;
-    } else if (star != std::string_view::npos) {
+    } else if (star != std::string_view::npos && name_char(name[mark])) {
       gi = star + 1;
       ni = ++mark;
     } else {

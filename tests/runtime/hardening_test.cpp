@@ -531,6 +531,24 @@ TEST_P(Hardening, LocaleVariablesByNameOnly) {
   check_run(r);
 }
 
+// `*` spans name characters only: `BASH_FUNC_*` passes no exported shell
+// function (which every bash inside would import and run); the exact name does.
+TEST_P(Hardening, ExportedShellFunctionsPassOnlyByExactName) {
+  set_policy("allow env \"BASH_FUNC_*\", \"MY_*\", \"BASH_FUNC_greet%%\";");
+  resnapshot();
+  Spawn s = sbrun_spawn({"/bin/bash", "-c", "ls /; greet; env"}, {});
+  s.env.push_back("BASH_FUNC_ls%%=() {  echo " + canary_id_ + "-redefined; }");
+  s.env.push_back("BASH_FUNC_greet%%=() {  echo hello-from-greet; }");
+  s.env.push_back("MY_VAR=plain");
+  const Result r = run_process(s, std::chrono::seconds(20));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find(canary_id_ + "-redefined"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("BASH_FUNC_ls"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("hello-from-greet"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MY_VAR=plain"), std::string::npos) << r.out;
+  check_run(r);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. Git metadata cannot be redirected: every file through which git finds
 // configuration or code, for every policy that makes the workspace writable.

@@ -16,6 +16,11 @@ TEST(EnvPattern, ParsesAndMatches) {
       {"LC_*", "LC_ALL", true},      {"LC_*", "LC_", true},          {"LC_*", "LANG", false},
       {"*_PROXY", "HTTP_PROXY", true}, {"*_PROXY", "HTTP_PROXYX", false}, {"*", "ANYTHING", true},
       {"A*B*C", "AxxBxxC", true},    {"A*B*C", "AxxCxxB", false},    {"A**B", "AB", true},
+      // `*` spans name characters only: an exported bash function (which
+      // bash imports and runs) passes only when named exactly.
+      {"BASH_FUNC_*", "BASH_FUNC_ls%%", false}, {"*", "BASH_FUNC_ls%%", false},
+      {"BASH_FUNC_ls%%", "BASH_FUNC_ls%%", true}, {"BASH_FUNC_ls%%", "BASH_FUNC_cd%%", false},
+      {"*", "A.B", false},           {"A*", "A-B", false},           {"*B", "A.B", false},
   };
   for (const Row& r : rows) {
     auto p = parse_env_pattern(r.pattern);
@@ -32,7 +37,9 @@ TEST(EnvPattern, Errors) {
   };
   const Row rows[] = {{"", Code::E0310, 0},        {"1ABC", Code::E0309, 0}, {"$PATH", Code::E0309, 0},
                       {"A=B", Code::E0309, 1},     {"A B", Code::E0309, 1},  {"A\x01", Code::E0311, 1},
-                      {"/usr", Code::E0309, 0},    {"é", Code::E0309, 0}};
+                      {"/usr", Code::E0309, 0},    {"é", Code::E0309, 0},
+                      {"BASH_FUNC_*%%", Code::E0309, 11}, {"A%%", Code::E0309, 1},
+                      {"BASH_FUNC_%%", Code::E0309, 10},  {"BASH_FUNC_ls%", Code::E0309, 12}};
   for (const Row& r : rows) {
     auto p = parse_env_pattern(r.text);
     ASSERT_TRUE(std::holds_alternative<PatternErrors>(p)) << r.text;

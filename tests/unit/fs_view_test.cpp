@@ -2,6 +2,7 @@
 // snapshot layer lowering puts in front of the filesystem: the same answers,
 // each question asked of the filesystem once.
 #include "lower/fs_view.hpp"
+#include "lower/glob_expand.hpp"
 
 #include <gtest/gtest.h>
 #include <limits.h>
@@ -10,7 +11,9 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 using namespace sbpolicy::lower;
@@ -220,4 +223,33 @@ TEST_F(FsViewTest, CanonicalizerRemembersPrefixesAndAgrees) {
     }
     for (const auto& [path, n] : counting.kinds) EXPECT_EQ(n, 1) << "kind asked again: " << path;
   }
+}
+
+// A protection's glob walk goes through symlinked directories (a bounded
+// number of links deep, so a loop ends); a grant's does not.
+TEST_F(FsViewTest, GlobWalkFollowsLinksOnlyWhenAsked) {
+  fs::create_symlink("../..", root_ + "/a/b/c/back");  // a loop: back -> a
+  fs::create_symlink("a/b/c", root_ + "/tofile-dir");
+  std::ofstream(root_ + "/a/b/c/f.pem") << "x";
+  PosixFs posix;
+  GlobQuery grant{root_, {"**", "*.pem"}, false, false};
+  GlobQuery protect{root_, {"**", "*.pem"}, true, true};
+  const GlobExpansion e = expand_globs(posix, {grant, protect}, 100000);
+  ASSERT_FALSE(e.budget_exceeded);
+  EXPECT_EQ(e.matches[0], std::vector<std::string>{root_ + "/a/b/c/f.pem"});
+  const auto& found = e.matches[1];
+  for (const char* through : {"/a/b/c/f.pem", "/rel/c/f.pem", "/abs/b/c/f.pem", "/chain/f.pem", "/tofile-dir/f.pem",
+                              "/a/b/c/back/b/c/f.pem"}) {
+    EXPECT_NE(std::find(found.begin(), found.end(), root_ + through), found.end()) << through;
+  }
+  // The loop ends: no path follows more than kMaxFollowedLinks links.
+  for (const std::string& m : found) {
+    std::size_t backs = 0;
+    for (std::size_t at = m.find("/back/"); at != std::string::npos; at = m.find("/back/", at + 1)) ++backs;
+    EXPECT_LE(backs, static_cast<std::size_t>(kMaxFollowedLinks)) << m;
+  }
+  // A link to something that is not a directory is not listed, and not
+  // taken for an unlistable directory either.
+  EXPECT_EQ(std::find(found.begin(), found.end(), root_ + "/dangling"), found.end());
+  EXPECT_EQ(std::find(found.begin(), found.end(), root_ + "/loop1"), found.end());
 }

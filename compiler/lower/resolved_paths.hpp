@@ -1,0 +1,33 @@
+// The policy on resolved paths: what `sbc explain` and the conformance
+// checks decide over, so that they answer for the paths the sandbox mounts.
+//
+// The Linux lowering binds each rule's literal prefix (the part before the
+// first wildcard) to the path it resolves to through existing symlinks, and
+// the kernel resolves every access the same way. So a decision about a path
+// is a decision about its canonical path, over rules whose literal prefixes
+// are canonical: `/home/u/x` with `/home -> /var/home` is `/var/home/u/x`
+// for the rule `allow read "~"` bound to `/var/home/u`.
+//
+// What the sandbox does beyond this, always restrictively, is in
+// docs/linux.md: a grant does not follow links found by its wildcard or
+// planted in writable directories (W0101), and a denial follows links its
+// wildcard finds.
+#pragma once
+
+#include <string>
+
+#include "ir/ir.hpp"
+#include "lower/fs_view.hpp"
+#include "sema/path_pattern.hpp"
+
+namespace sbpolicy::lower {
+
+// `policy` with every path rule's (and except's) literal prefix replaced by
+// its canonical path as a root-anchored pattern. Rules keep their ids and
+// origins; patterns that cannot be bound are kept as written.
+ir::Policy resolve_rule_paths(const ir::Policy& policy, FsView& fs, const sema::PathBindings& bindings);
+
+// Bindings whose directories are canonical.
+sema::PathBindings canonical_bindings(FsView& fs, const sema::PathBindings& bindings);
+
+}  // namespace sbpolicy::lower
