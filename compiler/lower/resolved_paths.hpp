@@ -24,7 +24,10 @@ namespace sbpolicy::lower {
 
 // `policy` with every path rule's (and except's) literal prefix replaced by
 // its canonical path as a root-anchored pattern. Rules keep their ids and
-// origins; patterns that cannot be bound are kept as written.
+// origins; patterns that cannot be bound are kept as written. A pattern
+// that widens (a grant's target, a deny's except) whose prefix goes through
+// a link in a directory the policy lets the command write keeps its prefix
+// as written, as the lowering does not follow it (W0101).
 ir::Policy resolve_rule_paths(const ir::Policy& policy, FsView& fs, const sema::PathBindings& bindings);
 
 // Bindings whose directories are canonical.

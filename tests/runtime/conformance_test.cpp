@@ -466,34 +466,6 @@ struct Oracle {
     return e == ir::Effect::Allow || e == ir::Effect::Ask;
   }
 
-  // Is the case's path (resolved) at or below a rule path (a target or an
-  // except, of a rule taking part in the case's decisions) whose literal
-  // prefix went through a link in a directory the policy lets the command
-  // write? Such a grant is not followed (W0101), such an except of a deny
-  // not either.
-  bool under_replaceable_link(const Case& c) const {
-    if (written == nullptr) return false;
-    lower::PosixFs host;
-    const std::string real = canon(c.path);
-    for (const ir::Rule& r : written->rules) {
-      if (!ir::applies_to(r, operation_of(c))) continue;
-      std::vector<const sema::Pattern*> patterns = {&r.pattern};
-      for (const auto& e : r.excepts) patterns.push_back(&e);
-      for (const sema::Pattern* p : patterns) {
-        const auto* path = std::get_if<sema::PathPattern>(p);
-        if (path == nullptr) continue;
-        const auto bound = sema::bind_literal_prefix(*path, bindings);
-        if (!bound) continue;
-        const lower::CanonicalPath prefix = lower::canonicalize(host, bound->prefix);
-        if (!at_or_below(real, prefix.path)) continue;
-        for (const auto& link : prefix.links) {
-          if (written_writable(link.link.substr(0, link.link.rfind('/')))) return true;
-        }
-      }
-    }
-    return false;
-  }
-
   // Does the case's path, as written, go through one of the fixture's links
   // whose directory the evaluator does not let us read?
   bool through_a_hidden_link(const Case& c) const {
@@ -605,11 +577,6 @@ const std::vector<Approximation> kApproximations = {
        return (c.op == Op::Delete || c.op == Op::Rename) && !o.writable(dir_of(c.path));
      }},
     // With links only (GeneratedPoliciesWithLinks):
-    {"grant-through-replaceable-link",
-     "A grant (or an except of a deny) whose literal path goes through a symlink in a directory the command "
-     "may write is not followed (W0101): a previous run could have planted the link. Applies to cases at or "
-     "below such a rule path, resolved.",
-     [](const Case& c, const Oracle& o) { return o.under_replaceable_link(c); }},
     {"link-outside-the-view",
      "A symlink is an entry of the directory that holds it: the sandbox shows it only where it shows that "
      "directory, while the evaluator decides on the path the link leads to. Applies to cases whose path goes "
