@@ -13,7 +13,7 @@
 #include <cstring>
 
 #include "launch.hpp"
-#include "lower/sandbox_proxy.hpp"
+#include "sandbox/proxy_doors.hpp"
 
 namespace sbpolicy::runtime {
 
@@ -26,7 +26,7 @@ std::vector<std::string> Bubblewrap::command_line(const std::vector<std::string>
 bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const std::vector<std::string>& command,
                        const std::vector<int>& inherited, std::string& error) {
   for (int fd : inherited) {
-    if (fd <= lower::kStderrFd) {
+    if (fd <= sandbox::kStderrFd) {
       error = "a descriptor for bubblewrap collides with its fixed ones";
       return false;
     }
@@ -56,7 +56,7 @@ bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const 
   // dup2 overwrites another source), then onto 3-7; dup2 clears
   // close-on-exec. sbrun keeps the plan's write end, close-on-exec: no
   // other process holds it open.
-  static_assert(lower::kChannelFd == 7 && lower::kStderrFd == 8);
+  static_assert(sandbox::kChannelFd == 7 && sandbox::kStderrFd == 8);
   // 3-8 as above, and bubblewrap's own stderr (2): the pipe of its messages.
   const int theirs[] = {plan[0], exe, status[1], started[1], channel[1], user_stderr, errors[1]};
   const int targets[] = {3, 4, 5, 6, 7, 8, STDERR_FILENO};
@@ -97,9 +97,9 @@ bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const 
     }
     execve(bwrap.c_str(), argv.data(), envp);
     const char* why = std::strerror(errno);
-    (void)!write(lower::kStderrFd, exec_failed.data(), exec_failed.size());
-    (void)!write(lower::kStderrFd, why, std::strlen(why));
-    (void)!write(lower::kStderrFd, "\n", 1);
+    (void)!write(sandbox::kStderrFd, exec_failed.data(), exec_failed.size());
+    (void)!write(sandbox::kStderrFd, why, std::strlen(why));
+    (void)!write(sandbox::kStderrFd, "\n", 1);
     _exit(kSetupFailed);
   }
   const int fork_errno = errno;
@@ -151,7 +151,7 @@ bool Bubblewrap::go(bool allow_unix_sockets, std::string& error) {
     error = "the plan was not passed to bubblewrap";
     return false;
   }
-  const char go[2] = {lower::kOrderGo, static_cast<char>(allow_unix_sockets ? 1 : 0)};
+  const char go[2] = {sandbox::kOrderGo, static_cast<char>(allow_unix_sockets ? 1 : 0)};
   if (send(channel_fd_, go, sizeof go, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof go)) {
     error = fmt::format("cannot tell the sandbox init to go: {}", std::strerror(errno));
     return false;

@@ -17,8 +17,8 @@
 //
 // The child's descriptors: 3 the plan (`--args 3`), 4 sbrun-init (the init,
 // run as /proc/self/fd/4), 5 bubblewrap's JSON status, 6 the init's
-// "started" byte, 7 the channel (lower::kChannelFd), 8 the user's stderr
-// (lower::kStderrFd), which the init makes the command's; bubblewrap's own
+// "started" byte, 7 the channel (sandbox::kChannelFd), 8 the user's stderr
+// (sandbox::kStderrFd), which the init makes the command's; bubblewrap's own
 // stderr (2) is a pipe whose messages sbrun turns into its own.
 #pragma once
 

@@ -38,7 +38,7 @@
 #include "lower/bwrap_args.hpp"
 #include "lower/mount_plan.hpp"
 #include "lower/proxy_table.hpp"
-#include "lower/sandbox_proxy.hpp"
+#include "sandbox/proxy_doors.hpp"
 #include "proxy/gate.hpp"
 #include "proxy/net_prompt.hpp"
 #include "proxy/server.hpp"
@@ -66,7 +66,7 @@ void forward_signal(int sig) {
     return;
   }
   if (job) {
-    const char order[2] = {lower::kOrderSignal, static_cast<char>(sig)};
+    const char order[2] = {sandbox::kOrderSignal, static_cast<char>(sig)};
     if (send(g_channel_fd, order, sizeof order, MSG_NOSIGNAL | MSG_DONTWAIT) == 2) return;
   }
   if (g_init_pid > 0) kill(static_cast<pid_t>(g_init_pid), sig);
@@ -447,7 +447,7 @@ int launch(const LaunchOptions& o) {
     if (o.ask == AskMode::Prompt) {
       const int channel_fd = channel;
       prompter = std::make_unique<proxy::NetPrompter>("/dev/tty", std::chrono::seconds(60), [channel_fd](bool hold) {
-        const char order = hold ? lower::kOrderHold : lower::kOrderRelease;
+        const char order = hold ? sandbox::kOrderHold : sandbox::kOrderRelease;
         (void)send(channel_fd, &order, 1, MSG_NOSIGNAL);
       });
     }

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "lower/sandbox_protocol.h"
+#include "sandbox/protocol.h"
 #include "prompt.hpp"
 
 namespace sbpolicy::runtime {

@@ -8,7 +8,7 @@
 extern char** environ;
 
 #include "lower/fs_view.hpp"
-#include "lower/sandbox_proxy.hpp"
+#include "sandbox/proxy_doors.hpp"
 
 namespace sbpolicy::driver {
 
@@ -77,7 +77,7 @@ lower::LowerOptions lowering_options(const std::string& workspace, const std::st
   o.anchors_as_given = {given.home, given.workspace};
   o.environment = invoking_environment();
   o.runtime_env = {{"TMPDIR", "/tmp"}};
-  for (auto& kv : lower::proxy_environment()) o.runtime_env.push_back(std::move(kv));
+  for (auto& kv : sandbox::proxy_environment()) o.runtime_env.push_back(std::move(kv));
   return o;
 }
 

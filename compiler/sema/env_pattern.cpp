@@ -3,15 +3,13 @@
 #include <fmt/format.h>
 
 #include "sema/glob.hpp"
+#include "support/text.hpp"
 
 namespace sbpolicy::sema {
 
 namespace {
 
-bool name_char(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '_';
-}
+bool name_char(char c) { return text::is_alnum(c) || c == '_'; }
 
 // Is `text` from `at` on the `%%` that ends an exported bash function's
 // variable (`BASH_FUNC_name%%`), in a pattern that names it exactly?

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "sema/pattern_error.hpp"
+#include "support/text.hpp"
 
 namespace sbpolicy::sema::glob {
 
@@ -52,7 +53,7 @@ inline constexpr std::string_view kMeta = "\\*?[]{},$";
 std::string escape_literal(std::string_view name);
 
 // The unit starting at s[i]; sets *len to its length in bytes (1 to 4).
-std::uint32_t decode_unit(std::string_view s, std::size_t i, std::size_t* len);
+using text::decode_unit;
 
 // All units of a name, for matching.
 std::vector<std::uint32_t> decode_name(std::string_view name);
@@ -61,7 +62,7 @@ std::vector<std::uint32_t> decode_name(std::string_view name);
 // quotes text one way and `$NAME` is read one way.
 
 // User text for a message: backticked, control and invalid bytes as \xNN, long text cut.
-std::string quote(std::string_view s);
+using text::quote;
 
 // A PatternError with its offsets clamped to 32 bits.
 PatternError make_error(Code code, std::size_t begin, std::size_t end, std::string message, std::string label,

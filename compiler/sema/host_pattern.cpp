@@ -25,6 +25,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "support/text.hpp"
+
 namespace sbpolicy::sema {
 namespace {
 
@@ -37,28 +39,18 @@ constexpr const char* kCidrHelp = "a CIDR block looks like `10.0.0.0/8` or `fd00
 
 std::vector<PortRange> default_ports() { return {{80, 80}, {443, 443}}; }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+using text::is_ascii;
+using text::is_digit;
+using text::is_hex;
+using text::lowercase;
+using text::to_lower;
 bool is_hex_or_dot(char c) { return is_hex(c) || c == '.'; }
 bool is_ipv6_char(char c) { return is_hex_or_dot(c) || c == ':'; }
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool is_label_char(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || c == '-' || c == '_'; }
-bool is_ascii(char c) { return static_cast<unsigned char>(c) < 0x80; }
 bool all_of(std::string_view s, bool (*pred)(char)) { return std::all_of(s.begin(), s.end(), pred); }
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = to_lower(c);
-  return out;
-}
-
-// `s` in backticks, shortened (at a UTF-8 boundary) so that a 4 KB input
-// cannot flood a message.
-std::string quoted(std::string_view s) {
-  std::size_t n = std::min<std::size_t>(s.size(), 64);
-  while (n < s.size() && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return "`" + std::string(s.substr(0, n)) + (n < s.size() ? "...`" : "`");
-}
+// User text in messages, quoted as every stage quotes it.
+std::string quoted(std::string_view s) { return text::quote(s); }
 
 std::string_view drop_trailing_dot(std::string_view s) { return s.ends_with('.') ? s.substr(0, s.size() - 1) : s; }
 

@@ -6,6 +6,8 @@
 #include <limits>
 #include <set>
 
+#include "support/text.hpp"
+
 namespace sbpolicy::proxy {
 
 namespace http = boost::beast::http;
@@ -16,11 +18,7 @@ std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; 
 
 RequestError bad(std::string reason) { return {400, std::move(reason)}; }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  return out;
-}
+std::string lower(std::string_view s) { return text::lowercase(s); }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

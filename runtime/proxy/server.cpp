@@ -122,7 +122,7 @@ class ProxyServer::Session {
   }
 
   asio::awaitable<void> run() {
-    if (tag_ == lower::kTagSocks) {
+    if (tag_ == sandbox::kTagSocks) {
       protocol_ = "socks5";
       co_await socks();
     } else {
@@ -537,7 +537,7 @@ void ProxyServer::start(int fd, char tag) {
   }
   if (active_ >= limits_.max_sessions) {
     // Best effort, without waiting: the client is told, nothing else happens.
-    if (tag != lower::kTagSocks) {
+    if (tag != sandbox::kTagSocks) {
       const std::string refusal = http_refusal(503, "too many connections through the proxy");
       client.non_blocking(true, ec);
       client.write_some(asio::buffer(refusal), ec);

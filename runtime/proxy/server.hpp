@@ -23,7 +23,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "lower/sandbox_proxy.hpp"
+#include "sandbox/proxy_doors.hpp"
 #include "proxy/gate.hpp"
 
 namespace sbpolicy::proxy {

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lower/sandbox_protocol.h"
+#include "sandbox/protocol.h"
 #include "sbrun_init.h"
 
 static int write_all(int fd, const char* data, size_t n) {

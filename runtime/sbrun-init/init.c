@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lower/sandbox_protocol.h"
+#include "sandbox/protocol.h"
 #include "sbrun_init.h"
 #include "seccomp_load.h"
 

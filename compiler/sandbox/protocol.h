@@ -1,9 +1,11 @@
 /* The wire between sbrun and its init inside the sandbox: the proxy's two
  * doors, the channel's descriptor and the orders sent on it. Plain C, so the
  * init (runtime/sbrun-init, C built against musl) and the C++ side
- * (sandbox_proxy.hpp) share one definition. */
-#ifndef SBPOLICY_LOWER_SANDBOX_PROTOCOL_H
-#define SBPOLICY_LOWER_SANDBOX_PROTOCOL_H
+ * (proxy_doors.hpp) share one definition. It is its own library
+ * (sbpolicy_sandbox), below both the lowering, which writes the plan's
+ * environment from it, and the runtime, which speaks it. */
+#ifndef SBPOLICY_SANDBOX_PROTOCOL_H
+#define SBPOLICY_SANDBOX_PROTOCOL_H
 
 #include <signal.h>
 

@@ -2,7 +2,7 @@
 // that points clients at them. Shared by the lowering (the variables are
 // part of the plan), the init (which listens on the ports and hands each
 // connection over) and the proxy (which serves it). The constants are
-// sandbox_protocol.h's, which the init (C) reads too. The sandbox has its own
+// protocol.h's, which the init (C) reads too. The sandbox has its own
 // network namespace, so fixed ports collide with nothing on the host.
 #pragma once
 
@@ -11,9 +11,10 @@
 #include <utility>
 #include <vector>
 
-#include "lower/sandbox_protocol.h"
+#include "sandbox/protocol.h"
+#include "support/text.hpp"
 
-namespace sbpolicy::lower {
+namespace sbpolicy::sandbox {
 
 inline constexpr std::uint16_t kHttpPort = SB_HTTP_PORT;
 inline constexpr std::uint16_t kSocksPort = SB_SOCKS_PORT;
@@ -40,11 +41,9 @@ inline std::vector<std::pair<std::string, std::string>> proxy_environment() {
                                                         {"ALL_PROXY", socks},
                                                         {"NO_PROXY", "localhost,127.0.0.1,::1"}}) {
     env.emplace_back(name, value);
-    std::string lower = name;
-    for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    env.emplace_back(lower, value);
+    env.emplace_back(text::lowercase(name), value);
   }
   return env;
 }
 
-}  // namespace sbpolicy::lower
+}  // namespace sbpolicy::sandbox

@@ -1,0 +1,56 @@
+#include "support/text.hpp"
+
+#include <cstdio>
+
+namespace sbpolicy::text {
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = to_lower(c);
+  return out;
+}
+
+std::uint32_t decode_unit(std::string_view s, std::size_t i, std::size_t* len) {
+  const unsigned c = static_cast<unsigned char>(s[i]);
+  *len = 1;
+  if (c < 0x80) return c;
+  std::size_t n = 0;
+  unsigned lo = 0x80, hi = 0xBF;
+  std::uint32_t v = 0;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 1, v = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 2, v = c & 0x0F, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 3, v = c & 0x07, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+  }
+  if (n == 0 || i + n >= s.size()) return 0x110000 + c;
+  for (std::size_t k = 1; k <= n; ++k) {
+    const unsigned d = static_cast<unsigned char>(s[i + k]);
+    if (d < (k == 1 ? lo : 0x80u) || d > (k == 1 ? hi : 0xBFu)) return 0x110000 + c;
+    v = (v << 6) | (d & 0x3F);
+  }
+  *len = n + 1;
+  return v;
+}
+
+std::string quote(std::string_view s) {
+  std::string out = "`";
+  std::size_t i = 0;
+  while (i < s.size() && out.size() < 64) {
+    std::size_t len;
+    const std::uint32_t v = decode_unit(s, i, &len);
+    if (v >= 0x110000 || v < 0x20 || v == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[i]));
+      out += buf;
+    } else {
+      out.append(s.substr(i, len));
+    }
+    i += len;
+  }
+  if (i < s.size()) out += "...";
+  return out + "`";
+}
+
+}  // namespace sbpolicy::text
