@@ -168,6 +168,16 @@ void SnapshotFs::remember(const std::string& dir, const DirEntry* entries, std::
   for (std::size_t i = 0; i < count; ++i) names.insert(entries[i].name);
 }
 
+bool at_or_below(std::string_view path, std::string_view top) {
+  return top == "/" || path == top ||
+         (path.size() > top.size() && path.compare(0, top.size(), top) == 0 && path[top.size()] == '/');
+}
+
+std::string_view parent_of(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string_view::npos ? std::string_view("/") : path.substr(0, slash);
+}
+
 std::vector<std::string> split_path(std::string_view absolute) {
   std::vector<std::string> parts;
   std::size_t i = 0;

@@ -137,4 +137,10 @@ class Canonicalizer {
 // Splits "/a/b" into {"a", "b"}; "/" gives {}.
 std::vector<std::string> split_path(std::string_view absolute);
 
+// Is `path` `top` or inside it? Both absolute and normalised.
+bool at_or_below(std::string_view path, std::string_view top);
+
+// The directory holding `path` (absolute, normalised; "/" for "/").
+std::string_view parent_of(std::string_view path);
+
 }  // namespace sbpolicy::lower

@@ -9,7 +9,9 @@
 
 #include "ir/evaluator.hpp"
 #include "lower/glob_expand.hpp"
+#include "lower/resolved_paths.hpp"
 #include "sema/glob.hpp"
+#include "support/text.hpp"
 
 namespace sbpolicy::lower {
 
@@ -38,28 +40,8 @@ std::vector<const ir::Rule*> launch_asks(const ir::Policy& policy) {
 
 namespace {
 
-// A literal, root-anchored pattern naming exactly `absolute` (and its subtree).
-sema::PathPattern literal_pattern(const std::string& absolute) {
-  sema::PathPattern p;
-  p.anchor = sema::PathAnchor::Root;
-  for (const auto& c : split_path(absolute)) p.components.push_back(sema::glob::escape_literal(c));
-  return p;
-}
-
-// Is `path` `top` or inside it? Both canonical and absolute.
-bool at_or_below(std::string_view path, std::string_view top) {
-  return top == "/" || path == top ||
-         (path.size() > top.size() && path.compare(0, top.size(), top) == 0 && path[top.size()] == '/');
-}
-
 // Inside `top`, not `top` itself.
 bool strictly_below(std::string_view path, std::string_view top) { return path != top && at_or_below(path, top); }
-
-// The directory holding `path` (canonical, absolute, not "/").
-std::string_view parent_of(std::string_view path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == 0 ? std::string_view("/") : path.substr(0, slash);
-}
 
 // "/usr/lib" -> "usr"; "/" -> "".
 std::string_view first_component(std::string_view path) {
@@ -165,7 +147,7 @@ class Lowering {
   static constexpr std::size_t kNoQuery = static_cast<std::size_t>(-1);
 
   struct PendingPattern {
-    std::size_t query = static_cast<std::size_t>(-1);  // glob query index, or none
+    std::size_t query = kNoQuery;  // glob query index, or none
     std::string literal;                               // canonical-to-be path when not a glob
     bool ok = false;                                   // bound (a lost deny or except is E0402)
     bool dropped = false;                              // a grant not followed (W0101): nothing
@@ -238,12 +220,12 @@ class Lowering {
   }
 
   const std::string* wildcard_root(const PendingPattern& p) const {
-    return p.query == static_cast<std::size_t>(-1) ? nullptr : &queries_[p.query].root;
+    return p.query == kNoQuery ? nullptr : &queries_[p.query].root;
   }
 
   std::vector<std::string> paths_of(const PendingPattern& p) const {
     if (!p.ok || p.dropped) return {};
-    if (p.query == static_cast<std::size_t>(-1)) return {p.literal};
+    if (p.query == kNoQuery) return {p.literal};
     return expansion_.matches[p.query];
   }
 
@@ -254,7 +236,7 @@ class Lowering {
     if (parts.size() < 2) return false;
     if (parts[0] == "proc") {
       return parts[1] == "self" || parts[1] == "thread-self" ||
-             std::all_of(parts[1].begin(), parts[1].end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+             std::all_of(parts[1].begin(), parts[1].end(), text::is_digit);
     }
     return parts[0] == "dev" && (parts[1] == "fd" || parts[1] == "stdin" || parts[1] == "stdout" || parts[1] == "stderr");
   }
@@ -269,6 +251,8 @@ class Lowering {
     struct Pending {
       const ir::Rule* rule;
       ir::Effect effect;
+      Role role;         // of the target; the excepts have the other one
+      Role except_role;
       PendingPattern target;
       std::vector<PendingPattern> excepts;
     };
@@ -285,7 +269,7 @@ class Lowering {
       }
       const Role role = effect == ir::Effect::Deny ? Role::Protect : Role::Grant;
       const Role except_role = role == Role::Protect ? Role::Grant : Role::Protect;
-      Pending p{&r, effect, prepare(std::get<sema::PathPattern>(r.pattern), role, r), {}};
+      Pending p{&r, effect, role, except_role, prepare(std::get<sema::PathPattern>(r.pattern), role, r), {}};
       for (const auto& e : r.excepts) p.excepts.push_back(prepare(std::get<sema::PathPattern>(e), except_role, r));
       pending.push_back(std::move(p));
     }
@@ -309,7 +293,7 @@ class Lowering {
     expansion_ = expand_globs(fs_, queries_, o_.glob_entry_budget);
     if (expansion_.budget_exceeded) {
       for (const Pending& p : pending) {
-        if (p.target.query != static_cast<std::size_t>(-1) && queries_[p.target.query].root == expansion_.budget_root) {
+        if (p.target.query != kNoQuery && queries_[p.target.query].root == expansion_.budget_root) {
           diags_.report(Code::E0400, p.rule->origin.target.span,
                         fmt::format("expanding this glob walked more than {} entries under `{}`",
                                     o_.glob_entry_budget, expansion_.budget_root))
@@ -336,8 +320,6 @@ class Lowering {
                  fmt::format("`{}` is expanded against the filesystem at launch; paths created later are not covered",
                              sema::pattern_text(r.pattern)));
       }
-      const Role role = p.effect == ir::Effect::Deny ? Role::Protect : Role::Grant;
-      const Role except_role = role == Role::Protect ? Role::Grant : Role::Protect;
       std::vector<std::string> except_paths;
       for (std::size_t i = 0; i < p.excepts.size(); ++i) {
         const PendingPattern& e = p.excepts[i];
@@ -345,14 +327,14 @@ class Lowering {
         for (const std::string& path : paths_of(e)) {
           const CanonicalPath c = canonical_(path);
           // Not followed: an except of a deny (the deny covers more), or refused (failed_).
-          if (!resolve(c, except_role, r, path, wildcard_root(e), e.query == kNoQuery ? written : path)) continue;
+          if (!resolve(c, p.except_role, r, path, wildcard_root(e), e.query == kNoQuery ? written : path)) continue;
           except_paths.push_back(c.path);
         }
       }
       const std::string written = sema::pattern_text(r.pattern);
       for (const std::string& raw : paths_of(p.target)) {
         const CanonicalPath c = canonical_(raw);
-        if (!resolve(c, role, r, raw, wildcard_root(p.target), p.target.query == kNoQuery ? written : raw)) continue;
+        if (!resolve(c, p.role, r, raw, wildcard_root(p.target), p.target.query == kNoQuery ? written : raw)) continue;
         // `/dev/stdin` resolves to whatever sbrun's stdin is now: judged by
         // the way there, not only by where it led.
         const bool per_process = per_process_path(raw) || std::any_of(c.links.begin(), c.links.end(), [](const SymlinkStep& l) {
@@ -418,28 +400,25 @@ class Lowering {
       // /dev: what bubblewrap's minimal /dev holds (the private /dev/shm too).
       static const std::set<std::string, std::less<>> kSandboxDev = {"null",   "zero", "full", "random", "urandom",
                                                                       "tty",    "ptmx", "pts",  "shm"};
-      if (parts.size() == 1 && access == Access::ReadOnly) {
-        fidelity(Code::W0102, r,
-                 fmt::format("`{}`: a write denial of /dev hides it, since a read-only mount does not stop writes to "
-                             "a device",
-                             lexical));
-        access = Access::None;
+      if (parts.size() >= 2 && kSandboxDev.count(parts[1]) == 0) return;  // not in the sandbox's /dev: nothing to hide
+      if (parts.size() > 2) {
+        refuse(parts[1] == "shm" ? "the sandbox's /dev/shm is its own, empty at start"
+                                 : "the entries below it are made per terminal");
+        return;
       }
-      if (parts.size() >= 2) {
-        if (kSandboxDev.count(parts[1]) == 0) return;  // not in the sandbox's /dev: nothing to hide
-        if (parts.size() > 2) {
-          refuse(parts[1] == "shm" ? "the sandbox's /dev/shm is its own, empty at start"
-                                   : "the entries below it are made per terminal");
-          return;
-        }
-        if (access == Access::ReadOnly) {
-          // A device node stays writable on a read-only mount: hidden instead.
-          fidelity(Code::W0102, r,
-                   fmt::format("`{}` is a device: a write denial hides it, since a read-only mount does not stop "
-                               "writes to a device",
-                               lexical));
-          access = Access::None;
-        }
+      if (access == Access::ReadOnly) {
+        // A device stays writable on a read-only mount: /dev, or a device in
+        // it, is hidden instead; so is the private /dev/shm, empty but for
+        // what the command itself would write there.
+        const bool shm = parts.size() == 2 && parts[1] == "shm";
+        fidelity(Code::W0102, r,
+                 shm ? fmt::format("`{}`: a write denial hides the sandbox's own /dev/shm, which only the command "
+                                   "could fill",
+                                   lexical)
+                     : fmt::format("`{}`{}: a write denial hides it, since a read-only mount does not stop writes "
+                                   "to a device",
+                                   lexical, parts.size() == 1 ? "" : " is a device"));
+        access = Access::None;
       }
     }
     SystemDenial& d = system_denials_[path];
@@ -460,6 +439,29 @@ class Lowering {
     }
   }
 
+  // Walks the trees below `stack`'s directories depth first, never through
+  // a symlink, calling visit(child, entry) for each entry, and descends into
+  // a directory when visit returns true. `seen` counts the entries listed
+  // (shared by the walks that share `budget`). False when the budget ran out
+  // with directories left to list.
+  template <class Visit>
+  bool walk_below(std::vector<std::string> stack, std::size_t& seen, std::size_t budget, Visit visit) {
+    std::vector<DirEntry> entries;
+    while (!stack.empty()) {
+      if (seen >= budget) return false;
+      const std::string dir = std::move(stack.back());
+      stack.pop_back();
+      entries.clear();
+      if (!fs_.list(dir, entries)) continue;
+      seen += entries.size();
+      for (const DirEntry& e : entries) {
+        std::string child = dir == "/" ? "/" + e.name : dir + "/" + e.name;
+        if (visit(child, e) && e.kind == FileKind::Directory) stack.push_back(std::move(child));
+      }
+    }
+    return true;
+  }
+
   // What a `unix` grant can expose: sockets, and only sockets. A grant of a
   // socket names it; a grant of a directory names the sockets inside it (a
   // bounded walk, symlinks not followed); anything else is nothing to bind.
@@ -472,23 +474,11 @@ class Lowering {
       return;
     }
     if (kind != FileKind::Directory) return;
-    std::vector<std::string> stack = {path};
-    std::vector<DirEntry> entries;
-    while (!stack.empty() && unix_walked_ < kUnixWalkBudget) {
-      const std::string dir = std::move(stack.back());
-      stack.pop_back();
-      entries.clear();
-      if (!fs_.list(dir, entries)) continue;
-      unix_walked_ += entries.size();
-      for (const DirEntry& e : entries) {
-        const std::string child = dir == "/" ? "/" + e.name : dir + "/" + e.name;
-        if (e.kind == FileKind::Socket)
-          unix_candidates_.insert(child);
-        else if (e.kind == FileKind::Directory)
-          stack.push_back(child);
-      }
-    }
-    if (!stack.empty()) {
+    const bool whole = walk_below({path}, unix_walked_, kUnixWalkBudget, [&](const std::string& child, const DirEntry& e) {
+      if (e.kind == FileKind::Socket) unix_candidates_.insert(child);
+      return true;
+    });
+    if (!whole) {
       // Sockets past the walk's budget stay unreachable: fewer grants, said aloud.
       auto d = diags_.report(Code::W0103, rule.origin.target.span,
                              fmt::format("looking for sockets under `{}` stopped after {} entries; sockets further in "
@@ -528,8 +518,7 @@ class Lowering {
       if (fresh) {
         // Over the whole policy (globs included): many paths go through the
         // same links (/bin, /lib64, a linked home), so each parent once.
-        const ir::Effect e = ir::decide(policy_, ir::Operation::Write, parent, o_.bindings).effect;
-        it->second = e == ir::Effect::Allow || e == ir::Effect::Ask;
+        it->second = may_plant_in(policy_, o_.bindings, parent);
       }
       if (it->second) return &link;
     }
@@ -582,35 +571,22 @@ class Lowering {
       if (!covered) roots.push_back(path);
     }
     std::size_t seen = 0;
-    std::vector<std::string> stack(roots.begin(), roots.end());
-    std::vector<DirEntry> entries;
-    while (!stack.empty()) {
-      const std::string dir = std::move(stack.back());
-      stack.pop_back();
-      entries.clear();
-      if (fs_.kind(dir) != FileKind::Directory || !fs_.list(dir, entries)) continue;
-      seen += entries.size();
-      if (seen > o_.glob_entry_budget) {
-        // A partial search would leave sockets reachable: fail closed.
-        diags_.report(Code::E0400, policy_.rules[unix_rules_.begin()->second].origin.target.span,
-                      fmt::format("looking for other unix sockets to mask walked more than {} entries",
-                                  o_.glob_entry_budget))
-            .label("a unix grant needs every visible socket found at launch")
-            .help("grant less of the filesystem, or drop the `unix` grant");
-        failed_ = true;
-        return;
+    const bool whole = walk_below(roots, seen, o_.glob_entry_budget, [&](const std::string& child, const DirEntry& e) {
+      if (e.kind == FileKind::Socket && unix_rules_.count(child) == 0) {
+        Point& p = points_[child];
+        p.kind = Point::Kind::Policy;
+        p.access = Access::None;
       }
-      for (const DirEntry& e : entries) {
-        const std::string child = dir == "/" ? "/" + e.name : dir + "/" + e.name;
-        if (e.kind == FileKind::Directory) {
-          if (dir == "/" && kSystemTrees.count(e.name) > 0) continue;
-          stack.push_back(child);
-        } else if (e.kind == FileKind::Socket && unix_rules_.count(child) == 0) {
-          Point& p = points_[child];
-          p.kind = Point::Kind::Policy;
-          p.access = Access::None;
-        }
-      }
+      return !(parent_of(child) == "/" && kSystemTrees.count(e.name) > 0);
+    });
+    if (!whole) {
+      // A partial search would leave sockets reachable: fail closed.
+      diags_.report(Code::E0400, policy_.rules[unix_rules_.begin()->second].origin.target.span,
+                    fmt::format("looking for other unix sockets to mask walked more than {} entries",
+                                o_.glob_entry_budget))
+          .label("a unix grant needs every visible socket found at launch")
+          .help("grant less of the filesystem, or drop the `unix` grant");
+      failed_ = true;
     }
   }
 
@@ -862,30 +838,17 @@ class Lowering {
       }
     }
     std::size_t seen = 0;
-    std::vector<DirEntry> entries;
     for (const auto& [root, rule] : roots) {
-      std::vector<std::string> stack = {root};
-      while (!stack.empty() && seen < kLinkScanBudget) {
-        const std::string dir = std::move(stack.back());
-        stack.pop_back();
-        entries.clear();
-        if (!fs_.list(dir, entries)) continue;
-        seen += entries.size();
-        for (const DirEntry& e : entries) {
-          const std::string child = dir + "/" + e.name;
-          if (e.kind == FileKind::Directory) {
-            stack.push_back(child);
-          } else if (e.kind == FileKind::Symlink) {
-            const CanonicalPath target = canonical_(child);
-            if (!target.exists || at_or_below(target.path, root) || planned_access(target.path) == Access::None) {
-              continue;
-            }
-            fidelity(Code::W0105, policy_.rules[rule],
-                     fmt::format("`{}` is hidden, but it is a symlink to `{}`, which the sandbox can read", child,
-                                 target.path));
-          }
+      walk_below({root}, seen, kLinkScanBudget, [&](const std::string& child, const DirEntry& e) {
+        if (e.kind != FileKind::Symlink) return true;
+        const CanonicalPath target = canonical_(child);
+        if (target.exists && !at_or_below(target.path, root) && planned_access(target.path) != Access::None) {
+          fidelity(Code::W0105, policy_.rules[rule],
+                   fmt::format("`{}` is hidden, but it is a symlink to `{}`, which the sandbox can read", child,
+                               target.path));
         }
-      }
+        return false;
+      });
     }
   }
 
@@ -916,7 +879,6 @@ class Lowering {
             plan_.mounts.push_back({Mount::Kind::RoBind, at, at, {}, "the host kernel's settings, read-only", false,
                                     true});
           }
-          proc_read_only_ = p.access == Access::ReadOnly;
           break;
         case Point::Kind::Dev: mount(Mount::Kind::Dev, "", "a minimal /dev (null, zero, random, tty, pts)"); break;
         case Point::Kind::SystemDenial:
@@ -981,8 +943,10 @@ class Lowering {
       stack.push_back({path, child_access(p)});
     }
     close_masks();
-    if (proc_read_only_) {
-      plan_.mounts.push_back({Mount::Kind::RemountRo, "", "/proc", points_["/proc"].rules, "/proc is denied writing"});
+    if (const auto proc = points_.find("/proc");
+        proc != points_.end() && proc->second.kind == Point::Kind::Proc && proc->second.access == Access::ReadOnly) {
+      // After every mount below it: a write denial of /proc.
+      plan_.mounts.push_back({Mount::Kind::RemountRo, "", "/proc", proc->second.rules, "/proc is denied writing"});
     }
     // Start in the workspace when any of it is visible (bwrap creates the
     // directories leading to a mount), else at the root.
@@ -1102,7 +1066,6 @@ class Lowering {
     std::vector<std::uint32_t> rules;
   };
   std::map<std::string, SystemDenial> system_denials_;
-  bool proc_read_only_ = false;
   MountPlan plan_;
 };
 

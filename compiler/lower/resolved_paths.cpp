@@ -1,6 +1,5 @@
 #include "lower/resolved_paths.hpp"
 
-#include <algorithm>
 #include <utility>
 #include <variant>
 
@@ -10,13 +9,6 @@
 namespace sbpolicy::lower {
 
 namespace {
-
-// Does the policy let the command write `dir` (an ask counts: a link there
-// may have been planted by a run that was allowed)?
-bool writable(const ir::Policy& policy, const sema::PathBindings& bindings, const std::string& dir) {
-  const ir::Effect e = ir::decide(policy, ir::Operation::Write, dir, bindings).effect;
-  return e == ir::Effect::Allow || e == ir::Effect::Ask;
-}
 
 // `grants`: the pattern widens (a grant's target, a deny's except). Such a
 // pattern is not resolved through a link in a directory the command may
@@ -32,19 +24,27 @@ void resolve_pattern(sema::Pattern& pattern, Canonicalizer& canonical, const ir:
   bool follow = true;
   if (grants) {
     for (const SymlinkStep& link : resolved.links) {
-      if (writable(policy, bindings, link.link.substr(0, std::max<std::size_t>(1, link.link.rfind('/'))))) follow = false;
+      if (may_plant_in(policy, bindings, parent_of(link.link))) follow = false;
     }
   }
-  sema::PathPattern out;
-  out.anchor = sema::PathAnchor::Root;
-  for (const std::string& c : split_path(follow ? resolved.path : bound->prefix)) {
-    out.components.push_back(sema::glob::escape_literal(c));
-  }
+  sema::PathPattern out = literal_pattern(follow ? resolved.path : bound->prefix);
   out.components.insert(out.components.end(), bound->rest.begin(), bound->rest.end());
   *path = std::move(out);
 }
 
 }  // namespace
+
+bool may_plant_in(const ir::Policy& policy, const sema::PathBindings& bindings, std::string_view dir) {
+  const ir::Effect e = ir::decide(policy, ir::Operation::Write, std::string(dir), bindings).effect;
+  return e == ir::Effect::Allow || e == ir::Effect::Ask;
+}
+
+sema::PathPattern literal_pattern(std::string_view absolute) {
+  sema::PathPattern p;
+  p.anchor = sema::PathAnchor::Root;
+  for (const auto& c : split_path(absolute)) p.components.push_back(sema::glob::escape_literal(c));
+  return p;
+}
 
 ir::Policy resolve_rule_paths(const ir::Policy& policy, FsView& fs, const sema::PathBindings& bindings) {
   ir::Policy out = policy;

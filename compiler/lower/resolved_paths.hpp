@@ -30,6 +30,14 @@ namespace sbpolicy::lower {
 // as written, as the lowering does not follow it (W0101).
 ir::Policy resolve_rule_paths(const ir::Policy& policy, FsView& fs, const sema::PathBindings& bindings);
 
+// Could a run under `policy` have planted a symlink in `dir`: does it let
+// the command write there (an ask counts, since it may have been allowed)?
+// A link there is followed by no grant, and no protection relies on it.
+bool may_plant_in(const ir::Policy& policy, const sema::PathBindings& bindings, std::string_view dir);
+
+// A literal, root-anchored pattern naming exactly `absolute` (and its subtree).
+sema::PathPattern literal_pattern(std::string_view absolute);
+
 // Bindings whose directories are canonical.
 sema::PathBindings canonical_bindings(FsView& fs, const sema::PathBindings& bindings);
 

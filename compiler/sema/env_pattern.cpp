@@ -59,7 +59,7 @@ std::variant<EnvPattern, PatternErrors> parse_env_pattern(std::string_view text)
                         help});
       return errors;
     }
-    if (i == 0 && std::isdigit(c)) {
+    if (i == 0 && text::is_digit(text[i])) {
       errors.push_back({Code::E0309, at, at + 1, "an environment variable name cannot start with a digit", "", ""});
       return errors;
     }

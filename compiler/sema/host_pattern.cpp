@@ -49,8 +49,6 @@ bool is_ipv6_char(char c) { return is_hex_or_dot(c) || c == ':'; }
 bool is_label_char(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || c == '-' || c == '_'; }
 bool all_of(std::string_view s, bool (*pred)(char)) { return std::all_of(s.begin(), s.end(), pred); }
 
-// User text in messages, quoted as every stage quotes it.
-std::string quoted(std::string_view s) { return text::quote(s); }
 
 std::string_view drop_trailing_dot(std::string_view s) { return s.ends_with('.') ? s.substr(0, s.size() - 1) : s; }
 
@@ -213,7 +211,7 @@ bool HostParser::parse_bracketed(HostPattern& out) {
     return fail(Code::E0306, close + 1, n, "the prefix length goes inside the brackets", "outside `]`",
                 "write a bracketed CIDR block as `[fd00::/8]:443`");
   }
-  return fail(Code::E0308, close + 1, n, "unexpected " + quoted(slice(close + 1, n)) + " after `]`", "unexpected",
+  return fail(Code::E0308, close + 1, n, "unexpected " + text::quote(slice(close + 1, n)) + " after `]`", "unexpected",
               "a port follows a colon, as in `[::1]:22`");
 }
 
@@ -221,7 +219,7 @@ bool HostParser::parse_ipv6(std::size_t b, std::size_t e, bool bracketed, HostPa
   const std::size_t slash = std::min(text_.find('/', b), e);
   const std::string addr(slice(b, slash));
   if (const std::size_t pct = addr.find('%'); pct != kNpos) {
-    return fail(Code::E0308, b + pct, slash, "zone ids such as " + quoted(addr.substr(pct)) + " are not supported",
+    return fail(Code::E0308, b + pct, slash, "zone ids such as " + text::quote(addr.substr(pct)) + " are not supported",
                 "zone id", "remove the zone id; a policy names addresses, not interfaces");
   }
   IpNet net;
@@ -233,7 +231,7 @@ bool HostParser::parse_ipv6(std::size_t b, std::size_t e, bool bracketed, HostPa
     } else if (bracketed && !addr.empty() && addr.find(':') == kNpos) {
       help = "brackets are only for IPv6 addresses; write IPv4 without them";
     }
-    const std::string what = addr.empty() ? "missing IPv6 address" : quoted(addr) + " is not a valid IPv6 address";
+    const std::string what = addr.empty() ? "missing IPv6 address" : text::quote(addr) + " is not a valid IPv6 address";
     return fail(Code::E0308, addr.empty() ? b - bracketed : b, slash + (addr.empty() && bracketed), what,
                 "not an IPv6 address", help);
   }
@@ -255,7 +253,7 @@ bool HostParser::parse_ipv4_cidr(std::size_t b, std::size_t slash, std::size_t e
     guess += slice(slash, e);
     HostPattern padded;
     if (HostParser(guess, false).parse(padded)) {
-      error_.help = quoted(a) + " is the address `" + net.text() + "`; did you mean `" + guess + "`?";
+      error_.help = text::quote(a) + " is the address `" + net.text() + "`; did you mean `" + guess + "`?";
     }
   }
   return false;
@@ -269,13 +267,13 @@ bool HostParser::finish_net(IpNet net, std::size_t slash, std::size_t b, std::si
     const std::string_view s = slice(slash + 1, e);
     if (s.empty()) return fail(Code::E0306, slash, slash + 1, "missing prefix length after `/`", "", kCidrHelp);
     if (!all_of(s, is_digit)) {
-      return fail(Code::E0306, slash + 1, e, "prefix length " + quoted(s) + " is not a number", "not a number",
+      return fail(Code::E0306, slash + 1, e, "prefix length " + text::quote(s) + " is not a number", "not a number",
                   kCidrHelp);
     }
     const unsigned max = prefix;
     prefix = s.size() > 3 ? 1000 : static_cast<unsigned>(std::stoul(std::string(s)));
     if (prefix > max) {
-      return fail(Code::E0306, slash + 1, e, "prefix length " + quoted(s) + " is above " + std::to_string(max),
+      return fail(Code::E0306, slash + 1, e, "prefix length " + text::quote(s) + " is above " + std::to_string(max),
                   "too long", max == 32 ? "an IPv4 prefix is 0 to 32" : "an IPv6 prefix is 0 to 128");
     }
   }
@@ -288,7 +286,7 @@ bool HostParser::finish_net(IpNet net, std::size_t slash, std::size_t b, std::si
   }
   net.prefix = static_cast<std::uint8_t>(prefix);
   if (const IpNet network = masked(net); network != net) {
-    return fail(Code::E0306, b, e, quoted(slice(b, e)) + " has host bits set", "host bits set",
+    return fail(Code::E0306, b, e, text::quote(slice(b, e)) + " has host bits set", "host bits set",
                 "did you mean `" + network.text() + "`?");
   }
   out.kind = Kind::Address;
@@ -310,7 +308,7 @@ bool HostParser::parse_name(std::size_t b, std::size_t e, HostPattern& out) {
   const std::size_t nb = wildcard ? b + 2 : b;
   if (const std::size_t star = text_.find('*', nb); star < e) {
     const std::size_t stop = std::min(text_.find_first_not_of('*', star), e);
-    return fail(Code::E0307, star, stop, "misplaced wildcard in " + quoted(raw), "wildcard here",
+    return fail(Code::E0307, star, stop, "misplaced wildcard in " + text::quote(raw), "wildcard here",
                 "a wildcard must be the whole leftmost label, as in `*.example.com`");
   }
   bool ascii = true;
@@ -336,7 +334,7 @@ bool HostParser::parse_name(std::size_t b, std::size_t e, HostPattern& out) {
   // happened; otherwise errors span the whole name.
   auto at = [&](std::size_t i, std::size_t fallback) { return ascii ? nb + i : fallback; };
   if (name.empty()) {
-    return fail(Code::E0307, nb, e, wildcard ? "missing host name after `*.`" : quoted(raw) + " is not a host name",
+    return fail(Code::E0307, nb, e, wildcard ? "missing host name after `*.`" : text::quote(raw) + " is not a host name",
                 "empty name");
   }
   if (ends_in_number(name)) {
@@ -354,17 +352,17 @@ bool HostParser::parse_name(std::size_t b, std::size_t e, HostPattern& out) {
     // An empty label at `pos` always has a dot at a[pos] (the next separator
     // or the dropped trailing dot); that dot gets the caret.
     if (label.empty()) {
-      return fail(Code::E0307, at(pos, nb), at(pos + 1, e), "empty label in host name " + quoted(raw), "empty label",
+      return fail(Code::E0307, at(pos, nb), at(pos + 1, e), "empty label in host name " + text::quote(raw), "empty label",
                   "remove the extra `.`");
     }
     if (label.size() > 63) {
       return fail(
           Code::E0307, at(pos, nb), at(end, e),
-          "label " + quoted(label) + " is " + std::to_string(label.size()) + " characters long; the limit is 63",
+          "label " + text::quote(label) + " is " + std::to_string(label.size()) + " characters long; the limit is 63",
           "label too long");
     }
     if (!all_of(label, is_label_char)) {
-      return fail(Code::E0307, nb, e, quoted(raw) + " maps to " + quoted(name) + ", which is not a valid host name",
+      return fail(Code::E0307, nb, e, text::quote(raw) + " maps to " + text::quote(name) + ", which is not a valid host name",
                   "invalid after IDNA mapping");
     }
     if (end == name.size()) break;
@@ -402,19 +400,19 @@ bool HostParser::to_ascii(std::size_t b, std::size_t e, std::string& out) {
     const int label_rc = all_of(label, is_ascii) ? IDN2_OK : convert(label, nullptr);
     if (label_rc != IDN2_OK) {
       return fail(Code::E0307, pos, end,
-                  "label " + quoted(label) + " is not a valid international name: " + reason(label_rc),
+                  "label " + text::quote(label) + " is not a valid international name: " + reason(label_rc),
                   "invalid label");
     }
     pos = end + 1;
   }
-  return fail(Code::E0307, b, e, quoted(slice(b, e)) + " is not a valid international host name: " + reason(rc),
+  return fail(Code::E0307, b, e, text::quote(slice(b, e)) + " is not a valid international host name: " + reason(rc),
               "invalid name");
 }
 
 // WHATWG URL "IPv4 parser". `a` is lowercased ASCII; when `exact`, a[i] is
 // text_[b + i], otherwise every error spans [b, e).
 bool HostParser::parse_ipv4(std::string_view a, std::size_t b, std::size_t e, bool exact, IpNet& out) {
-  const std::string whole = quoted(slice(b, e));
+  const std::string whole = text::quote(slice(b, e));
   std::uint64_t nums[4] = {};
   std::string_view parts[4];
   std::size_t count = 0;
@@ -442,7 +440,7 @@ bool HostParser::parse_ipv4(std::string_view a, std::size_t b, std::size_t e, bo
       const unsigned d = is_digit(c) ? static_cast<unsigned>(c - '0') : static_cast<unsigned>(c - 'a' + 10);
       if (d >= radix) {
         return fail(Code::E0308, exact ? b + pos : b, exact ? b + end : e,
-                    quoted(part) + " is not a valid octal number in IPv4 address " + whole, "not octal",
+                    text::quote(part) + " is not a valid octal number in IPv4 address " + whole, "not octal",
                     "a leading `0` makes a number octal in an IPv4 address; remove it");
       }
       value = std::min<std::uint64_t>(value * radix + d, std::uint64_t{1} << 40);  // saturate on long input
@@ -458,7 +456,7 @@ bool HostParser::parse_ipv4(std::string_view a, std::size_t b, std::size_t e, bo
     if (nums[i] > max) {
       const std::size_t pos = static_cast<std::size_t>(parts[i].data() - a.data());
       return fail(Code::E0308, exact ? b + pos : b, exact ? b + pos + parts[i].size() : e,
-                  quoted(parts[i]) + " is above " + std::to_string(max) + " in IPv4 address " + whole, "too large");
+                  text::quote(parts[i]) + " is above " + std::to_string(max) + " in IPv4 address " + whole, "too large");
     }
     v += i + 1 < count ? nums[i] << (8 * (3 - i)) : nums[i];
   }
@@ -474,7 +472,7 @@ bool HostParser::parse_ports(std::size_t b, std::vector<PortRange>& out) {
   const std::size_t dash = s.find('-');
   if (s.empty()) return fail(Code::E0305, b - 1, b, "missing port after `:`", "no port", kPortHelp);
   if (subject_ && (s == "*" || dash != kNpos)) {
-    return fail(Code::E0305, b, e, "a host has one port, not " + quoted(s), "not a single port");
+    return fail(Code::E0305, b, e, "a host has one port, not " + text::quote(s), "not a single port");
   }
   std::uint16_t lo = 0, hi = 0;
   if (s == "*") {
@@ -484,12 +482,12 @@ bool HostParser::parse_ports(std::size_t b, std::vector<PortRange>& out) {
     out = {{lo, lo}};
   } else if (dash == 0 || dash + 1 == s.size()) {
     return fail(Code::E0305, b + dash, b + dash + 1,
-                "port range " + quoted(s) + " is missing its " + (dash == 0 ? "lower" : "upper") + " end", "",
+                "port range " + text::quote(s) + " is missing its " + (dash == 0 ? "lower" : "upper") + " end", "",
                 kPortHelp);
   } else {
     if (!parse_port(b, b + dash, lo) || !parse_port(b + dash + 1, e, hi)) return false;
     if (lo > hi) {
-      return fail(Code::E0305, b, e, "port range " + quoted(s) + " is reversed", "reversed",
+      return fail(Code::E0305, b, e, "port range " + text::quote(s) + " is reversed", "reversed",
                   "did you mean `" + std::to_string(hi) + "-" + std::to_string(lo) + "`?");
     }
     out = {{lo, hi}};
@@ -501,7 +499,7 @@ bool HostParser::parse_port(std::size_t b, std::size_t e, std::uint16_t& out) {
   const std::string_view s = slice(b, e);
   std::uint32_t v = 0;
   for (char c : s) v = std::min<std::uint32_t>(v * 10 + static_cast<std::uint32_t>(c - '0'), 1000000);
-  const std::string port = "port " + quoted(s);
+  const std::string port = "port " + text::quote(s);
   if (!all_of(s, is_digit)) return fail(Code::E0305, b, e, port + " is not a number", "not a number", kPortHelp);
   if (v > 65535) return fail(Code::E0305, b, e, port + " is above 65535", "too large", kPortHelp);
   if (s.size() > 5)

@@ -18,7 +18,6 @@ std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; 
 
 RequestError bad(std::string reason) { return {400, std::move(reason)}; }
 
-std::string lower(std::string_view s) { return text::lowercase(s); }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -139,7 +138,7 @@ std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view
   int host_fields = 0, length_fields = 0, te_fields = 0;
   std::string host_value;
   for (const auto& f : m) {
-    const std::string name = lower(sv(f.name_string()));
+    const std::string name = text::lowercase(sv(f.name_string()));
     const std::string_view value = trim(sv(f.value()));
     if (name == "host") {
       ++host_fields;
@@ -155,7 +154,7 @@ std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view
       r.content_length = n;
     } else if (name == "transfer-encoding") {
       ++te_fields;
-      if (lower(value) != "chunked") return bad("Transfer-Encoding other than `chunked`");
+      if (text::lowercase(value) != "chunked") return bad("Transfer-Encoding other than `chunked`");
       r.chunked = true;
     }
   }
@@ -176,8 +175,8 @@ std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view
   r.kind = ProxyRequest::Kind::Forward;
   r.method = std::string(sv(m.method_string()));
   constexpr std::string_view kScheme = "http://";
-  if (target.size() < kScheme.size() || lower(target.substr(0, kScheme.size())) != kScheme) {
-    if (lower(target.substr(0, 8)) == "https://") return bad("https:// through a plain proxy request; use CONNECT");
+  if (target.size() < kScheme.size() || text::lowercase(target.substr(0, kScheme.size())) != kScheme) {
+    if (text::lowercase(target.substr(0, 8)) == "https://") return bad("https:// through a plain proxy request; use CONNECT");
     return bad("the proxy needs an absolute http:// target (origin-form requests are refused)");
   }
   const std::string_view rest = target.substr(kScheme.size());
@@ -210,16 +209,16 @@ std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view
                                 "content-length",
                                 "host"};
   for (const auto& f : m) {
-    if (lower(sv(f.name_string())) != "connection") continue;
+    if (text::lowercase(sv(f.name_string())) != "connection") continue;
     std::string_view list = sv(f.value());
     while (!list.empty()) {
       const std::size_t comma = list.find(',');
-      drop.insert(lower(trim(list.substr(0, comma))));
+      drop.insert(text::lowercase(trim(list.substr(0, comma))));
       list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
     }
   }
   for (const auto& f : m) {
-    if (drop.count(lower(sv(f.name_string())))) continue;
+    if (drop.count(text::lowercase(sv(f.name_string())))) continue;
     r.fields.emplace_back(std::string(sv(f.name_string())), std::string(trim(sv(f.value()))));
   }
   return r;

@@ -454,23 +454,19 @@ struct Oracle {
   // With links: the fixture's links, (where, the canonical path they lead to).
   std::vector<std::pair<std::string, std::string>> aliases;
 
-  static bool at_or_below(const std::string& path, const std::string& top) {
-    return path == top || (path.size() > top.size() && path.compare(0, top.size(), top) == 0 && path[top.size()] == '/');
-  }
   static ir::Operation operation_of(const Case& c) { return c.op == Op::Read ? ir::Operation::Read : ir::Operation::Write; }
 
   // Does the written policy let the command write `dir` (an ask counts: the
   // lowering judges links before asks are settled)?
-  bool written_writable(const std::string& dir) const {
-    const ir::Effect e = ir::decide(*written, ir::Operation::Write, dir, bindings).effect;
-    return e == ir::Effect::Allow || e == ir::Effect::Ask;
-  }
+  bool written_writable(const std::string& dir) const { return lower::may_plant_in(*written, bindings, dir); }
 
   // Does the case's path, as written, go through one of the fixture's links
   // whose directory the evaluator does not let us read?
   bool through_a_hidden_link(const Case& c) const {
     for (const auto& [where, target] : aliases) {
-      if (at_or_below(c.path, where) && !allowed(ir::Operation::Read, where.substr(0, where.rfind('/')))) return true;
+      if (lower::at_or_below(c.path, where) && !allowed(ir::Operation::Read, std::string(lower::parent_of(where)))) {
+        return true;
+      }
     }
     return false;
   }
@@ -482,7 +478,7 @@ struct Oracle {
     if (written == nullptr) return false;
     const std::string real = canon(c.path);
     for (const auto& [where, target] : aliases) {
-      if (!at_or_below(real, target)) continue;
+      if (!lower::at_or_below(real, target)) continue;
       const std::string spelling = where + real.substr(target.size());
       for (const ir::Rule& r : written->rules) {
         if (!ir::applies_to(r, operation_of(c))) continue;
@@ -633,7 +629,8 @@ std::string probe_script(const std::vector<Case>& cases) {
 }
 
 // What the host shows after the run, for the operations that change it.
-bool host_observed(const Case& c) {
+// `shared`: with links, several cases append to one file, each its own line.
+bool host_observed(const Case& c, bool shared) {
   switch (c.op) {
     case Op::Read:
     case Op::Rename:
@@ -642,9 +639,9 @@ bool host_observed(const Case& c) {
       std::ifstream in(c.path, std::ios::binary);
       std::stringstream ss;
       ss << in.rdbuf();
-      const std::string text = ss.str();
-      return text.rfind(token(c.token_key) + "\n", 0) == 0 &&
-             text.find("\nappended " + c.spelling + "\n") != std::string::npos;
+      const std::string text = ss.str(), line = "appended " + c.spelling + "\n";
+      if (!shared) return text == token(c.token_key) + "\n" + line;
+      return text.rfind(token(c.token_key) + "\n", 0) == 0 && text.find("\n" + line) != std::string::npos;
     }
     case Op::Create: {
       struct stat st {};
@@ -908,7 +905,7 @@ void Conformance::check_policies(bool links) {
     std::size_t mismatches = 0, explained = 0, allowed = 0;
     std::string detail;
     for (Case& c : cases) {
-      c.observed = host_observed(c);
+      c.observed = host_observed(c, links);
       // A create that succeeded only in a directory the sandbox made up (its
       // tmpfs) leaves nothing on the host: counted, not a grant.
       if (launched && c.probe_ok != c.observed) ++ephemeral[std::string(op_name(c.op)) + (c.probe_ok ? "+" : "-")];
@@ -918,7 +915,7 @@ void Conformance::check_policies(bool links) {
       n_allowed += c.expected ? 1 : 0;
       if (c.observed && c.expected && links &&
           std::any_of(oracle.aliases.begin(), oracle.aliases.end(),
-                      [&](const auto& a) { return Oracle::at_or_below(c.path, a.first); })) {
+                      [&](const auto& a) { return lower::at_or_below(c.path, a.first); })) {
         ++linked_allowed;
       }
       if (c.observed == c.expected) continue;

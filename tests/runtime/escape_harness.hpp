@@ -564,6 +564,11 @@ class Escape : public ::testing::TestWithParam<Mode> {
   std::string policy_text(const std::string& extra) const {
     return "version 1;\nuse std.agent;\nallow read \"" + g_probe + "\";\n" + extra + "\n";
   }
+  // std.base, the probe, and `rules`: not std.agent, whose own denials
+  // would hide what a case shows.
+  void set_base_policy(const std::string& rules) {
+    write_file(policy_, "version 1;\nuse std.base;\nallow read \"" + g_probe + "\";\n" + rules + "\n");
+  }
   void set_policy(const std::string& extra) {
     policy_ = root_ + "/policy.sbpolicy";
     write_file(policy_, policy_text(extra));
@@ -725,6 +730,25 @@ class Escape : public ::testing::TestWithParam<Mode> {
 };
 
 // `errno NAME` (any name): the operation failed.
+// Test names for the two modes: `.../root`, `.../user`.
+inline std::string mode_name(const ::testing::TestParamInfo<Mode>& info) {
+  return info.param == Mode::Root ? "root" : "user";
+}
+
+// The runtime test programs' main: gtest's options, then --sbrun=PATH and
+// --probe=PATH to run other builds.
+inline int run_all_tests(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--sbrun=", 0) == 0)
+      g_sbrun = a.substr(8);
+    else if (a.rfind("--probe=", 0) == 0)
+      g_probe = a.substr(8);
+  }
+  return RUN_ALL_TESTS();
+}
+
 #define EXPECT_ERRNO(results, label)                                                               \
   EXPECT_EQ((results)[label].rfind("errno ", 0), 0u) << (label) << " should fail, got `" << (results)[label] << "`"
 #define EXPECT_RESULT(results, label, expected) \

@@ -836,21 +836,9 @@ TEST_P(Escape, Lifecycle_InterruptForwardedAndCleanedUp) {
   for (const auto& p : left) ADD_FAILURE() << "survived Ctrl-C: " << p.pid << " " << p.cmdline;
 }
 
-std::string mode_name(const ::testing::TestParamInfo<Mode>& info) {
-  return info.param == Mode::Root ? "root" : "user";
-}
-
 INSTANTIATE_TEST_SUITE_P(Runtime, Escape, ::testing::Values(Mode::Root, Mode::User), mode_name);
 
 }  // namespace
 }  // namespace sbtest
 
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind("--sbrun=", 0) == 0) sbtest::g_sbrun = a.substr(8);
-    else if (a.rfind("--probe=", 0) == 0) sbtest::g_probe = a.substr(8);
-  }
-  return RUN_ALL_TESTS();
-}
+int main(int argc, char** argv) { return sbtest::run_all_tests(argc, argv); }

@@ -457,9 +457,8 @@ TEST_P(Hardening, UnixGrantExposesOnlySockets) {
   ASSERT_NE(agent, nullptr);
   // std.agent makes the workspace writable: a read-only workspace here, so
   // that only the unix grant could make anything in it writable.
-  write_file(policy_, "version 1;\nuse std.base;\nallow read \"" + g_probe +
-                          "\";\nallow read \"./**\";\n"
-                          "allow unix \"./run\";\n");
+  set_base_policy("allow read \"./**\";\n"
+                  "allow unix \"./run\";\n");
   resnapshot();
   auto r = probes({{"append", {"write", ws_ + "/run/file.txt"}},
                    {"create", {"create", ws_ + "/run/new"}},
@@ -479,9 +478,8 @@ TEST_P(Hardening, UnixGrantWalkPastItsBudgetIsSaidAndBindsNothingFurther) {
   for (int i = 0; i < 10050; ++i) write_file(ws_ + "/run/f" + std::to_string(i), "");
   HostSocket* deep = listen_on(ws_ + "/run/z/deep.sock");
   ASSERT_NE(deep, nullptr);
-  write_file(policy_, "version 1;\nuse std.base;\nallow read \"" + g_probe +
-                          "\";\nallow read \"./**\";\n"
-                          "allow unix \"./run\";\n");
+  set_base_policy("allow read \"./**\";\n"
+                  "allow unix \"./run\";\n");
   resnapshot();
   Result run;
   auto r = probes({{"deep", {"unix-connect", ws_ + "/run/z/deep.sock"}}}, &run);
@@ -496,9 +494,8 @@ TEST_P(Hardening, UnixGrantWalkPastItsBudgetIsSaidAndBindsNothingFurther) {
 }
 
 TEST_P(Hardening, UnixGrantOfTheHomeDoesNotUndoItsDenials) {
-  write_file(policy_, "version 1;\nuse std.base;\nallow read \"" + g_probe +
-                          "\";\nallow write \"./**\";\n"
-                          "deny read \"~\";\nallow unix \"~\";\n");
+  set_base_policy("allow write \"./**\";\n"
+                  "deny read \"~\";\nallow unix \"~\";\n");
   HostSocket* sock = listen_on(home_ + "/app.sock");
   ASSERT_NE(sock, nullptr);
   resnapshot();
@@ -555,7 +552,7 @@ TEST_P(Hardening, ExportedShellFunctionsPassOnlyByExactName) {
 
 TEST_P(Hardening, GitMetadataCannotBeRedirected) {
   // Not std.agent: the protection holds for any policy.
-  write_file(policy_, "version 1;\nuse std.base;\nallow read \"" + g_probe + "\";\nallow write \"./**\";\n");
+  set_base_policy("allow write \"./**\";\n");
   mkdirs(ws_ + "/.git/modules/sub/hooks");
   write_file(ws_ + "/.git/modules/sub/config", "[core]\n");
   mkdirs(ws_ + "/.git/worktrees/wt");
@@ -724,21 +721,9 @@ TEST_P(Hardening, PersistenceFilesCannotBePlanted) {
   for (const auto& d : allowed_dirs_) allow_change(d);
 }
 
-std::string mode_name(const ::testing::TestParamInfo<Mode>& info) { return info.param == Mode::Root ? "root" : "user"; }
-
 INSTANTIATE_TEST_SUITE_P(Runtime, Hardening, ::testing::Values(Mode::Root, Mode::User), mode_name);
 
 }  // namespace
 }  // namespace sbtest
 
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind("--sbrun=", 0) == 0)
-      sbtest::g_sbrun = a.substr(8);
-    else if (a.rfind("--probe=", 0) == 0)
-      sbtest::g_probe = a.substr(8);
-  }
-  return RUN_ALL_TESTS();
-}
+int main(int argc, char** argv) { return sbtest::run_all_tests(argc, argv); }

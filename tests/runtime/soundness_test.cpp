@@ -14,11 +14,6 @@ namespace {
 
 class Soundness : public Escape {
  protected:
-  // std.base, the probe, and `rules`: not std.agent, whose own denials
-  // would hide what a case shows.
-  void set_rules(const std::string& rules) {
-    write_file(policy_, "version 1;\nuse std.base;\nallow read \"" + g_probe + "\";\n" + rules + "\n");
-  }
   void link(const std::string& target, const std::string& at) {
     ASSERT_EQ(symlink(target.c_str(), at.c_str()), 0) << at << ": " << std::strerror(errno);
   }
@@ -42,7 +37,7 @@ TEST_P(Soundness, GlobUnderAReplaceableLinkIsRefusedLikeALiteral) {
   write_file(ws_ + "/conf-real/app.cfg", "setting\n");
   link("conf-real", ws_ + "/conf");
   for (const char* rule : {"deny write \"./conf/*\";", "deny write \"./conf/**/*.cfg\";", "deny write \"./conf/app.cfg\";"}) {
-    set_rules(std::string("allow read \"./**\";\nallow write \"./**\";\n") + rule);
+    set_base_policy(std::string("allow read \"./**\";\nallow write \"./**\";\n") + rule);
     resnapshot();
     SCOPED_TRACE(rule);
     expect_refused("E0401");
@@ -56,7 +51,7 @@ TEST_P(Soundness, WriteDenialFoundThroughAReplaceableLinkIsRefused) {
   mkdirs(ws_ + "/hooks-real");
   write_file(ws_ + "/hooks-real/pre-commit", "#!/bin/sh\n", 0755);
   link("hooks-real", ws_ + "/hooks");
-  set_rules("allow read \"./**\";\nallow write \"./**\";\ndeny write \"./*/pre-commit\";");
+  set_base_policy("allow read \"./**\";\nallow write \"./**\";\ndeny write \"./*/pre-commit\";");
   resnapshot();
   expect_refused("E0401");
 }
@@ -67,7 +62,7 @@ TEST_P(Soundness, ExceptThroughAReplaceableLinkIsRefused) {
   mkdirs(ws_ + "/conf-real");
   write_file(ws_ + "/conf-real/app.cfg", "setting\n");
   link("conf-real", ws_ + "/conf");
-  set_rules("allow read \"./**\";\nallow write \"./**\" except \"./conf\";");
+  set_base_policy("allow read \"./**\";\nallow write \"./**\" except \"./conf\";");
   resnapshot();
   expect_refused("E0401");
 }
@@ -76,7 +71,7 @@ TEST_P(Soundness, ExceptThroughAReplaceableLinkIsRefused) {
 // not followed (W0101), and neither is `allow read "./vendor/*"`.
 TEST_P(Soundness, GrantGlobUnderAPlantedLinkIsNotFollowed) {
   link(home_ + "/.ssh", ws_ + "/vendor");
-  set_rules("allow read \"./**\";\nallow write \"./**\";\nallow read \"./vendor/*\";");
+  set_base_policy("allow read \"./**\";\nallow write \"./**\";\nallow read \"./vendor/*\";");
   resnapshot();
   auto r = probes({{"through", {"read", ws_ + "/vendor/id_ed25519"}}, {"direct", {"read", home_ + "/.ssh/id_ed25519"}}});
   EXPECT_ERRNO(r, "through");
@@ -88,7 +83,7 @@ TEST_P(Soundness, GrantGlobUnderAPlantedLinkIsNotFollowed) {
 TEST_P(Soundness, GrantGlobDoesNotFollowAMatchedLink) {
   write_file(ws_ + "/notes.md", "notes\n");
   link(home_ + "/.ssh", ws_ + "/sshdir.md");
-  set_rules("allow read \"./*.md\";");
+  set_base_policy("allow read \"./*.md\";");
   resnapshot();
   Result run;
   auto r = probes({{"md", {"read", ws_ + "/notes.md"}},
@@ -115,7 +110,7 @@ TEST_P(Soundness, DenyGlobLooksInsideLinkedDirectories) {
   write_file(elsewhere + "/lib/ok.txt", "plain\n");
   link(elsewhere, ws_ + "/vendor");
   for (const char* write : {"", "allow write \"./**\";\n"}) {
-    set_rules(std::string("allow read \"./**\";\n") + write + "allow read \"" + elsewhere +
+    set_base_policy(std::string("allow read \"./**\";\n") + write + "allow read \"" + elsewhere +
               "\";\ndeny read \"./**/*.pem\";");
     resnapshot();
     SCOPED_TRACE(write);
@@ -132,7 +127,7 @@ TEST_P(Soundness, DenyGlobLooksInsideLinkedDirectories) {
 // Denials inside the sandbox's own /proc and /dev hold, or stop the launch.
 
 TEST_P(Soundness, DenialsInsideProcAndDevHold) {
-  set_rules("deny read \"/proc/cpuinfo\", \"/dev/urandom\";\ndeny write \"/proc\";");
+  set_base_policy("deny read \"/proc/cpuinfo\", \"/dev/urandom\";\ndeny write \"/proc\";");
   resnapshot();
   const Result r = sbrun({"/bin/sh", "-c",
                           "echo cpu $(cat /proc/cpuinfo 2>/dev/null | wc -c); "
@@ -148,7 +143,7 @@ TEST_P(Soundness, DenialsInsideProcAndDevHold) {
 
 TEST_P(Soundness, PerProcessDenialsStopTheLaunch) {
   for (const char* rule : {"deny read \"/proc/self/environ\";", "deny read \"/dev/stdin\";", "deny read \"/dev/fd\";"}) {
-    set_rules(rule);
+    set_base_policy(rule);
     resnapshot();
     SCOPED_TRACE(rule);
     expect_refused("E0403");
@@ -165,7 +160,7 @@ TEST_P(Soundness, HomeThroughASymlinkStillWorks) {
   write_file(real + "/u/notes.txt", "notes\n");
   link("var-home", root_ + "/homes");
   const std::string linked_home = root_ + "/homes/u";
-  set_rules("allow read \"~\";");
+  set_base_policy("allow read \"~\";");
   resnapshot();
   Spawn s = sbrun_spawn({"/bin/sh", "-c", "cat \"$HOME/notes.txt\"; cd \"$HOME\" && pwd -P"}, {});
   for (auto& e : s.env) {
@@ -177,21 +172,9 @@ TEST_P(Soundness, HomeThroughASymlinkStillWorks) {
   check_run(r);
 }
 
-std::string mode_name(const ::testing::TestParamInfo<Mode>& info) { return info.param == Mode::Root ? "root" : "user"; }
-
 INSTANTIATE_TEST_SUITE_P(Runtime, Soundness, ::testing::Values(Mode::Root, Mode::User), mode_name);
 
 }  // namespace
 }  // namespace sbtest
 
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind("--sbrun=", 0) == 0)
-      sbtest::g_sbrun = a.substr(8);
-    else if (a.rfind("--probe=", 0) == 0)
-      sbtest::g_probe = a.substr(8);
-  }
-  return RUN_ALL_TESTS();
-}
+int main(int argc, char** argv) { return sbtest::run_all_tests(argc, argv); }

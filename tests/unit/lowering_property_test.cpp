@@ -37,9 +37,7 @@ constexpr std::uint32_t kFirstSeed = 20261205;
 constexpr int kTrees = 300;
 constexpr int kPoliciesPerTree = 4;
 
-bool at_or_below(const std::string& path, const std::string& top) {
-  return path == top || (path.size() > top.size() && path.compare(0, top.size(), top) == 0 && path[top.size()] == '/');
-}
+using lower::at_or_below;
 
 // The access the plan gives the existing object at canonical `path`.
 lower::Access planned(const lower::MountPlan& plan, const std::string& path) {
