@@ -153,6 +153,16 @@ class SourceDescriptors {
       if (!bind || m.optional || m.source.empty() || by_path_.count(m.source) > 0) continue;
       const int fd = open_path_nofollow(m.source, error);
       if (fd < 0) return false;
+      // A `unix` grant exposes a socket and nothing else: an object swapped
+      // in since the plan was made (a directory, a file) is not bound.
+      struct stat st {};
+      const bool socket_expected =
+          std::find(plan.unix_sockets.begin(), plan.unix_sockets.end(), m.source) != plan.unix_sockets.end();
+      if (socket_expected && (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))) {
+        ::close(fd);
+        error = fmt::format("`{}` is no longer a socket: it changed while the sandbox was being set up", m.source);
+        return false;
+      }
       const int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
       ::close(fd);
       if (high < 0) {

@@ -49,7 +49,8 @@ bool step_matches(const Step& step, const std::string& name, std::vector<std::ui
 
 }  // namespace
 
-GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, std::size_t entry_budget) {
+GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, std::size_t entry_budget,
+                           std::size_t link_entry_budget) {
   GlobExpansion result;
   result.matches.resize(queries.size());
   // Group queries by root: one walk per root.
@@ -90,6 +91,19 @@ GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, st
     std::vector<std::uint32_t> units;
     std::vector<State> carry, tested, matched, child;
     std::vector<char> done(patterns.size(), 0);
+    // The states that go on into `path`: those of `carry` and `matched` whose
+    // pattern has not matched yet, of link-following queries only if asked.
+    const auto next_states = [&](bool following_only) {
+      child.clear();
+      for (const auto* set : {&carry, &matched}) {
+        for (const State& s : *set) {
+          if (!done[s.first] && (!following_only || queries[patterns[s.first].query].follow_links)) child.push_back(s);
+        }
+      }
+      std::sort(child.begin(), child.end());
+      child.erase(std::unique(child.begin(), child.end()), child.end());
+    };
+    std::size_t links_seen = 0;
     while (!stack.empty()) {
       auto [dir, states, links] = std::move(stack.back());
       stack.pop_back();
@@ -103,7 +117,17 @@ GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, st
         }
         continue;
       }
-      result.entries_seen += entries.size();
+      // Entries seen through links have a budget of their own: a link
+      // planted to a large tree must not make every launch fail.
+      if (links > 0) {
+        links_seen += entries.size();
+        if (links_seen > link_entry_budget) {
+          if (result.links_cut_short.empty()) result.links_cut_short = root;
+          continue;
+        }
+      } else {
+        result.entries_seen += entries.size();
+      }
       if (result.entries_seen > entry_budget) {
         result.budget_exceeded = true;
         result.budget_root = root;
@@ -142,29 +166,18 @@ GlobExpansion expand_globs(FsView& fs, const std::vector<GlobQuery>& queries, st
         }
         if (e.kind == FileKind::Directory) {
           // A match covers the subtree: its pattern stops here.
-          child.clear();
-          for (const auto* set : {&carry, &matched}) {
-            for (const State& s : *set) {
-              if (!done[s.first]) child.push_back(s);
-            }
-          }
-          std::sort(child.begin(), child.end());
-          child.erase(std::unique(child.begin(), child.end()), child.end());
+          next_states(false);
           if (!child.empty()) stack.push_back({path, child, links});
-        } else if (through_link) {
-          child.clear();
-          for (const auto* set : {&carry, &matched}) {
-            for (const State& s : *set) {
-              if (!done[s.first] && queries[patterns[s.first].query].follow_links) child.push_back(s);
-            }
-          }
-          std::sort(child.begin(), child.end());
-          child.erase(std::unique(child.begin(), child.end()), child.end());
+        } else if (through_link && links_seen <= link_entry_budget) {
+          next_states(true);
           // Listing the link's path lists the directory it leads to; a link
           // to anything else, or to nothing, has nothing below it.
           if (!child.empty()) {
             const CanonicalPath target = canonicalize(fs, path);
-            if (target.exists && fs.kind(target.path) == FileKind::Directory) {
+            // Not to the walk's root or above it (`x -> /`, `x -> ~`): that
+            // would walk everything again, the whole machine at worst.
+            const bool above_root = at_or_below(root, target.path);
+            if (target.exists && !above_root && fs.kind(target.path) == FileKind::Directory) {
               stack.push_back({path, child, links + 1});
             }
           }

@@ -309,12 +309,28 @@ class Lowering {
       failed_ = true;
       return;
     }
+    if (!expansion_.links_cut_short.empty()) {
+      // Links no longer followed: protections beyond what the evaluator
+      // promises (it decides on resolved paths) were left out. Said aloud.
+      const auto cut = [&](const PendingPattern& q) {
+        return q.query != kNoQuery && queries_[q.query].follow_links &&
+               queries_[q.query].root == expansion_.links_cut_short;
+      };
+      for (const Pending& p : pending) {
+        if (cut(p.target) || std::any_of(p.excepts.begin(), p.excepts.end(), cut)) {
+          fidelity(Code::W0100, *p.rule,
+                   fmt::format("symlinks under `{}` lead to more than {} entries; past them, links are not followed",
+                               expansion_.links_cut_short, kLinkEntryBudget));
+          break;
+        }
+      }
+    }
 
     for (const Pending& p : pending) {
       const ir::Rule& r = *p.rule;
-      const bool glob = p.target.query != static_cast<std::size_t>(-1) ||
+      const bool glob = p.target.query != kNoQuery ||
                         std::any_of(p.excepts.begin(), p.excepts.end(),
-                                    [](const PendingPattern& e) { return e.query != static_cast<std::size_t>(-1); });
+                                    [](const PendingPattern& e) { return e.query != kNoQuery; });
       if (glob) {
         fidelity(Code::W0100, r,
                  fmt::format("`{}` is expanded against the filesystem at launch; paths created later are not covered",

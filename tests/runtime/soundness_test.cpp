@@ -123,6 +123,23 @@ TEST_P(Soundness, DenyGlobLooksInsideLinkedDirectories) {
   }
 }
 
+// Following links is bounded: a link planted to `/` or to the home (the
+// tree's root or above) is not walked again, so std.agent's deny globs
+// still launch at once, and the secrets behind the links stay hidden.
+TEST_P(Soundness, LinksPlantedToTheRootOrHomeDoNotStopLaunches) {
+  link("/", ws_ + "/everything");
+  link(home_, ws_ + "/home");
+  write_file(ws_ + "/key.pem", canary_id_ + "-ws-pem\n");
+  canary_paths_.push_back(ws_ + "/key.pem");
+  resnapshot();  // std.agent
+  auto r = probes({{"pem", {"read", ws_ + "/key.pem"}},
+                   {"ssh", {"read", ws_ + "/home/.ssh/id_ed25519"}},
+                   {"readme", {"read", ws_ + "/README.md"}}});
+  EXPECT_ERRNO(r, "ssh");
+  EXPECT_EQ(r["pem"].find(canary_id_), std::string::npos) << r["pem"];
+  EXPECT_RESULT(r, "readme", "ok # project\\n");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Denials inside the sandbox's own /proc and /dev hold, or stop the launch.
 
