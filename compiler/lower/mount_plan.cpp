@@ -854,7 +854,10 @@ class Lowering {
       }
     }
     std::size_t seen = 0;
-    for (const auto& [root, rule] : roots) {
+    for (const auto& entry : roots) {
+      // Named, not structured, bindings: the lambda below captures them.
+      const std::string& root = entry.first;
+      const std::uint32_t rule = entry.second;
       walk_below({root}, seen, kLinkScanBudget, [&](const std::string& child, const DirEntry& e) {
         if (e.kind != FileKind::Symlink) return true;
         const CanonicalPath target = canonical_(child);
