@@ -6,6 +6,8 @@
 //   ;;; LINKS: ws/link=../home                                (symlinks: path=target)
 //   ;;; ENV: PATH=/usr/bin SECRET=x                           (the invoking environment)
 //   ;;; STRICT                                                (optional: --target-strict)
+//   ;;; EMIT: points                                          (optional: a stage's dump instead of
+//                                                               the plan: bind, expand, resolve, points)
 //   <the policy, any number of lines>
 //   ;;; EXPECTED
 //   <the expected output>
@@ -21,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -54,6 +57,7 @@ struct GoldenCase {
   std::string header, policy, expected;
   std::vector<std::string> files, links, env;
   bool strict = false;
+  std::string emit;  // a lowering stage to dump, or "" for the plan
 };
 
 GoldenCase parse(const std::string& text) {
@@ -74,6 +78,8 @@ GoldenCase parse(const std::string& text) {
       else if (rest.rfind("LINKS:", 0) == 0) c.links = words(rest.substr(6));
       else if (rest.rfind("ENV:", 0) == 0) c.env = words(rest.substr(4));
       else if (rest == "STRICT") c.strict = true;
+      else if (rest.rfind("EMIT:", 0) == 0) c.emit = words(rest.substr(5)).at(0);
+      else if (rest != "TARGET: bwrap") throw std::runtime_error("unknown header line: " + line);
       if (in_expected) c.header.resize(c.header.size() - std::string(";;; EXPECTED\n").size());
       continue;
     }
@@ -116,9 +122,18 @@ std::string run(const GoldenCase& c) {
     o.runtime_env = {{"TMPDIR", "/tmp"}};
     lower::PosixFs posix;
     Diagnostics lowering;
-    const auto plan = lower::lower_to_mount_plan(*comp.policy, posix, o, lowering);
+    lower::LoweringDumps dumps;
+    const auto plan = lower::lower_to_mount_plan(*comp.policy, posix, o, lowering, &dumps);
     comp.diags.append(lowering);
-    if (plan) {
+    if (!c.emit.empty()) {
+      const nlohmann::json* stage = c.emit == "bind"      ? &dumps.bind
+                                    : c.emit == "expand"  ? &dumps.expand
+                                    : c.emit == "resolve" ? &dumps.resolve
+                                    : c.emit == "points"  ? &dumps.points
+                                                          : nullptr;
+      if (stage == nullptr) throw std::runtime_error("unknown EMIT stage: " + c.emit);
+      out += stage->dump(2) + "\n";
+    } else if (plan) {
       auto j = lower::mount_plan_to_json(*plan, *comp.policy);
       j.erase("bwrap_args");  // the mounts say the same; keep goldens readable
       out += j.dump(2) + "\n";

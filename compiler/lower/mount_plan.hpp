@@ -28,7 +28,13 @@
 //    not followed (W0101): a previous run could have planted it.
 // The sandbox gets a fresh /proc, a minimal /dev and a private /tmp (unless
 // the policy grants write to /tmp); `ask` rules arrive already settled.
+//
+// The lowering is a pipeline of stages, one file each under lower/mount_plan/
+// (bind, expand, resolve, decide, pins, emit; stages.hpp teaches them), and
+// every path that becomes a mount passes its one resolver.
 #pragma once
+
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -76,6 +82,10 @@ struct Mount {
 inline constexpr std::string_view kProcReadOnly[] = {
     "acpi",  "asound",  "bus",  "driver", "dynamic_debug", "fs",           "irq",         "latency_stats",
     "mtrr",  "pressure", "scsi", "sys",    "sysrq-trigger", "sysvipc",     "timer_stats", "tty"};
+// What bubblewrap's minimal /dev holds (and the sandbox's private /dev/shm):
+// nothing else of the host's /dev is there, whatever a policy grants.
+inline constexpr std::string_view kSandboxDev[] = {"full", "null", "ptmx", "pts",  "random",
+                                                   "shm",  "tty",  "urandom", "zero"};
 std::string_view mount_kind_name(Mount::Kind k);
 
 struct MountPlan {
@@ -128,9 +138,16 @@ std::vector<const ir::Rule*> launch_asks(const ir::Policy& policy);
 // paths the policy already shows.
 bool visible_in_plan(const MountPlan& plan, FsView& fs, const std::string& path);
 
+// What the stages before emit produced, as JSON (`sbc compile --emit`): each
+// is filled once its stage has run, so a failed lowering still shows how far
+// it got.
+struct LoweringDumps {
+  nlohmann::json bind, expand, resolve, points;
+};
+
 // Builds the plan. Fidelity diagnostics (W01xx) go to `diags` (as errors with
 // target_strict); returns nullopt when an error was reported.
 std::optional<MountPlan> lower_to_mount_plan(const ir::Policy& policy, FsView& fs, const LowerOptions& options,
-                                             Diagnostics& diags);
+                                             Diagnostics& diags, LoweringDumps* dumps = nullptr);
 
 }  // namespace sbpolicy::lower

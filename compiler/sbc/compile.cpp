@@ -1,4 +1,4 @@
-// sbc compile FILE --target ir|bwrap|proxy [-o OUT] [--emit ast|ir]
+// sbc compile FILE --target ir|bwrap|proxy [-o OUT] [--emit ast|ir|bind|expand|resolve|points]
 #include <cstdio>
 
 #include "driver/bindings.hpp"
@@ -20,7 +20,14 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
   if (!c.diags.all().empty()) std::fputs(render_diagnostics(c.diags, c.sources, render).c_str(), stderr);
   if (c.root_unreadable) return kUsage;
 
+  const bool lowering_stage = options.emit == "bind" || options.emit == "expand" || options.emit == "resolve" ||
+                              options.emit == "points";
+  if (lowering_stage && options.target != "bwrap") {
+    std::fprintf(stderr, "sbc: --emit %s is a stage of the bwrap lowering: add --target bwrap\n", options.emit.c_str());
+    return kUsage;
+  }
   std::string content;
+  bool lowering_failed = false;
   if (options.emit == "ast") {
     // The parser's view, even of a policy with semantic errors.
     nlohmann::json files = nlohmann::json::array();
@@ -37,12 +44,25 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     lo.target_strict = options.target_strict;
     lower::PosixFs fs;
     Diagnostics lowering;
-    const auto plan = lower::lower_to_mount_plan(*c.policy, fs, lo, lowering);
+    lower::LoweringDumps dumps;
+    const auto plan = lower::lower_to_mount_plan(*c.policy, fs, lo, lowering, &dumps);
     if (!lowering.all().empty()) std::fputs(render_diagnostics(lowering, c.sources, render).c_str(), stderr);
-    if (!plan) return kPolicyErrors;
-    auto j = lower::mount_plan_to_json(*plan, *c.policy);
-    j["note"] = "ask rules are shown as denied; sbrun settles them at launch";
-    content = j.dump(2) + "\n";
+    if (lowering_stage) {
+      // A stage's output is shown even when a later stage refused the plan:
+      // it is how far the lowering got.
+      const nlohmann::json& stage = options.emit == "bind"      ? dumps.bind
+                                    : options.emit == "expand"  ? dumps.expand
+                                    : options.emit == "resolve" ? dumps.resolve
+                                                                : dumps.points;
+      if (stage.is_null()) return kPolicyErrors;  // an earlier stage stopped the lowering
+      content = stage.dump(2) + "\n";
+      lowering_failed = !plan;
+    } else {
+      if (!plan) return kPolicyErrors;
+      auto j = lower::mount_plan_to_json(*plan, *c.policy);
+      j["note"] = "ask rules are shown as denied; sbrun settles them at launch";
+      content = j.dump(2) + "\n";
+    }
     if (common.fail_level == "warning" && lowering.warning_count() > 0) return kPolicyErrors;
   } else if (options.target == "proxy" && options.emit != "ir") {
     if (!c.policy) return kPolicyErrors;
@@ -60,7 +80,7 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     std::fprintf(stderr, "sbc: %s\n", error.c_str());
     return kUsage;
   }
-  if (c.diags.has_errors()) return kPolicyErrors;
+  if (c.diags.has_errors() || lowering_failed) return kPolicyErrors;
   if (common.fail_level == "warning" && c.diags.warning_count() > 0) return kPolicyErrors;
   return kOk;
 }

@@ -48,8 +48,9 @@ int main(int argc, char** argv) {
     compile_cmd->add_option("--target", compile.target, "Compilation target")
         ->check(CLI::IsMember({"ir", "bwrap", "proxy"}))
         ->capture_default_str();
-    compile_cmd->add_option("--emit", compile.emit, "Dump a stage instead: ast or ir")
-        ->check(CLI::IsMember({"ast", "ir"}));
+    compile_cmd->add_option("--emit", compile.emit,
+                            "Dump a stage instead: ast, ir, or (--target bwrap) bind, expand, resolve, points")
+        ->check(CLI::IsMember({"ast", "ir", "bind", "expand", "resolve", "points"}));
     compile_cmd->add_option("-o,--output", compile.output, "Write to this file (atomically) instead of stdout");
     compile_cmd->add_option("--workspace", compile.workspace, "bwrap: the workspace directory (default: .)");
     compile_cmd->add_option("--home", compile.home, "bwrap: the home directory (default: $HOME)");

@@ -1,0 +1,211 @@
+// Stage 5: the points, in path order, become the mounts.
+//
+// A point is mounted when its access differs from its parent's:
+//   read+write -> --bind,  read-only -> --ro-bind,
+//   none under a visible parent -> a mask (an empty mode-0 read-only tmpfs
+//   over a directory, /dev/null over a file); 0111 instead when mounts lie
+//   below it, so they can be reached but the directory not listed, and made
+//   read-only only after the last of them.
+// A protected path that does not exist inside a writable parent gets a
+// placeholder, created on the host by the runtime before launch and removed
+// after, so the mount has somewhere to go and the path cannot be created.
+// Then the environment the policy passes.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "ir/evaluator.hpp"
+#include "lower/mount_plan/stages.hpp"
+
+namespace sbpolicy::lower::plan {
+namespace {
+
+// Protected paths that git reads whenever they exist, so that a directory in
+// their place would break git inside the sandbox: their placeholder is a
+// file with this content. `.git/commondir` holds "." (the repository is its
+// own common directory): git dies on any commondir it cannot read. (Inside
+// `.git`, a file placeholder does not show in `git status`; elsewhere it
+// would, and an agent might commit it, so other names keep directories.)
+constexpr std::pair<std::string_view, std::string_view> kFilePlaceholders[] = {
+    {"/.git/commondir", ".\n"}, {"/.git/config", ""}, {"/.git/config.worktree", ""}};
+
+std::optional<std::string_view> file_placeholder_content(std::string_view path) {
+  for (const auto& [suffix, content] : kFilePlaceholders) {
+    if (path.size() > suffix.size() && path.substr(path.size() - suffix.size()) == suffix) return content;
+  }
+  return std::nullopt;
+}
+
+// Is the nearest existing ancestor of `path` a directory?
+bool under_directory(FsView& fs, std::string_view path) {
+  for (std::string_view up = parent_of(path);; up = parent_of(up)) {
+    const FileKind k = fs.kind(std::string(up));
+    if (k != FileKind::Missing) return k == FileKind::Directory;
+    if (up == "/") return true;
+  }
+}
+
+// A masked directory is made read-only after the last mount inside it;
+// with mounts inside, it must stay traversable for them to be reachable.
+void close_masks(std::vector<Mount>& mounts) {
+  std::vector<Mount> out;
+  std::vector<std::pair<std::size_t, std::size_t>> closes;  // (insert after index, mask index)
+  for (std::size_t i = 0; i < mounts.size(); ++i) {
+    if (mounts[i].kind != Mount::Kind::MaskDir) continue;
+    const std::string& dest = mounts[i].dest;
+    std::size_t last = i;
+    for (std::size_t j = i + 1; j < mounts.size(); ++j) {
+      if (strictly_below(mounts[j].dest, dest)) last = j;
+    }
+    mounts[i].traversable = last != i;
+    closes.emplace_back(last, i);
+  }
+  for (std::size_t i = 0; i < mounts.size(); ++i) {
+    out.push_back(mounts[i]);
+    // Innermost masks close first: they were opened later.
+    std::vector<std::size_t> here;
+    for (const auto& [after, mask] : closes) {
+      if (after == i) here.push_back(mask);
+    }
+    std::sort(here.rbegin(), here.rend());
+    for (std::size_t mask : here) {
+      const Mount& m = mounts[mask];
+      out.push_back({Mount::Kind::RemountRo, "", m.dest, m.rules, "the mask becomes read-only"});
+    }
+  }
+  mounts = std::move(out);
+}
+
+std::vector<std::pair<std::string, std::string>> environment(const LoweringContext& cx) {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const auto& [name, value] : cx.options.environment) {
+    const ir::Decision d = ir::decide(cx.policy, ir::Operation::Env, name, cx.options.bindings);
+    bool pass = d.effect == ir::Effect::Allow;
+    if (d.effect == ir::Effect::Ask) {
+      pass = std::all_of(d.deciding.begin(), d.deciding.end(),
+                         [&](const ir::Rule* r) { return cx.options.asks_allowed.count(r->id) > 0; });
+    }
+    if (pass) env.emplace_back(name, value);
+  }
+  for (const auto& kv : cx.options.runtime_env) {
+    env.erase(std::remove_if(env.begin(), env.end(), [&](const auto& e) { return e.first == kv.first; }), env.end());
+    env.push_back(kv);
+  }
+  std::sort(env.begin(), env.end());
+  return env;
+}
+
+}  // namespace
+
+MountPlan emit_plan(LoweringContext& cx, const PointTable& table, const ConcreteDecider& decider) {
+  MountPlan plan;
+  struct Frame {
+    std::string_view path;  // a key of the points
+    Access children;
+  };
+  std::vector<Frame> stack;
+  const auto& points = table.points;
+  for (auto at = points.begin(); at != points.end(); ++at) {
+    // Named, not structured, bindings: lambdas below capture them.
+    const std::string& path = at->first;
+    const Point& p = at->second;
+    const auto next = std::next(at);
+    const bool has_points_below = next != points.end() && strictly_below(next->first, path);
+    while (!stack.empty() && !strictly_below(path, stack.back().path)) stack.pop_back();
+    const Access parent = stack.empty() ? Access::None : stack.back().children;
+    const auto mount = [&](Mount::Kind k, std::string src, std::string why) {
+      plan.mounts.push_back({k, std::move(src), path, p.rules, std::move(why)});
+    };
+    switch (p.kind) {
+      case Point::Kind::Proc:
+        mount(Mount::Kind::Proc, "", "a fresh /proc for the sandbox's own processes");
+        for (std::string_view entry : kProcReadOnly) {
+          const std::string setting = fmt::format("/proc/{}", entry);
+          plan.mounts.push_back(
+              {Mount::Kind::RoBind, setting, setting, {}, "the host kernel's settings, read-only", false, true});
+        }
+        break;
+      case Point::Kind::Dev: mount(Mount::Kind::Dev, "", "a minimal /dev (null, zero, random, tty, pts)"); break;
+      case Point::Kind::SystemDenial:
+        if (p.access == Access::None) {
+          const bool dir = path == "/proc" || path == "/dev" || path == "/dev/shm" || path == "/dev/pts" ||
+                           cx.fs.kind(path) == FileKind::Directory;
+          mount(dir ? Mount::Kind::MaskDir : Mount::Kind::MaskFile, "", "denied inside the sandbox's own /proc or /dev");
+        } else {
+          mount(Mount::Kind::RoBind, path, "read-only inside the sandbox's own /proc");
+          plan.mounts.back().optional = true;
+        }
+        break;
+      case Point::Kind::PrivateTmp:
+        mount(Mount::Kind::Tmpfs, "", "a private /tmp; TMPDIR points here");
+        plan.mounts.back().size = cx.options.tmp_size;
+        break;
+      case Point::Kind::PrivateShm:
+        mount(Mount::Kind::Tmpfs, "", "a private /dev/shm");
+        plan.mounts.back().size = cx.options.shm_size;
+        break;
+      case Point::Kind::Symlink:
+        if (parent == Access::None) mount(Mount::Kind::Symlink, p.link_target, "a symlink on the way to a grant");
+        break;
+      case Point::Kind::UnixSocket: mount(Mount::Kind::Bind, path, "an allowed unix socket"); break;
+      case Point::Kind::Policy:
+      case Point::Kind::Pin: {
+        const FileKind kind = cx.fs.kind(path);
+        const bool exists = kind != FileKind::Missing;
+        const bool pin = p.kind == Point::Kind::Pin;
+        // Nothing can be made below an existing file: it is pinned (a
+        // mount point: not replaced by a directory) and needs no placeholder.
+        const bool under_file = !exists && !under_directory(cx.fs, path);
+        const bool placeholder =
+            !exists && !under_file && parent == Access::ReadWrite && (pin || p.access != Access::ReadWrite);
+        if (!exists && !placeholder) {
+          if (p.access != Access::None && !under_file) plan.skipped.push_back(path);
+          stack.push_back({path, parent});
+          continue;
+        }
+        // A leaf some tool reads when present gets an empty file (or the
+        // content it needs), not a directory that would break the tool.
+        const std::optional<std::string_view> content =
+            placeholder && !has_points_below && !pin ? file_placeholder_content(path) : std::nullopt;
+        if (content) {
+          plan.placeholder_files.emplace_back(path, std::string(*content));
+        } else if (placeholder) {
+          plan.placeholders.push_back(path);
+        }
+        const bool dir = content ? false : !exists || kind == FileKind::Directory;
+        if (p.access == Access::ReadWrite && (parent != Access::ReadWrite || pin)) {
+          mount(Mount::Kind::Bind, path,
+                pin ? "a parent of a protected path, pinned so it cannot be renamed" : "read and write");
+        } else if (p.access == Access::ReadOnly && parent != Access::ReadOnly) {
+          mount(Mount::Kind::RoBind, path, placeholder ? "read-only; a placeholder, so it cannot be created" : "read only");
+        } else if (p.access == Access::None && parent != Access::None) {
+          mount(dir ? Mount::Kind::MaskDir : Mount::Kind::MaskFile, "",
+                placeholder ? "denied; a placeholder, so it cannot be created" : "denied inside a visible parent");
+        }
+        break;
+      }
+    }
+    stack.push_back({path, child_access(p)});
+  }
+  close_masks(plan.mounts);
+  if (const auto proc = points.find("/proc");
+      proc != points.end() && proc->second.kind == Point::Kind::Proc && proc->second.access == Access::ReadOnly) {
+    // After every mount below it: a write denial of /proc.
+    plan.mounts.push_back({Mount::Kind::RemountRo, "", "/proc", proc->second.rules, "/proc is denied writing"});
+  }
+  // Start in the workspace when any of it is visible (bwrap creates the
+  // directories leading to a mount), else at the root.
+  const std::string& workspace = cx.options.bindings.workspace;
+  const bool workspace_visible =
+      !workspace.empty() &&
+      (planned_access(table, decider, workspace) != Access::None ||
+       std::any_of(plan.mounts.begin(), plan.mounts.end(), [&](const Mount& m) {
+         return (m.kind == Mount::Kind::Bind || m.kind == Mount::Kind::RoBind) && at_or_below(m.dest, workspace);
+       }));
+  if (workspace_visible) plan.chdir = workspace;
+  for (const auto& [path, id] : table.unix_sockets) plan.unix_sockets.push_back(path);
+  plan.env = environment(cx);
+  return plan;
+}
+
+}  // namespace sbpolicy::lower::plan
