@@ -11,6 +11,7 @@
 #include "ir/evaluator.hpp"
 #include "ir/ir_json.hpp"
 #include "lower/fs_view.hpp"
+#include "lower/linux_decisions.hpp"
 #include "lower/resolved_paths.hpp"
 #include "sbc/commands.hpp"
 
@@ -102,6 +103,10 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
   };
   as_written(d.deciding);
   as_written(d.matching);
+  // Paths the sandbox makes itself (/proc, /dev) and unix grants past a
+  // denial: what the command meets on Linux, when it differs.
+  std::optional<lower::SandboxOverride> on_linux;
+  if (paths) on_linux = lower::linux_override(resolved, bindings, *op, subject_text, resolved_decision);
   if (render.format == RenderFormat::Json) {
     auto rules = [](const std::vector<const ir::Rule*>& list) {
       nlohmann::json out = nlohmann::json::array();
@@ -114,6 +119,9 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
                                 {"resolved_from", resolved_from.empty() ? nlohmann::json() : nlohmann::json(resolved_from)},
                                 {"effect", sema::effect_name(d.effect)},
                                 {"default", d.defaulted()},
+                                {"linux", on_linux ? nlohmann::json{{"effect", sema::effect_name(on_linux->effect)},
+                                                                 {"why", on_linux->why}}
+                                                : nlohmann::json()},
                                 {"deciding", rules(d.deciding)},
                                 {"matching", rules(d.matching)},
                                 {"bindings", {{"workspace", bindings.workspace}, {"home", bindings.home}, {"tmpdir", bindings.tmpdir}}}};
@@ -130,6 +138,7 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
   for (const ir::Rule* r : d.matching) {
     if (r->effect != d.effect) text += fmt::format("  also matched {}\n    at {}\n", describe(*r), where(*r));
   }
+  if (on_linux) text += fmt::format("  in the Linux sandbox: {}, {}\n", sema::effect_name(on_linux->effect), on_linux->why);
   if (*op == sema::Operation::Read || *op == sema::Operation::Write) {
     text += fmt::format("  (workspace {}, home {})\n", bindings.workspace, bindings.home);
   }

@@ -145,6 +145,22 @@ int op_read(const std::vector<std::string>& a) {
   return 0;
 }
 
+// Reads at most N bytes (devices like /dev/zero never end): `ok COUNT`.
+int op_read_bytes(const std::vector<std::string>& a) {
+  const int fd = open(a.at(0).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return result_ok_or_errno(-1);
+  std::string buf(static_cast<std::size_t>(std::atoi(a.at(1).c_str())), '\0');
+  const ssize_t n = read(fd, buf.data(), buf.size());
+  const int e = errno;
+  close(fd);
+  if (n < 0) {
+    errno = e;
+    return result_ok_or_errno(-1);
+  }
+  std::printf("ok %zd\n", n);
+  return 0;
+}
+
 int op_write(const std::vector<std::string>& a) {
   // Opens an existing file (or creates one) for writing and appends a line.
   const int fd = open(a.at(0).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -196,6 +212,17 @@ int op_env(const std::vector<std::string>&) {
     all += '\n';
   }
   std::printf("ok %s\n", one_line(all).c_str());
+  return 0;
+}
+
+// The names of the environment's variables (values can hold anything).
+int op_env_names(const std::vector<std::string>&) {
+  std::string names;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string kv = *e;
+    names += " " + kv.substr(0, kv.find('='));
+  }
+  std::printf("ok%s\n", names.c_str());
   return 0;
 }
 
@@ -581,6 +608,7 @@ struct Op {
 const std::map<std::string, Op>& ops() {
   static const std::map<std::string, Op> table = {
       {"read", {1, op_read}},
+      {"read-bytes", {2, op_read_bytes}},
       {"write", {1, op_write}},
       {"create", {1, op_create}},
       {"mkdir", {1, op_mkdir}},
@@ -591,6 +619,7 @@ const std::map<std::string, Op>& ops() {
       {"hardlink", {2, op_hardlink}},
       {"ls", {1, op_ls}},
       {"env", {0, op_env}},
+      {"env-names", {0, op_env_names}},
       {"io_uring", {0, op_io_uring}},
       {"unshare-user", {0, op_unshare_user}},
       {"unshare-ns", {0, op_unshare_ns}},

@@ -110,25 +110,32 @@ class Resolution {
   // mount: what is the same object for every process (a global /proc entry,
   // a device node bubblewrap makes) is hidden, or made read-only, after the
   // mount; what does not exist there holds already. What differs per process
-  // (/proc/self, /proc/PID, /dev/fd, /dev/stdin) no mount can hide: E0403,
-  // as every denial the target cannot enforce stops the launch.
+  // (/proc/self, /proc/PID, /dev/fd, /dev/stdin) no mount can hide, and
+  // /proc cannot be hidden whole (the init starts through /proc/self/fd):
+  // E0403, as every denial the target cannot enforce stops the launch.
   void deny_system_path(const std::string& path, const ir::Rule& r, const std::string& lexical, bool per_process) {
     Access access = r.operation == ir::Operation::Read ? Access::None : Access::ReadOnly;
     const auto parts = split_path(path);
-    const auto refuse = [&](std::string_view why) {
+    const auto refuse = [&](std::string_view why, std::string help) {
       // The lexical path only: where /proc/self leads is a different pid every run.
       cx_.diags
           .report(Code::E0403, r.origin.target.span,
                   fmt::format("`{}` cannot be denied inside the sandbox: {}", lexical, why))
           .label("this denial cannot be enforced")
-          .help("deny the whole `/proc` or `/dev`, or drop the rule");
+          .help(std::move(help));
       cx_.failed = true;
     };
     if (per_process || per_process_path(path)) {
-      refuse("it is a different file for every process");
+      refuse("it is a different file for every process",
+             "drop the rule: inside, these are the sandboxed processes' own files and descriptors");
       return;
     }
     if (parts.front() == "proc") {
+      if (parts.size() == 1 && access == Access::None) {
+        refuse("the sandbox's init starts through /proc, and most programs need it",
+               "deny the entries that must stay hidden (`/proc/cpuinfo`), or deny writing `/proc`");
+        return;
+      }
       if (parts.size() >= 2 && access == Access::ReadOnly) {
         // Already read-only: the kernel's settings are bound read-only over /proc.
         const bool settings =
@@ -143,7 +150,8 @@ class Resolution {
       if (!in_sandbox_dev) return;  // not in the sandbox's /dev: nothing to hide
       if (parts.size() > 2) {
         refuse(parts[1] == "shm" ? "the sandbox's /dev/shm is its own, empty at start"
-                                 : "the entries below it are made per terminal");
+                                 : "the entries below it are made per terminal",
+               fmt::format("deny the whole `/dev/{}`, or drop the rule", parts[1]));
         return;
       }
       if (access == Access::ReadOnly) {
