@@ -529,7 +529,7 @@ std::string IpNet::text() const {
 std::string HostPattern::text() const {
   std::string host = kind == Kind::Exact ? name : kind == Kind::Subdomains ? "*." + name : "*";
   if (kind == Kind::Address) host = net.text();
-  if (ports == default_ports()) return host;
+  if (!port_given) return host;
   if (kind == Kind::Address && net.family == 6) host = "[" + host + "]";
   if (ports.size() == 1 && ports[0] == kAllPorts) return host + ":*";
   // Only one range is spelled by the parser; a merged list prints as `a,b-c`.
@@ -544,7 +544,12 @@ std::variant<HostPattern, PatternErrors> parse_host_pattern(std::string_view tex
   HostParser parser(text, false);
   HostPattern pattern;
   if (!parser.parse(pattern)) return PatternErrors{parser.error()};
+  pattern.port_given = parser.has_port();
   return pattern;
+}
+
+void fence_ports(HostPattern& pattern) {
+  if (!pattern.port_given) pattern.ports = {kAllPorts};
 }
 
 std::string HostSubject::text() const {

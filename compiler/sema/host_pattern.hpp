@@ -56,15 +56,24 @@ struct HostPattern {
   Kind kind = Kind::Exact;
   std::string name;  // canonical ASCII (punycode) for Exact and Subdomains
   IpNet net;         // for Address
-  // Sorted, merged, non-empty. Default {80..80, 443..443}.
+  // Sorted, merged, non-empty. Without a port in the text: {80, 443}, or
+  // every port for a fence (fence_ports).
   std::vector<PortRange> ports;
+  bool port_given = false;  // the text names its ports
 
   // Canonical text, e.g. "example.com", "*.example.com:22", "[::1]:8000-8100",
-  // "10.0.0.0/8:*". The default ports print as nothing.
+  // "10.0.0.0/8:*". Ports the text did not name print as nothing.
   std::string text() const;
   friend bool operator==(const HostPattern&, const HostPattern&) = default;
   friend auto operator<=>(const HostPattern&, const HostPattern&) = default;
 };
+
+// A deny is a fence: without a port it covers every port, not only the 80
+// and 443 an allow or ask gets (so `allow net "*:*"; deny net "evil.test";`
+// keeps evil.test:8080 out). The same for an except of an allow or ask,
+// which protects; an except of a deny grants back, and keeps 80 and 443.
+// A pattern whose text names ports is left as it is.
+void fence_ports(HostPattern& pattern);
 
 // Parses and canonicalises the decoded text of a host pattern string literal.
 // Errors carry offsets into `text`: E0301 (a path where a host is expected),

@@ -299,6 +299,16 @@ class FileResolver {
     if (!ok) return;
     std::vector<Pattern> except_patterns;
     for (auto& [p, f] : excepts) except_patterns.push_back(std::move(p));
+    // Fences cover every port unless they name theirs (host_pattern.hpp):
+    // a deny's targets, and the excepts of an allow or ask.
+    const auto fence = [](Pattern& p) {
+      if (auto* host = std::get_if<HostPattern>(&p)) fence_ports(*host);
+    };
+    if (*eff == Effect::Deny) {
+      for (auto& entry : patterns) fence(entry.first);
+    } else {
+      for (Pattern& p : except_patterns) fence(p);
+    }
     std::string except_key;
     for (const auto& p : except_patterns) except_key += "\x1f" + pattern_text(p);
     for (auto& [p, f] : patterns) {

@@ -40,6 +40,7 @@ class Writer {
       u8(host->net.family);
       for (std::uint8_t b : host->net.bytes) u8(b);
       u8(host->net.prefix);
+      u8(host->port_given ? 1 : 0);
       u32(static_cast<std::uint32_t>(host->ports.size()));
       for (const PortRange& r : host->ports) {
         u32(r.lo);
@@ -117,6 +118,9 @@ class Reader {
         h.net.family = u8();
         for (std::uint8_t& b : h.net.bytes) b = u8();
         h.net.prefix = u8();
+        const std::uint8_t given = u8();
+        if (given > 1) fail();
+        h.port_given = given == 1;
         for (std::uint32_t n = count(); n > 0 && ok_; --n) {
           const std::uint32_t lo = u32(), hi = u32();
           if (lo > 65535 || hi > 65535) fail();

@@ -332,6 +332,18 @@ def _(r):
     no_dns(r, "registry")
 
 
+@case("a deny without a port fences every port; so does an except of an allow",
+      "curl -sS -m5 -D- -p http://registry.pkgs.test:8080/; curl -sS -m5 -D- http://registry.pkgs.test/; "
+      "curl -sS -m5 -D- -p http://mirror.pkgs.test:8080/; curl -sS -m5 -o /dev/null -w 'ok %{http_code}\\n' "
+      "-p http://api.pkgs.test:8080/",
+      policy='allow net "*:*" except "mirror.pkgs.test";\ndeny net "registry.pkgs.test";\n')
+def _(r):
+    expect(r.output.count("X-Sbrun-Reason: denied by p.sbpolicy:5:10") == 2, r.output)
+    expect("X-Sbrun-Reason: no rule allows this host" in r.output, r.output)  # mirror: the except
+    expect("ok 200" in r.output or "ok 404" in r.output, r.output)
+    no_dns(r, "registry", "mirror")
+
+
 @case("NET-01 direct connections fail without the proxy",
       f"curl -sS -m3 --noproxy '*' http://{UPSTREAM}/; {C} direct {UPSTREAM} 80; {C} direct 1.1.1.1 443")
 def _(r):

@@ -122,6 +122,17 @@ TEST(Evaluator, Table) {
       {"allow net \"*.example.com\" except \"bad.example.com\";", "net", "bad.example.com", "default"},
       {"allow net \"*.example.com\" except \"bad.example.com\";", "net", "ok.example.com", "allow"},
       {"allow net \"bücher.example\";", "net", "xn--bcher-kva.example", "allow"},
+      // A deny is a fence: without a port, every port. So is an except of an
+      // allow; an except of a deny grants back 80 and 443 only.
+      {"allow net \"*:*\"; deny net \"evil.test\";", "net", "evil.test:8080", "deny"},
+      {"allow net \"*:*\"; deny net \"evil.test\";", "net", "evil.test:443", "deny"},
+      {"allow net \"*:*\"; deny net \"evil.test:22\";", "net", "evil.test:8080", "allow"},
+      {"allow net \"10.0.0.0/8:*\"; deny net \"10.1.0.0/16\";", "net", "10.1.2.3:5432", "deny"},
+      {"allow net \"*:*\" except \"evil.test\";", "net", "evil.test:8080", "default"},
+      {"ask net \"*:*\" except \"evil.test\";", "net", "evil.test:22", "default"},
+      {"allow net \"*:*\" except \"evil.test:22\";", "net", "evil.test:8080", "allow"},
+      {"allow net \"*:*\"; deny net \"*.corp.test:*\" except \"ok.corp.test\";", "net", "ok.corp.test:443", "allow"},
+      {"allow net \"*:*\"; deny net \"*.corp.test:*\" except \"ok.corp.test\";", "net", "ok.corp.test:8080", "deny"},
       // Environment variables.
       {"allow env \"LC_*\", \"PATH\";", "env", "LC_ALL", "allow"},
       {"allow env \"LC_*\"; deny env \"LC_SECRET\";", "env", "LC_SECRET", "deny"},

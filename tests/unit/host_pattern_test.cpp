@@ -364,6 +364,21 @@ TEST(HostMatches, Ports) {
   EXPECT_FALSE(host_matches(pattern("[::1]:22"), subject("::1")));
 }
 
+TEST(HostPattern, FencesCoverEveryPortUnlessTheyNameTheirs) {
+  HostPattern bare = pattern("evil.test");
+  fence_ports(bare);
+  EXPECT_TRUE(host_matches(bare, subject("evil.test:8080")));
+  EXPECT_TRUE(host_matches(bare, subject("evil.test:1")));
+  EXPECT_EQ(bare.text(), "evil.test");  // printed as written
+  HostPattern named = pattern("evil.test:22");
+  fence_ports(named);
+  EXPECT_FALSE(host_matches(named, subject("evil.test:8080")));
+  EXPECT_EQ(named.text(), "evil.test:22");
+  HostPattern block = pattern("10.0.0.0/8");
+  fence_ports(block);
+  EXPECT_TRUE(host_matches(block, subject("10.1.2.3:5432")));
+}
+
 TEST(IpNet, ContainsAndText) {
   IpNet net = pattern("192.168.0.0/16").net;
   EXPECT_EQ(net.text(), "192.168.0.0/16");
