@@ -267,8 +267,16 @@ bool HostParser::finish_net(IpNet net, std::size_t slash, std::size_t b, std::si
     const std::string_view s = slice(slash + 1, e);
     if (s.empty()) return fail(Code::E0306, slash, slash + 1, "missing prefix length after `/`", "", kCidrHelp);
     if (!all_of(s, is_digit)) {
+      // `::/0:8080`: an IPv6 block's port needs brackets, as an address's does.
+      const std::size_t colon = s.find(':');
+      const bool port_after = net.family == 6 && colon != std::string_view::npos && colon > 0 &&
+                              all_of(s.substr(0, colon), is_digit);
+      const std::string help =
+          port_after ? "an IPv6 block with a port is written in brackets: `[" + std::string(slice(0, slash + 1 + colon)) +
+                           "]" + std::string(s.substr(colon)) + "`"
+                     : std::string(kCidrHelp);
       return fail(Code::E0306, slash + 1, e, "prefix length " + text::quote(s) + " is not a number", "not a number",
-                  kCidrHelp);
+                  help);
     }
     const unsigned max = prefix;
     prefix = s.size() > 3 ? 1000 : static_cast<unsigned>(std::stoul(std::string(s)));

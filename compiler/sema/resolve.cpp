@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <unordered_map>
 
+#include "sema/guarded_ranges.hpp"
 #include "sema/std_summary.hpp"
 #include "support/suggest.hpp"
 
@@ -309,6 +311,9 @@ class FileResolver {
     } else {
       for (Pattern& p : except_patterns) fence(p);
     }
+    if (*eff != Effect::Deny) {
+      for (const auto& entry : patterns) warn_wide_block(entry.first, entry.second);
+    }
     std::string except_key;
     for (const auto& p : except_patterns) except_key += "\x1f" + pattern_text(p);
     for (auto& [p, f] : patterns) {
@@ -327,6 +332,34 @@ class FileResolver {
       out_.rules.push_back(CheckedRule{*eff, *op, std::move(p), except_patterns, file_.file, s.span, f.lit->span,
                                        f.reference, file_.chain});
     }
+  }
+
+  // W0003: an allowed block that contains guarded ranges opens none of them
+  // at the proxy (sema/guarded_ranges.hpp); say so where the rule is written.
+  void warn_wide_block(const Pattern& pattern, const Flat& flat) {
+    const auto* host = std::get_if<HostPattern>(&pattern);
+    if (host == nullptr || host->kind != HostPattern::Kind::Address) return;
+    // One of each kind, in the table's order: "loopback `127.0.0.0/8`, ...".
+    std::vector<std::string_view> kinds;
+    std::string list;
+    std::size_t more = 0;
+    for (const GuardedRange& r : guarded_ranges()) {
+      if (host->net.prefix >= r.block.prefix || !host->net.contains(r.block)) continue;
+      if (std::find(kinds.begin(), kinds.end(), r.why) != kinds.end()) continue;
+      kinds.push_back(r.why);
+      if (kinds.size() > 4) {
+        ++more;
+        continue;
+      }
+      list += fmt::format("{}{} `{}`", list.empty() ? "" : ", ", r.why, r.block.text());
+    }
+    if (kinds.empty()) return;
+    if (more > 0) list += fmt::format(" and {} more", more);
+    diags_.report(Code::W0003, flat.lit->span,
+                  fmt::format("`{}` contains guarded ranges ({}) that it does not open", host->text(), list))
+        .label("wider than the local ranges it contains")
+        .help("the proxy opens a loopback, private or metadata address only for a rule naming it or a block "
+              "inside its range, such as `127.0.0.1:5432` or `10.1.0.0/16`");
   }
 
   const LoadedFile& file_;

@@ -9,16 +9,19 @@
 // dial, whether the client spelled it or DNS returned it, goes through this
 // guard after the policy decision: loopback, unspecified, link-local,
 // private (RFC 1918, CGNAT, ULA), multicast, broadcast and reserved ranges,
-// the cloud metadata addresses, and the host's own interface addresses are
-// refused unless `allow net "<ip or cidr>"` covers them. IPv6 forms that
-// embed an IPv4 address (mapped, compatible, NAT64, 6to4) are checked as
-// that IPv4 address too.
+// the cloud metadata addresses (sema/guarded_ranges.hpp), and the host's own
+// interface addresses are refused unless an `allow net` IP rule names the
+// address or a block inside its guarded range: a wide block that merely
+// contains the range (`0.0.0.0/0`) does not open it. IPv6 forms that embed
+// an IPv4 address (mapped, compatible, NAT64, 6to4) are checked as that
+// IPv4 address too, and only a rule naming the IPv6 address opens them.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "sema/guarded_ranges.hpp"
 #include "sema/host_pattern.hpp"
 
 namespace sbpolicy::proxy {
@@ -29,15 +32,19 @@ class AddressGuard {
   static AddressGuard for_this_host();
   explicit AddressGuard(std::vector<sema::IpNet> host_addresses = {});
 
-  // Why `address` (a full-length IpNet) is protected: "loopback",
-  // "link-local", "cloud metadata", ... or nullopt when it is not.
+  struct Protection {
+    std::string why;    // "loopback", "link-local", "cloud metadata", ...
+    sema::IpNet block;  // what a rule's block must lie inside to open it
+  };
+  // Whether `address` (a full-length IpNet) is protected, and by what.
+  std::optional<Protection> protection(const sema::IpNet& address) const;
+  // protection()'s `why` alone.
   std::optional<std::string> protected_range(const sema::IpNet& address) const;
 
  private:
   std::vector<sema::IpNet> host_addresses_;
 };
 
-// The address as sbrun dials it: IPv4-mapped IPv6 becomes IPv4.
-sema::IpNet canonical_address(const sema::IpNet& address);
+using sema::canonical_address;
 
 }  // namespace sbpolicy::proxy

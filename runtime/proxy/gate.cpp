@@ -8,6 +8,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "ir/evaluator.hpp"
+
 namespace sbpolicy::proxy {
 
 namespace asio = boost::asio;
@@ -83,6 +85,28 @@ Gate::Gate(asio::io_context& io, GateConfig config, NetPrompter* prompter)
 
 Gate::~Gate() = default;
 
+// Does an `allow net` IP rule whose block lies inside `block` (the guarded
+// range holding the address, or the address itself) match `ip`? A wider
+// block that merely contains the range opens nothing of it.
+bool Gate::opened_by_a_narrow_rule(const sema::HostSubject& ip, const sema::IpNet& block) const {
+  for (const lower::ProxyEntry& e : config_.table->entries()) {
+    if (e.is_except || e.rule->effect != Effect::Allow || e.pattern.kind != sema::HostPattern::Kind::Address) continue;
+    if (block.contains(e.pattern.net) && ir::rule_matches(*e.rule, ip, sema::PathBindings{})) return true;
+  }
+  return false;
+}
+
+std::string Gate::guard_refusal(const sema::IpNet& address, const AddressGuard::Protection& p,
+                                const lower::ProxyDecision& d) const {
+  if (d.effect == Effect::Allow && d.rule != nullptr) {
+    return fmt::format("{} is {}; {} covers it only as part of a wider block: a rule must name the address or a block "
+                       "inside {}",
+                       address.text(), p.why, rule_reference(*d.rule), p.block.text());
+  }
+  return fmt::format("{} is {}; only an `allow net` rule naming it or a block inside {} opens it", address.text(),
+                     p.why, p.block.text());
+}
+
 std::optional<std::string> Gate::address_refusal(const sema::IpNet& address, std::uint16_t port, const ir::Rule** rule,
                                                  bool pinned) const {
   sema::HostSubject ip;
@@ -93,10 +117,11 @@ std::optional<std::string> Gate::address_refusal(const sema::IpNet& address, std
   *rule = d.rule;
   if (d.failed) return "the proxy rule table could not decide";
   if (d.effect == Effect::Deny && d.rule != nullptr) return "denied by " + rule_reference(*d.rule);
-  // An IP rule that allows it, or a --resolve pin, is the user's explicit choice.
-  if (d.effect == Effect::Allow || pinned) return std::nullopt;
-  if (auto why = config_.guard.protected_range(address)) {
-    return fmt::format("{} is {} and no `allow net` IP rule covers it", address.text(), *why);
+  // A --resolve pin is the user's explicit choice.
+  if (pinned) return std::nullopt;
+  if (const auto p = config_.guard.protection(address)) {
+    if (d.effect == Effect::Allow && opened_by_a_narrow_rule(ip, p->block)) return std::nullopt;
+    return guard_refusal(address, *p, d);
   }
   return std::nullopt;
 }
@@ -105,10 +130,10 @@ asio::awaitable<Verdict> Gate::check(sema::HostSubject subject) {
   const lower::ProxyDecision d = config_.table->decide(subject);
   if (d.failed) co_return refuse("the proxy rule table could not decide (out of memory); refused");
 
-  if (subject.is_ip && d.effect != Effect::Allow) {
-    if (auto why = config_.guard.protected_range(subject.address)) {
-      co_return refuse(fmt::format("{} is {}; only an `allow net` IP rule opens it", subject.address.text(), *why),
-                       d.rule);
+  if (subject.is_ip) {
+    const auto p = config_.guard.protection(subject.address);
+    if (p && !(d.effect == Effect::Allow && opened_by_a_narrow_rule(subject, p->block))) {
+      co_return refuse(guard_refusal(subject.address, *p, d), d.rule);
     }
   }
   if (d.effect == Effect::Deny) {

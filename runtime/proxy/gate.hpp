@@ -4,7 +4,8 @@
 // fixed order that never resolves a name the policy has not allowed:
 //   1. the policy (ProxyRuleTable) decides on the canonical host and port;
 //   2. an IP literal in a protected range (AddressGuard) is refused unless
-//      an `allow` IP rule decided it: never a prompt for those;
+//      an `allow` IP rule naming it, or a block inside its range, matches:
+//      never a prompt for those, and never through a wide block;
 //   3. `deny` (or nothing matched) is refused, naming the rule;
 //   4. `ask`: an answer already given for this host:port is reused; local
 //      and metadata names are refused without asking; otherwise the user is
@@ -65,6 +66,9 @@ class Gate {
   boost::asio::awaitable<Verdict> resolve(const sema::HostSubject& subject, Verdict verdict);
   std::optional<std::string> address_refusal(const sema::IpNet& address, std::uint16_t port, const ir::Rule** rule,
                                              bool pinned) const;
+  bool opened_by_a_narrow_rule(const sema::HostSubject& ip, const sema::IpNet& block) const;
+  std::string guard_refusal(const sema::IpNet& address, const AddressGuard::Protection& p,
+                            const lower::ProxyDecision& d) const;
 
   boost::asio::io_context& io_;
   GateConfig config_;

@@ -482,6 +482,28 @@ def _(r):
     expect(r.loopback and r.loopback[0]["port"] == 8080, r.loopback)
 
 
+@case("NET-19 a wide IP block does not open the guarded ranges it contains",
+      "curl -s -m5 -o /dev/null -w 'literal %{http_code}\\n' --noproxy '' -x http://127.0.0.1:3128 "
+      "http://127.0.0.1:8080/; curl -s -m5 -o /dev/null -w 'name %{http_connect}\\n' -p http://loop.test:8080/; "
+      "curl -s -m5 -o /dev/null -w 'meta %{http_code}\\n' http://169.254.169.254:8080/; "
+      "curl -s -m5 -o /dev/null -w 'v6 %{http_code}\\n' --noproxy '' -x http://127.0.0.1:3128 'http://[::1]:8080/'; "
+      "curl -s -m5 -D- -o /dev/null http://169.254.169.254:8080/ | grep -i x-sbrun-reason",
+      policy='allow net "0.0.0.0/0:8080";\nallow net "[::/0]:8080";\nallow net "loop.test:8080";\n'
+             'allow net "169.254.0.0/16:8080";\n')
+def _(r):
+    for line in ("literal 403", "name 403", "meta 403", "v6 403"):
+        expect(line in r.output, r.output)
+    expect("only as part of a wider block" in r.output and "169.254.169.254" in r.output, r.output)
+    no_loopback(r)
+
+
+@case("NET-19 a block inside a guarded range opens it",
+      "curl -s -m5 -o /dev/null -w '%{http_code}\\n' --noproxy '' -x http://127.0.0.1:3128 http://127.0.0.1:8080/",
+      policy='allow net "127.0.0.0/24:8080";\n')
+def _(r):
+    expect(r.loopback and r.loopback[0]["port"] == 8080, r.loopback)
+
+
 @case("NET-20 rebinding: each resolution checked, a mixed answer refused",
       "for i in 1 2 3 4; do curl -s -m5 -o /dev/null -w '%{http_connect}\\n' -p http://rebind.test:6379/; done; "
       "curl -s -m5 -o /dev/null -w 'mixed %{http_connect}\\n' -p http://mixed.test:6379/",

@@ -238,5 +238,20 @@ TEST(AddressGuard, CanonicalAddress) {
   }
 }
 
+// What a rule's block must lie inside to open the address: the guarded
+// range that holds it, or the address itself (the host's own, embedded forms).
+TEST(AddressGuard, ProtectionNamesTheBlockARuleMustLieIn) {
+  const AddressGuard guard({ip("203.0.113.7")});
+  const auto block = [&](const std::string& a) { return guard.protection(ip(a))->block.text(); };
+  EXPECT_EQ(block("127.0.0.1"), "127.0.0.0/8");
+  EXPECT_EQ(block("10.1.2.3"), "10.0.0.0/8");
+  EXPECT_EQ(block("169.254.169.254"), "169.254.169.254");  // not the link-local /16 around it
+  EXPECT_EQ(block("169.254.1.1"), "169.254.0.0/16");
+  EXPECT_EQ(block("::1"), "::1");
+  EXPECT_EQ(block("203.0.113.7"), "203.0.113.7");
+  EXPECT_EQ(block("64:ff9b::7f00:1"), "64:ff9b::7f00:1");
+  EXPECT_FALSE(guard.protection(ip("8.8.8.8")).has_value());
+}
+
 }  // namespace
 }  // namespace sbpolicy::proxy
