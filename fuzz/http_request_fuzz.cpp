@@ -131,6 +131,36 @@ void check(std::string_view head, std::string_view input) {
   check_forward_head(r, input);
 }
 
+// Inside a tunnel: an accepted request names the tunnel's host and a path,
+// and its forward head is as clean as a proxy request's.
+void check_tunnel(std::string_view head, std::string_view input) {
+  static const sema::HostSubject tunnel = std::get<sema::HostSubject>(sema::parse_host_subject("registry.test", 80));
+  auto result = interpret_tunnel_request_head(head, tunnel);
+  if (const auto* e = std::get_if<RequestError>(&result)) {
+    if (e->status != 400 && e->status != 403 && e->status != 431) fail("unexpected tunnel status", input, e->reason);
+    for (const char c : e->reason) {
+      if (c < 0x20 || c >= 0x7f) fail("tunnel reason is not printable ASCII", input, e->reason);
+    }
+    return;
+  }
+  const ProxyRequest& r = std::get<ProxyRequest>(result);
+  if (r.kind != ProxyRequest::Kind::Forward || r.subject.text() != tunnel.text()) {
+    fail("a tunnel request was accepted for another host", input, r.subject.text());
+  }
+  check_forward_head(r, input);
+}
+
+// The classification of a tunnel's first bytes never changes its mind:
+// once a prefix is decided, every longer prefix says the same.
+void check_classification(std::string_view input) {
+  const std::size_t n = std::min<std::size_t>(input.size(), 256);
+  const TunnelStart whole = classify_tunnel_start(input.substr(0, n));
+  for (std::size_t i = 0; i < n; ++i) {
+    const TunnelStart part = classify_tunnel_start(input.substr(0, i));
+    if (part != TunnelStart::NeedMore && part != whole) fail("tunnel classification changed its mind", input, input.substr(0, i));
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -152,7 +182,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       fail("a head ending in a bare LF is accepted", input, head);
     }
     check(head, input);
+    check_tunnel(head, input);
   }
+  check_classification(input);
   // And the whole input as a head, trailing bytes included.
   check(input, input);
   return 0;

@@ -1,5 +1,7 @@
 #include "proxy/http_request.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <boost/beast/http.hpp>
 #include <charconv>
@@ -116,7 +118,72 @@ std::size_t find_head_end(std::string_view buffer) {
   return 0;
 }
 
+namespace {
+
+// Client text for a reason that goes back in a status line and a header:
+// in backticks, printable ASCII only (other bytes as \xNN), at most 64 bytes.
+std::string ascii_quote(std::string_view s) {
+  std::string out = "`";
+  for (std::size_t i = 0; i < s.size() && i < 64; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '`') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  return out + (s.size() > 64 ? "...`" : "`");
+}
+
+// A tchar of RFC 9110 (the characters of a method token).
+bool token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// Both kinds of head: a proxy request (`tunnel` null), or the first request
+// inside a tunnel to `*tunnel`.
+std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const sema::HostSubject* tunnel);
+
+}  // namespace
+
+TunnelStart classify_tunnel_start(std::string_view b) {
+  constexpr std::size_t kMaxMethod = 32;
+  std::size_t i = 0;
+  while (i < b.size() && (b[i] == '\r' || b[i] == '\n')) ++i;
+  const std::size_t method_at = i;
+  while (i < b.size() && i - method_at <= kMaxMethod && token_char(b[i])) ++i;
+  if (i - method_at > kMaxMethod) return TunnelStart::Other;
+  if (i == b.size()) return TunnelStart::NeedMore;
+  if (b[i] != ' ' || i == method_at) return TunnelStart::Other;
+  const std::size_t target_at = ++i;
+  while (i < b.size() && b[i] != ' ' && b[i] != '\r' && b[i] != '\n') ++i;
+  const std::string_view target = b.substr(target_at, i - target_at);
+  // A line that never ends is refused as too long a request head.
+  if (i == b.size()) return b.size() > kMaxRequestHead ? TunnelStart::Http : TunnelStart::NeedMore;
+  if (target.empty()) return TunnelStart::Other;
+  if (b[i] == ' ') {
+    constexpr std::string_view kVersion = "http/";
+    const std::string rest = text::lowercase(b.substr(i + 1, kVersion.size()));
+    if (rest.size() < kVersion.size()) return kVersion.substr(0, rest.size()) == rest ? TunnelStart::NeedMore : TunnelStart::Other;
+    return rest == kVersion ? TunnelStart::Http : TunnelStart::Other;
+  }
+  const bool url = target.front() == '/' || text::lowercase(target.substr(0, 7)) == "http://";
+  return url ? TunnelStart::Http : TunnelStart::Other;
+}
+
 std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view head) {
+  return interpret(head, nullptr);
+}
+
+std::variant<ProxyRequest, RequestError> interpret_tunnel_request_head(std::string_view head,
+                                                                       const sema::HostSubject& tunnel) {
+  return interpret(head, &tunnel);
+}
+
+namespace {
+
+std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const sema::HostSubject* tunnel) {
   if (head.size() > kMaxRequestHead) return RequestError{431, "request head too large"};
   if (auto e = check_head_bytes(head)) return *e;
 
@@ -163,35 +230,50 @@ std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view
   if (length_fields > 0 && te_fields > 0) return bad("both Content-Length and Transfer-Encoding");
 
   const std::string_view target(m.target().data(), m.target().size());
-  if (m.method() == http::verb::connect) {
+  if (tunnel != nullptr) {
+    const auto refused = [](std::string reason) { return RequestError{403, std::move(reason)}; };
+    const std::string tunnel_host = authority_text(*tunnel, 0);
+    if (m.method() == http::verb::connect) return refused("CONNECT inside a tunnel to " + tunnel_host);
+    if (target.empty() || target.front() != '/') {
+      return refused("a request inside a tunnel to " + tunnel_host + " must name a path, not another host");
+    }
+    if (host_fields != 1) return refused("a request inside a tunnel to " + tunnel_host + " needs one Host header");
+    auto h = parse_authority(host_value, tunnel->port);
+    if (std::holds_alternative<RequestError>(h) || !same(std::get<sema::HostSubject>(h), *tunnel)) {
+      return refused("Host " + ascii_quote(host_value) + " inside a tunnel to " + tunnel_host);
+    }
+    r.kind = ProxyRequest::Kind::Forward;
+    r.method = std::string(sv(m.method_string()));
+    r.subject = *tunnel;
+    r.target = std::string(target);
+  } else if (m.method() == http::verb::connect) {
     r.kind = ProxyRequest::Kind::Connect;
     if (r.chunked || r.content_length.value_or(0) > 0) return bad("CONNECT with a body");
     auto a = parse_authority(target, std::nullopt);
     if (auto* e = std::get_if<RequestError>(&a)) return *e;
     r.subject = std::get<sema::HostSubject>(a);
     return r;
-  }
-
-  r.kind = ProxyRequest::Kind::Forward;
-  r.method = std::string(sv(m.method_string()));
-  constexpr std::string_view kScheme = "http://";
-  if (target.size() < kScheme.size() || text::lowercase(target.substr(0, kScheme.size())) != kScheme) {
-    if (text::lowercase(target.substr(0, 8)) == "https://") return bad("https:// through a plain proxy request; use CONNECT");
-    return bad("the proxy needs an absolute http:// target (origin-form requests are refused)");
-  }
-  const std::string_view rest = target.substr(kScheme.size());
-  const std::size_t path_at = rest.find_first_of("/?#");
-  if (rest.find('#') != std::string_view::npos) return bad("fragment in the request target");
-  auto a = parse_authority(rest.substr(0, path_at), 80);
-  if (auto* e = std::get_if<RequestError>(&a)) return *e;
-  r.subject = std::get<sema::HostSubject>(a);
-  r.target = path_at == std::string_view::npos ? "/" : std::string(rest.substr(path_at));
-  if (r.target.front() == '?') r.target.insert(r.target.begin(), '/');
-
-  if (host_fields == 1) {
-    auto h = parse_authority(host_value, 80);
-    if (std::holds_alternative<RequestError>(h) || !same(std::get<sema::HostSubject>(h), r.subject)) {
-      return bad("the Host header disagrees with the request target");
+  } else {
+    r.kind = ProxyRequest::Kind::Forward;
+    r.method = std::string(sv(m.method_string()));
+    constexpr std::string_view kScheme = "http://";
+    if (target.size() < kScheme.size() || text::lowercase(target.substr(0, kScheme.size())) != kScheme) {
+      if (text::lowercase(target.substr(0, 8)) == "https://") return bad("https:// through a plain proxy request; use CONNECT");
+      return bad("the proxy needs an absolute http:// target (origin-form requests are refused)");
+    }
+    const std::string_view rest = target.substr(kScheme.size());
+    const std::size_t path_at = rest.find_first_of("/?#");
+    if (rest.find('#') != std::string_view::npos) return bad("fragment in the request target");
+    auto a = parse_authority(rest.substr(0, path_at), 80);
+    if (auto* e = std::get_if<RequestError>(&a)) return *e;
+    r.subject = std::get<sema::HostSubject>(a);
+    r.target = path_at == std::string_view::npos ? "/" : std::string(rest.substr(path_at));
+    if (r.target.front() == '?') r.target.insert(r.target.begin(), '/');
+    if (host_fields == 1) {
+      auto h = parse_authority(host_value, 80);
+      if (std::holds_alternative<RequestError>(h) || !same(std::get<sema::HostSubject>(h), r.subject)) {
+        return bad("the Host header disagrees with the request target");
+      }
     }
   }
 
@@ -223,6 +305,8 @@ std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view
   }
   return r;
 }
+
+}  // namespace
 
 std::string authority_text(const sema::HostSubject& subject, std::uint16_t default_port) {
   std::string host = subject.is_ip ? subject.address.text() : subject.name;

@@ -60,6 +60,28 @@ std::size_t find_head_end(std::string_view buffer);
 // Interprets one complete request head (up to and including "\r\n\r\n").
 std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view head);
 
+// Inside a CONNECT or SOCKS tunnel the proxy sees the client's first bytes.
+// When they are an HTTP request, the server behind the tunnel would route
+// it by its Host (or an absolute-form target): one address can serve any
+// number of hosts, so `allow net "good.test:80"` would otherwise reach every
+// host behind good.test's address. TLS is held to its server name instead
+// (client_hello.hpp); anything else (ssh, smtp, a database) passes as bytes.
+enum class TunnelStart { NeedMore, Http, Other };
+// An HTTP request line, after the empty lines a server skips: a method
+// token, a target and `HTTP/` (any case), or HTTP/0.9's `GET /path` (a
+// target that is a path or a URL, then the line's end). Protocols whose
+// lines look alike (`EHLO name`, `GET key`) are Other.
+TunnelStart classify_tunnel_start(std::string_view bytes);
+
+// The first request of a tunnel that carries HTTP, checked as strictly as a
+// proxy request and more: origin-form only (a path), exactly one
+// Host, naming the tunnel's own host (and its port, when it names one); no
+// CONNECT. The proxy forwards it as a Forward request to the tunnel's host
+// with `Connection: close`, so one tunnel carries one request and no second
+// request can follow it with another Host.
+std::variant<ProxyRequest, RequestError> interpret_tunnel_request_head(std::string_view head,
+                                                                       const sema::HostSubject& tunnel);
+
 // The head sbrun sends upstream for a forwarded request: origin-form target,
 // `Host` set to the checked authority, hop-by-hop fields dropped,
 // `Connection: close`, and the framing the proxy itself will produce.

@@ -320,7 +320,16 @@ class ProxyServer::Session {
     }
     std::optional<std::string> refusal;
     if (hello.status != ClientHelloInfo::Status::NeedMore) refusal = check_client_hello(hello);
-    if (refusal) {
+    // Not TLS: is it HTTP, which the server behind would route by its Host?
+    TunnelStart start = TunnelStart::Other;
+    if (hello.status == ClientHelloInfo::Status::NotTls) {
+      while ((start = classify_tunnel_start(first)) == TunnelStart::NeedMore) {
+        if (!co_await read_more(first)) break;
+      }
+    }
+    if (start == TunnelStart::Http) {
+      co_await http_in_tunnel(std::move(first));
+    } else if (refusal) {
       outcome_ = "refused";
       reason_ = *refusal;
       boost::system::error_code ignored;
@@ -329,6 +338,10 @@ class ProxyServer::Session {
     } else if (hello.status == ClientHelloInfo::Status::NeedMore) {
       // The client closed before a whole first message. An unchecked part
       // of a ClientHello is never passed on (an empty one is nothing).
+      boost::system::error_code ignored;
+      upstream_.shutdown(tcp::socket::shutdown_send, ignored);
+    } else if (start == TunnelStart::NeedMore) {
+      // The client closed in the middle of what may be an HTTP request line.
       boost::system::error_code ignored;
       upstream_.shutdown(tcp::socket::shutdown_send, ignored);
     } else {
@@ -340,6 +353,47 @@ class ProxyServer::Session {
     idle_timer.cancel();
     co_await wait_for(watch_done, wake);
     if (idle_expired && !refusal) reason_ = "idle timeout";
+  }
+
+  // A tunnel that carries HTTP (http_request.hpp): its first request is
+  // checked to name the tunnel's host and sent on rewritten, with its body
+  // re-framed and `Connection: close`; nothing after it reaches the
+  // upstream. The response flows back through the tunnel's down pump.
+  asio::awaitable<void> http_in_tunnel(std::string buffer) {
+    // The empty lines a server skips before a request are not passed on.
+    buffer.erase(0, std::min(buffer.size(), buffer.find_first_not_of("\r\n")));
+    std::size_t head_end = 0;
+    while ((head_end = find_head_end(buffer)) == 0) {
+      if (buffer.size() > kMaxRequestHead) break;
+      if (!co_await read_more(buffer)) break;
+    }
+    const auto parsed = head_end == 0 ? std::variant<ProxyRequest, RequestError>(RequestError{
+                                            buffer.size() > kMaxRequestHead ? 431u : 400u,
+                                            buffer.size() > kMaxRequestHead ? "request head too large"
+                                                                            : "incomplete request head"})
+                                      : interpret_tunnel_request_head(std::string_view(buffer).substr(0, head_end),
+                                                                      subject_);
+    boost::system::error_code ignored;
+    if (const auto* e = std::get_if<RequestError>(&parsed)) {
+      outcome_ = "refused";
+      reason_ = "HTTP inside the tunnel: " + e->reason;
+      // The refusal first: closing the upstream ends the down pump, which
+      // closes the client too.
+      co_await write_all(client_, http_refusal(e->status, reason_));
+      upstream_.close(ignored);
+      client_.close(ignored);
+      co_return;
+    }
+    const ProxyRequest& request = std::get<ProxyRequest>(parsed);
+    const std::string upstream_head = forward_head(request);
+    up_.bytes += upstream_head.size();
+    if (!co_await write_all(upstream_, upstream_head)) co_return;
+    std::string rest = buffer.substr(head_end);
+    if (request.chunked) {
+      co_await forward_chunked(std::move(rest), std::string_view(buffer).substr(0, head_end));
+    } else if (request.content_length) {
+      co_await forward_length(std::move(rest), *request.content_length);
+    }
   }
 
   // One plain HTTP request: the rewritten head, the body re-framed, and the

@@ -430,6 +430,36 @@ def _(r):
     expect(len(delivered) == 1 and delivered[0]["first"].startswith("16"), r.tcp)
 
 
+@case("plain HTTP inside a tunnel must name the tunnel's host",
+      f"{C} http 'CONNECT registry.pkgs.test:80 HTTP/1.1\\r\\n\\r\\nGET /front HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n'; "
+      f"{C} http 'CONNECT registry.pkgs.test:80 HTTP/1.1\\r\\n\\r\\n\\r\\nGET /crlf HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n'; "
+      f"{C} http 'CONNECT registry.pkgs.test:80 HTTP/1.1\\r\\n\\r\\nGET http://evil.test/abs HTTP/1.1\\r\\n"
+      "Host: registry.pkgs.test\\r\\n\\r\\n'; "
+      f"{C} http 'CONNECT registry.pkgs.test:80 HTTP/1.1\\r\\n\\r\\nCONNECT evil.test:80 HTTP/1.1\\r\\n"
+      "Host: registry.pkgs.test\\r\\n\\r\\n'; "
+      f"{C} http 'CONNECT registry.pkgs.test:80 HTTP/1.1\\r\\n\\r\\nGET /nohost HTTP/1.0\\r\\n\\r\\n'; "
+      f"{C} http 'CONNECT registry.pkgs.test:80 HTTP/1.1\\r\\n\\r\\nGET /ok HTTP/1.1\\r\\nHost: registry.pkgs.test\\r\\n"
+      "\\r\\nGET /second HTTP/1.1\\r\\nHost: evil.test\\r\\n\\r\\n'; "
+      "curl -sS -m5 -p http://registry.pkgs.test/tunnelled",
+      policy='allow net "registry.pkgs.test:80";\n')
+def _(r):
+    expect(r.output.count("HTTP/1.1 403") == 5, r.output)
+    expect("inside a tunnel to registry.pkgs.test:80" in r.output, r.output)
+    paths = sorted(h["path"] for h in r.http)
+    expect(paths == ["/ok", "/tunnelled"], r.http)
+    expect(all(h["hosts"] == ["registry.pkgs.test"] for h in r.http), r.http)
+    expect("upstream registry.pkgs.test GET /tunnelled" in r.output, r.output)
+
+
+@case("a tunnel's non-HTTP protocols pass as bytes",
+      f"{C} http 'CONNECT registry.pkgs.test:8080 HTTP/1.1\\r\\n\\r\\nEHLO client.test\\r\\n'; "
+      f"{C} http 'CONNECT registry.pkgs.test:8080 HTTP/1.1\\r\\n\\r\\nSSH-2.0-OpenSSH_9.2\\r\\n'",
+      policy='allow net "registry.pkgs.test:8080";\n')
+def _(r):
+    expect(r.output.count("200 Connection established") == 2 and "403" not in r.output, r.output)
+    expect(not any(e.get("outcome") == "refused" for e in r.net), r.net)
+
+
 @case("NET-16 IPv4 spellings of loopback are refused",
       "for h in 2130706433 0x7f000001 017700000001 0177.0.0.1 127.1 0 0.0.0.0 127.0.0.1.; do "
       f"{C} http \"CONNECT $h:22 HTTP/1.1\\r\\n\\r\\n\" | head -1; done", policy='allow net "*:*";\n')
@@ -536,7 +566,8 @@ def _(r):
 def _(r):
     lines = r.output
     expect(lines.count("reply 0x02") == 3, lines)
-    expect("reply 0x00" in lines and "upstream REGISTRY.pkgs.test." in lines, lines)
+    # HTTP inside the tunnel goes on with the checked, canonical Host.
+    expect("reply 0x00" in lines and "upstream registry.pkgs.test GET" in lines, lines)
     expect("closed after greeting" in lines, lines)
     no_loopback(r)
 

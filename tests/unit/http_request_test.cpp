@@ -577,5 +577,69 @@ TEST(HttpRequestForwardHead, SmuggledTextStaysInert) {
   EXPECT_EQ(find_head_end(out), out.size());
 }
 
+// --- Inside a tunnel ---------------------------------------------------------------
+
+TEST(HttpInTunnel, FirstBytesAreClassified) {
+  const auto kind = [](std::string_view b) {
+    switch (classify_tunnel_start(b)) {
+      case TunnelStart::NeedMore: return "more";
+      case TunnelStart::Http: return "http";
+      case TunnelStart::Other: return "other";
+    }
+    return "?";
+  };
+  EXPECT_STREQ(kind("GET / HTTP/1.1\r\n"), "http");
+  EXPECT_STREQ(kind("\r\n\r\nPOST /x http/1.0\r\n"), "http");  // empty lines first, any case
+  EXPECT_STREQ(kind("GET /x\r\n"), "http");                     // HTTP/0.9
+  EXPECT_STREQ(kind("GET http://evil.test/\r\n"), "http");
+  EXPECT_STREQ(kind("PRI * HTTP/2.0\r\n"), "http");              // h2c prior knowledge
+  EXPECT_STREQ(kind("GET"), "more");
+  EXPECT_STREQ(kind("GET /x HT"), "more");
+  EXPECT_STREQ(kind(""), "more");
+  EXPECT_STREQ(kind("SSH-2.0-OpenSSH_9.2\r\n"), "other");
+  EXPECT_STREQ(kind("EHLO client.test\r\n"), "other");          // smtp
+  EXPECT_STREQ(kind("GET key\r\n"), "other");                   // redis inline
+  EXPECT_STREQ(kind("MAIL FROM:<a@b> SIZE=1\r\n"), "other");
+  EXPECT_STREQ(kind("\x16\x03\x01"), "other");
+  EXPECT_STREQ(kind(std::string(40, 'A') + " / HTTP/1.1"), "other");
+}
+
+std::string tunnel_verdict(std::string_view bytes, std::string_view tunnel = "good.test:80") {
+  const auto t = std::get<sema::HostSubject>(sema::parse_host_subject(tunnel, 443));
+  auto result = interpret_tunnel_request_head(bytes, t);
+  if (const auto* e = std::get_if<RequestError>(&result)) return std::to_string(e->status) + " " + e->reason;
+  const ProxyRequest& r = std::get<ProxyRequest>(result);
+  return "forward " + r.method + " " + r.subject.text() + " " + r.target;
+}
+
+TEST(HttpInTunnel, TheRequestMustNameTheTunnelsHost) {
+  EXPECT_EQ(tunnel_verdict(head({"GET /a HTTP/1.1", "Host: good.test"})), "forward GET good.test:80 /a");
+  EXPECT_EQ(tunnel_verdict(head({"GET /a HTTP/1.1", "Host: GOOD.test.:80"})), "forward GET good.test:80 /a");
+  EXPECT_EQ(tunnel_verdict(head({"GET /a HTTP/1.1", "Host: good.test:8080"}), "good.test:8080"),
+            "forward GET good.test:8080 /a");
+  EXPECT_EQ(tunnel_verdict(head({"GET /a HTTP/1.1", "Host: good.test"}), "good.test:8080"),
+            "forward GET good.test:8080 /a");  // no port in Host: the tunnel's
+  EXPECT_EQ(tunnel_verdict(head({"GET /a HTTP/1.1", "Host: 10.0.0.1"}), "10.0.0.1:80"), "forward GET 10.0.0.1:80 /a");
+  for (const std::string& bad : {
+           head({"GET /a HTTP/1.1", "Host: evil.test"}),
+           head({"GET /a HTTP/1.1", "Host: good.test:81"}),
+           head({"GET /a HTTP/1.1", "Host: sub.good.test"}),
+           head({"GET http://evil.test/a HTTP/1.1", "Host: good.test"}),
+           head({"GET http://good.test/a HTTP/1.1", "Host: good.test"}),
+           head({"CONNECT evil.test:443 HTTP/1.1", "Host: good.test"}),
+           head({"GET /a HTTP/1.0"}),
+           head({"OPTIONS * HTTP/1.1", "Host: good.test"}),
+       }) {
+    EXPECT_TRUE(tunnel_verdict(bad).starts_with("403 ")) << printable(bad) << " gave " << tunnel_verdict(bad);
+  }
+  EXPECT_TRUE(tunnel_verdict(head({"GET /a HTTP/1.1", "Host: good.test", "Host: good.test"})).starts_with("400 "));
+  EXPECT_TRUE(tunnel_verdict("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").starts_with("400 "));
+  // The head sent on carries the checked Host and closes after one response.
+  const auto t = std::get<sema::HostSubject>(sema::parse_host_subject("good.test:80", 443));
+  const auto r = std::get<ProxyRequest>(
+      interpret_tunnel_request_head(head({"POST /up HTTP/1.1", "Host: good.test", "Content-Length: 3"}), t));
+  EXPECT_EQ(forward_head(r), "POST /up HTTP/1.1\r\nHost: good.test\r\nContent-Length: 3\r\nConnection: close\r\n\r\n");
+}
+
 }  // namespace
 }  // namespace sbpolicy::proxy
