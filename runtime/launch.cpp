@@ -39,6 +39,7 @@
 #include "lower/mount_plan.hpp"
 #include "lower/proxy_table.hpp"
 #include "sandbox/proxy_doors.hpp"
+#include "proxy/denial_notice.hpp"
 #include "proxy/gate.hpp"
 #include "proxy/net_prompt.hpp"
 #include "proxy/server.hpp"
@@ -474,7 +475,15 @@ int launch(const LaunchOptions& o) {
     limits.head_timeout = std::chrono::milliseconds(o.net.head_timeout_ms);
     limits.connect_timeout = std::chrono::milliseconds(o.net.connect_timeout_ms);
     limits.idle_timeout = std::chrono::milliseconds(o.net.idle_timeout_ms);
-    proxy::ProxyServer server(io, gate, limits, [&log](nlohmann::json e) { log.write(std::move(e)); });
+    // A refused host and port is told on stderr once (proxy/denial_notice.hpp).
+    proxy::DenialNotices notices;
+    const bool tell = !o.quiet;
+    proxy::ProxyServer server(io, gate, limits, [&log, &notices, tell](nlohmann::json e) {
+      if (tell) {
+        if (const auto line = notices.line_for(e)) (void)!::write(STDERR_FILENO, line->data(), line->size());
+      }
+      log.write(std::move(e));
+    });
     server.serve(channel);
     // What only building the sandbox needed (sources, syntax trees, the
     // plan) stays until exit: it lives in sbrun's bump arena, which freeing

@@ -53,6 +53,7 @@ struct LaunchOptions {
   std::uint64_t tmp_size = std::uint64_t{2} << 30;   // the private /tmp
   std::uint64_t shm_size = std::uint64_t{256} << 20;  // the private /dev/shm
   int verbose = 0;
+  bool quiet = false;  // no line on stderr for refused connections
   bool target_strict = false;  // refuse to run when a rule is only approximated
   std::string stdlib_dir;
   std::string bwrap = "/usr/bin/bwrap";

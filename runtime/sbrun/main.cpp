@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
         ->transform(CLI::AsSizeValue(false))
         ->check(CLI::Range(std::uint64_t{1} << 20, std::uint64_t{1} << 50));
     app.add_flag("-v,--verbose", o.verbose, "Show how the policy is enforced (fidelity warnings)");
+    app.add_flag("-q,--quiet", o.quiet, "Do not print a line on stderr for each refused host and port");
     app.add_flag("--target-strict", o.target_strict,
                  "Refuse to run when a rule can only be approximated here (launch-time globs, ...)");
     app.add_option("--stdlib", o.stdlib_dir, "Use the standard library policies under DIR/std/");

@@ -162,7 +162,10 @@ def run_sbrun(world, sbrun, case, mode, tty=None):
     with open(os.path.join(work, "p.sbpolicy"), "w") as f:
         f.write(POLICY_BASE + case.get("policy", ""))
     log_path = os.path.join(case_dir, "log.jsonl")
-    argv = [sbrun, "--log", log_path] + case.get("args", []) + ["p.sbpolicy", "--", "sh", "-c", case["cmd"]]
+    # Refusal notices on stderr would mix with what the cases parse: only the
+    # cases about them (notices=True) see them.
+    quiet = [] if case.get("notices") else ["--quiet"]
+    argv = [sbrun, "--log", log_path] + quiet + case.get("args", []) + ["p.sbpolicy", "--", "sh", "-c", case["cmd"]]
     subprocess.run(["chown", "-R", USER + ":" + USER, case_dir], check=True)
     if mode == "user":
         argv = ["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups", "--reset-env"] + argv
@@ -342,6 +345,20 @@ def _(r):
     expect("X-Sbrun-Reason: no rule allows this host" in r.output, r.output)  # mirror: the except
     expect("ok 200" in r.output or "ok 404" in r.output, r.output)
     no_dns(r, "registry", "mirror")
+
+
+@case("a refused host and port is told once on stderr, with the rule or what to add",
+      "for i in 1 2 3; do curl -s -m5 -o /dev/null -p http://evil.test:8080/; done; "
+      "curl -s -m5 -o /dev/null http://evil.test/; curl -s -m5 -o /dev/null -p http://registry.pkgs.test:8080/; "
+      "curl -s -m5 -o /dev/null http://registry.pkgs.test/ok",
+      policy='allow net "registry.pkgs.test";\ndeny net "registry.pkgs.test:8080";\n', notices=True)
+def _(r):
+    lines = [l for l in r.output.splitlines() if l.startswith("sbrun: refused")]
+    expect(lines == [
+        'sbrun: refused evil.test:8080: no rule allows this host (to allow it: allow net "evil.test:8080";)',
+        'sbrun: refused evil.test:80: no rule allows this host (to allow it: allow net "evil.test";)',
+        'sbrun: refused registry.pkgs.test:8080: denied by p.sbpolicy:5:10 (deny net "registry.pkgs.test:8080")',
+    ], r.output)
 
 
 @case("NET-01 direct connections fail without the proxy",
