@@ -8,6 +8,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "ir/evaluator.hpp"
+
 namespace sbpolicy::lower {
 
 namespace {
@@ -186,6 +188,16 @@ ProxyDecision ProxyRuleTable::decide(const sema::HostSubject& subject) const {
     }
   }
   return d;
+}
+
+bool ProxyRuleTable::opens_guarded(const sema::HostSubject& ip, const sema::IpNet& block) const {
+  for (const ProxyEntry& e : entries_) {
+    if (e.is_except || e.rule->effect != sema::Effect::Allow || e.pattern.kind != sema::HostPattern::Kind::Address) {
+      continue;
+    }
+    if (block.contains(e.pattern.net) && ir::rule_matches(*e.rule, ip, sema::PathBindings{})) return true;
+  }
+  return false;
 }
 
 nlohmann::json proxy_table_to_json(const ProxyRuleTable& table) {

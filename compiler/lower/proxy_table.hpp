@@ -65,6 +65,12 @@ class ProxyRuleTable {
 
   ProxyDecision decide(const sema::HostSubject& subject) const;
 
+  // Does an `allow` IP rule whose block lies inside `block` (the guarded
+  // range that holds `ip`, or the address itself: sema/guarded_ranges.hpp)
+  // match `ip`? A wider block that merely contains the range opens nothing
+  // of it. A linear scan: only guarded addresses ask.
+  bool opens_guarded(const sema::HostSubject& ip, const sema::IpNet& block) const;
+
   const std::vector<ProxyEntry>& entries() const { return entries_; }
 
  private:

@@ -12,6 +12,8 @@
 #include "ir/ir_json.hpp"
 #include "lower/fs_view.hpp"
 #include "lower/linux_decisions.hpp"
+#include "lower/proxy_table.hpp"
+#include "sema/guarded_ranges.hpp"
 #include "lower/resolved_paths.hpp"
 #include "sbc/commands.hpp"
 
@@ -41,6 +43,51 @@ std::string where(const ir::Rule& r) {
   std::string s = r.origin.target.text();
   for (auto it = r.origin.via.rbegin(); it != r.origin.via.rend(); ++it) s += fmt::format(" (via {})", it->text());
   return s;
+}
+
+// What sbrun's proxy does with a host the rules allow or ask about, when
+// it refuses it anyway: a local name is never asked about, and a guarded
+// address opens only for an allow rule naming it or a block inside its
+// range (sema/guarded_ranges.hpp). The host's own addresses, and what a
+// name resolves to, only the running proxy knows.
+std::optional<std::string> proxy_refusal(const ir::Policy& policy, const sema::HostSubject& subject,
+                                         const ir::Decision& d) {
+  if (d.effect == ir::Effect::Deny) return std::nullopt;
+  if (!subject.is_ip) {
+    if (d.effect == ir::Effect::Ask && sema::is_local_name(subject.name)) {
+      return fmt::format("`{}` only ever means this machine or its network: it is never asked about, only an "
+                         "`allow net` rule opens it",
+                         subject.name);
+    }
+    // An allowed `localhost` resolves to loopback (127.0.0.1 and ::1 here),
+    // which the guard holds shut unless IP rules open it too.
+    const bool loopback_name = subject.name == "localhost" || subject.name.ends_with(".localhost");
+    if (d.effect == ir::Effect::Allow && loopback_name) {
+      auto table = lower::ProxyRuleTable::build(policy);
+      const auto* t = std::get_if<lower::ProxyRuleTable>(&table);
+      bool open = t != nullptr;
+      for (const char* address : {"127.0.0.1", "[::1]"}) {
+        const auto a = std::get<sema::HostSubject>(sema::parse_host_subject(address, subject.port));
+        const auto p = sema::protection_of(a.address);
+        open = open && p && t->opens_guarded(a, p->block);
+      }
+      if (!open) {
+        return fmt::format("`{}` resolves to loopback, which opens only for `allow net` rules naming the addresses "
+                           "too: `127.0.0.1:{}` and `[::1]:{}`",
+                           subject.name, subject.port, subject.port);
+      }
+    }
+    return std::nullopt;
+  }
+  const auto p = sema::protection_of(subject.address);
+  if (!p) return std::nullopt;
+  if (d.effect == ir::Effect::Allow) {
+    auto table = lower::ProxyRuleTable::build(policy);
+    const auto* t = std::get_if<lower::ProxyRuleTable>(&table);
+    if (t != nullptr && t->opens_guarded(subject, p->block)) return std::nullopt;
+  }
+  return fmt::format("{} is {}: only an `allow net` rule naming it or a block inside {} opens it",
+                     subject.address.text(), p->why, p->block.text());
 }
 
 }  // namespace
@@ -107,6 +154,8 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
   // denial: what the command meets on Linux, when it differs.
   std::optional<lower::SandboxOverride> on_linux;
   if (paths) on_linux = lower::linux_override(resolved, bindings, *op, subject_text, resolved_decision);
+  std::optional<std::string> at_proxy;
+  if (const auto* host = std::get_if<sema::HostSubject>(&subject)) at_proxy = proxy_refusal(*c.policy, *host, resolved_decision);
   if (render.format == RenderFormat::Json) {
     auto rules = [](const std::vector<const ir::Rule*>& list) {
       nlohmann::json out = nlohmann::json::array();
@@ -122,6 +171,8 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
                                 {"linux", on_linux ? nlohmann::json{{"effect", sema::effect_name(on_linux->effect)},
                                                                  {"why", on_linux->why}}
                                                 : nlohmann::json()},
+                                {"proxy", at_proxy ? nlohmann::json{{"effect", "deny"}, {"why", *at_proxy}}
+                                                   : nlohmann::json()},
                                 {"deciding", rules(d.deciding)},
                                 {"matching", rules(d.matching)},
                                 {"bindings", {{"workspace", bindings.workspace}, {"home", bindings.home}, {"tmpdir", bindings.tmpdir}}}};
@@ -138,6 +189,7 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
   for (const ir::Rule* r : d.matching) {
     if (r->effect != d.effect) text += fmt::format("  also matched {}\n    at {}\n", describe(*r), where(*r));
   }
+  if (at_proxy) text += fmt::format("  at sbrun's proxy: deny, {}\n", *at_proxy);
   if (on_linux) text += fmt::format("  in the Linux sandbox: {}, {}\n", sema::effect_name(on_linux->effect), on_linux->why);
   if (*op == sema::Operation::Read || *op == sema::Operation::Write) {
     text += fmt::format("  (workspace {}, home {})\n", bindings.workspace, bindings.home);

@@ -77,6 +77,30 @@ const GuardedRange* guarded_range_of(const IpNet& address) {
   return nullptr;
 }
 
+std::optional<Protection> protection_of(const IpNet& raw, const std::vector<IpNet>& own) {
+  const IpNet address = canonical_address(raw);
+  if (const GuardedRange* r = guarded_range_of(address)) return Protection{std::string(r->why), r->block};
+  for (const IpNet& mine : own) {
+    if (canonical_address(mine) == address) return Protection{"an address of this host", address};
+  }
+  if (const auto inner = embedded_ipv4(address)) {
+    // Only a rule naming this very address opens it.
+    if (auto p = protection_of(*inner, own)) return Protection{p->why + " (embedded in " + address.text() + ")", address};
+  }
+  return std::nullopt;
+}
+
+bool is_local_name(std::string_view n) {
+  for (std::string_view exact : {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "metadata",
+                                 "instance-data", "broadcasthost"}) {
+    if (n == exact) return true;
+  }
+  for (std::string_view suffix : {".localhost", ".local", ".localdomain", ".internal", ".home.arpa", ".lan"}) {
+    if (n.ends_with(suffix)) return true;
+  }
+  return false;
+}
+
 std::optional<IpNet> embedded_ipv4(const IpNet& a) {
   if (a.family != 6) return std::nullopt;
   const auto& b = a.bytes;

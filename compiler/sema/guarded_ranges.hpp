@@ -11,6 +11,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -29,6 +30,19 @@ const std::vector<GuardedRange>& guarded_ranges();
 
 // The first guarded range that contains `address` (a full-length IpNet), or null.
 const GuardedRange* guarded_range_of(const IpNet& address);
+
+struct Protection {
+  std::string why;  // "loopback", "cloud metadata", "an address of this host", ...
+  IpNet block;      // what a rule's block must lie inside to open the address
+};
+// Whether `address` is guarded, and by what: a guarded range (its block),
+// one of `own` (the host's addresses: the address itself), or an IPv4
+// address embedded in an IPv6 form (the IPv6 address itself).
+std::optional<Protection> protection_of(const IpNet& address, const std::vector<IpNet>& own = {});
+
+// Names that only ever mean this machine or its local network (localhost,
+// *.localhost, *.local, *.internal, metadata, ...): never worth a prompt.
+bool is_local_name(std::string_view canonical_name);
 
 // The IPv4 address an IPv6 address carries, for the forms that route to it
 // (mapped, compatible, NAT64, 6to4, Teredo), or nullopt.

@@ -49,17 +49,8 @@ AddressGuard AddressGuard::for_this_host() {
   return AddressGuard(std::move(own));
 }
 
-std::optional<AddressGuard::Protection> AddressGuard::protection(const sema::IpNet& raw) const {
-  const sema::IpNet address = sema::canonical_address(raw);
-  if (const sema::GuardedRange* r = sema::guarded_range_of(address)) return Protection{std::string(r->why), r->block};
-  for (const auto& own : host_addresses_) {
-    if (own == address) return Protection{"an address of this host", address};
-  }
-  if (const auto inner = sema::embedded_ipv4(address)) {
-    // Only a rule naming this very address opens it.
-    if (auto p = protection(*inner)) return Protection{p->why + " (embedded in " + address.text() + ")", address};
-  }
-  return std::nullopt;
+std::optional<AddressGuard::Protection> AddressGuard::protection(const sema::IpNet& address) const {
+  return sema::protection_of(address, host_addresses_);
 }
 
 std::optional<std::string> AddressGuard::protected_range(const sema::IpNet& address) const {

@@ -32,10 +32,7 @@ class AddressGuard {
   static AddressGuard for_this_host();
   explicit AddressGuard(std::vector<sema::IpNet> host_addresses = {});
 
-  struct Protection {
-    std::string why;    // "loopback", "link-local", "cloud metadata", ...
-    sema::IpNet block;  // what a rule's block must lie inside to open it
-  };
+  using Protection = sema::Protection;
   // Whether `address` (a full-length IpNet) is protected, and by what.
   std::optional<Protection> protection(const sema::IpNet& address) const;
   // protection()'s `why` alone.

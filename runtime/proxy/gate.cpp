@@ -8,7 +8,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "ir/evaluator.hpp"
 
 namespace sbpolicy::proxy {
 
@@ -69,32 +68,10 @@ std::string rule_reference(const ir::Rule& rule) {
                                sema::pattern_text(rule.pattern)));
 }
 
-bool is_local_name(const std::string& n) {
-  for (const char* exact : {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "metadata",
-                            "instance-data", "broadcasthost"}) {
-    if (n == exact) return true;
-  }
-  for (const char* suffix : {".localhost", ".local", ".localdomain", ".internal", ".home.arpa", ".lan"}) {
-    if (n.ends_with(suffix)) return true;
-  }
-  return false;
-}
-
 Gate::Gate(asio::io_context& io, GateConfig config, NetPrompter* prompter)
     : io_(io), config_(std::move(config)), prompter_(prompter) {}
 
 Gate::~Gate() = default;
-
-// Does an `allow net` IP rule whose block lies inside `block` (the guarded
-// range holding the address, or the address itself) match `ip`? A wider
-// block that merely contains the range opens nothing of it.
-bool Gate::opened_by_a_narrow_rule(const sema::HostSubject& ip, const sema::IpNet& block) const {
-  for (const lower::ProxyEntry& e : config_.table->entries()) {
-    if (e.is_except || e.rule->effect != Effect::Allow || e.pattern.kind != sema::HostPattern::Kind::Address) continue;
-    if (block.contains(e.pattern.net) && ir::rule_matches(*e.rule, ip, sema::PathBindings{})) return true;
-  }
-  return false;
-}
 
 std::string Gate::guard_refusal(const sema::IpNet& address, const AddressGuard::Protection& p,
                                 const lower::ProxyDecision& d) const {
@@ -120,7 +97,7 @@ std::optional<std::string> Gate::address_refusal(const sema::IpNet& address, std
   // A --resolve pin is the user's explicit choice.
   if (pinned) return std::nullopt;
   if (const auto p = config_.guard.protection(address)) {
-    if (d.effect == Effect::Allow && opened_by_a_narrow_rule(ip, p->block)) return std::nullopt;
+    if (d.effect == Effect::Allow && config_.table->opens_guarded(ip, p->block)) return std::nullopt;
     return guard_refusal(address, *p, d);
   }
   return std::nullopt;
@@ -132,7 +109,7 @@ asio::awaitable<Verdict> Gate::check(sema::HostSubject subject) {
 
   if (subject.is_ip) {
     const auto p = config_.guard.protection(subject.address);
-    if (p && !(d.effect == Effect::Allow && opened_by_a_narrow_rule(subject, p->block))) {
+    if (p && !(d.effect == Effect::Allow && config_.table->opens_guarded(subject, p->block))) {
       co_return refuse(guard_refusal(subject.address, *p, d), d.rule);
     }
   }
@@ -170,7 +147,7 @@ asio::awaitable<Verdict> Gate::settle_ask(const sema::HostSubject& subject, cons
   if (config_.ask == NetAskMode::Deny || prompter_ == nullptr) {
     co_return denied("denied by --ask deny", "asked by " + rule_reference(*rule) + "; denied by --ask deny");
   }
-  if (!subject.is_ip && is_local_name(subject.name)) {
+  if (!subject.is_ip && sema::is_local_name(subject.name)) {
     co_return denied("not asked", "a local name is never asked about; only an `allow net` rule opens it");
   }
 

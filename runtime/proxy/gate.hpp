@@ -66,7 +66,6 @@ class Gate {
   boost::asio::awaitable<Verdict> resolve(const sema::HostSubject& subject, Verdict verdict);
   std::optional<std::string> address_refusal(const sema::IpNet& address, std::uint16_t port, const ir::Rule** rule,
                                              bool pinned) const;
-  bool opened_by_a_narrow_rule(const sema::HostSubject& ip, const sema::IpNet& block) const;
   std::string guard_refusal(const sema::IpNet& address, const AddressGuard::Protection& p,
                             const lower::ProxyDecision& d) const;
 
@@ -79,9 +78,5 @@ class Gate {
 
 // "p.sbpolicy:3:1 (deny net \"gist.github.com\")"
 std::string rule_reference(const ir::Rule& rule);
-
-// Names that are never worth a prompt: they only ever mean this machine or
-// its local network (localhost, *.localhost, *.local, *.internal, ...).
-bool is_local_name(const std::string& canonical_name);
 
 }  // namespace sbpolicy::proxy

@@ -551,6 +551,16 @@ def _(r):
     expect(r.loopback and r.loopback[0]["port"] == 8080, r.loopback)
 
 
+@case("localhost opens when the loopback addresses it resolves to are opened too (as sbc explain says)",
+      "curl -s -m5 -o /dev/null -w 'name %{http_code}\\n' --noproxy '' -x http://127.0.0.1:3128 http://localhost:8080/; "
+      "curl -s -m5 -o /dev/null -w 'alone %{http_code}\\n' --noproxy '' -x http://127.0.0.1:3128 http://localhost:6379/",
+      policy='allow net "localhost:8080";\nallow net "127.0.0.1:8080";\nallow net "[::1]:8080";\n'
+             'allow net "localhost:6379";\n')
+def _(r):
+    expect("alone 403" in r.output, r.output)
+    expect([h["port"] for h in r.loopback] == [8080], r.loopback)
+
+
 @case("NET-20 rebinding: each resolution checked, a mixed answer refused",
       "for i in 1 2 3 4; do curl -s -m5 -o /dev/null -w '%{http_connect}\\n' -p http://rebind.test:6379/; done; "
       "curl -s -m5 -o /dev/null -w 'mixed %{http_connect}\\n' -p http://mixed.test:6379/",
