@@ -208,6 +208,16 @@ bool parse_pins(const std::vector<std::string>& specs, std::map<std::string, std
       error = fmt::format("--resolve `{}`: `{}` is not an IP address", spec, spec.substr(colon + 1));
       return false;
     }
+    // A port there would be dropped: the pin is an address, the port comes
+    // from each connection. (Parsed with another default port: the same
+    // port twice means the text named one.)
+    const auto again = sema::parse_host_subject(spec.substr(colon + 1), 80);
+    if (std::get<sema::HostSubject>(again).port == a->port) {
+      const std::string address = a->address.family == 6 ? "[" + a->address.text() + "]" : a->address.text();
+      error = fmt::format("--resolve `{}`: a pin is HOST:IP without a port (`{}:{}`); the port is the connection's",
+                          spec, spec.substr(0, colon), address);
+      return false;
+    }
     pins[h->name].push_back(proxy::canonical_address(a->address));
   }
   return true;

@@ -230,6 +230,11 @@ std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const 
   if (length_fields > 0 && te_fields > 0) return bad("both Content-Length and Transfer-Encoding");
 
   const std::string_view target(m.target().data(), m.target().size());
+  // Methods are case-sensitive: `connect` is an unknown method, and would
+  // otherwise be told that it lacks an absolute http:// target.
+  if (m.method() != http::verb::connect && text::lowercase(sv(m.method_string())) == "connect") {
+    return bad("methods are case-sensitive: write `CONNECT`, not " + ascii_quote(sv(m.method_string())));
+  }
   if (tunnel != nullptr) {
     const auto refused = [](std::string reason) { return RequestError{403, std::move(reason)}; };
     const std::string tunnel_host = authority_text(*tunnel, 0);

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
+#include <string>
 
 
 #include "launch.hpp"
@@ -17,6 +19,15 @@
 #endif
 
 using namespace sbpolicy::runtime;
+
+// CLI11 would print `sbrun [OPTIONS] policy`: the command after `--` is
+// ours to split off, so the usage line is written here, once.
+class UsageFormatter : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App*, std::string) const override {
+    return "usage: sbrun [OPTIONS] POLICY -- CMD [ARGS...]\n";
+  }
+};
 
 int main(int argc, char** argv) {
   try {
@@ -31,7 +42,8 @@ int main(int argc, char** argv) {
     LaunchOptions o;
     for (int i = split + 1; i < argc; ++i) o.command.emplace_back(argv[i]);
 
-    CLI::App app{"sbrun: run a command inside the sandbox a policy describes\nusage: sbrun [OPTIONS] POLICY -- CMD [ARGS...]", "sbrun"};
+    CLI::App app{"sbrun: run a command inside the sandbox a policy describes", "sbrun"};
+    app.formatter(std::make_shared<UsageFormatter>());
     app.set_version_flag("--version", "sbrun " SBPOLICY_VERSION);
     app.footer("Exit status: the command's (128+N when killed by signal N); 125 when the sandbox cannot be set up.");
     app.add_option("policy", o.policy, "The .sbpolicy file")->required();

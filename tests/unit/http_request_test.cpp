@@ -130,9 +130,9 @@ TEST(HttpRequestConnect, Authorities) {
       {head({"CONNECT example.com:443 HTTP/1.1", "Content-Length: 5"}), "400 CONNECT with a body"},
       {head({"CONNECT example.com:443 HTTP/1.1", "Transfer-Encoding: chunked"}), "400 CONNECT with a body"},
       {head({"CONNECT example.com:443 HTTP/1.1", "Host: a.test", "Host: b.test"}), "400 more than one Host header"},
-      // Methods are case-sensitive: `connect` is some other method, and
-      // then the target is not an absolute http:// URL.
-      {head({"connect example.com:443 HTTP/1.1"}), "400 the proxy needs an absolute http:// target"},
+      // Methods are case-sensitive: `connect` is some other method, and the
+      // refusal says so rather than asking for an absolute http:// target.
+      {head({"connect example.com:443 HTTP/1.1"}), "400 methods are case-sensitive"},
   });
 }
 
@@ -578,6 +578,13 @@ TEST(HttpRequestForwardHead, SmuggledTextStaysInert) {
 }
 
 // --- Inside a tunnel ---------------------------------------------------------------
+
+TEST(HttpRequestConnect, LowercaseConnectIsToldSo) {
+  EXPECT_EQ(verdict(head({"connect example.com:443 HTTP/1.1"})),
+            "400 methods are case-sensitive: write `CONNECT`, not `connect`");
+  EXPECT_EQ(verdict(head({"Connect example.com:443 HTTP/1.1"})),
+            "400 methods are case-sensitive: write `CONNECT`, not `Connect`");
+}
 
 TEST(HttpInTunnel, FirstBytesAreClassified) {
   const auto kind = [](std::string_view b) {
