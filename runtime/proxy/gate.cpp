@@ -169,6 +169,7 @@ asio::awaitable<Verdict> Gate::settle_ask(const sema::HostSubject& subject, cons
         pending->answer = a;
         pending->timer.cancel();
         pending_.erase(key);
+        last_question_closed_ = std::chrono::steady_clock::now();
         if (a == NetAnswer::AllowRun) answers_[key] = true;
         if (a == NetAnswer::Deny) answers_[key] = false;
       });

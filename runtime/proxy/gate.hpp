@@ -21,6 +21,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -60,6 +61,12 @@ class Gate {
 
   boost::asio::awaitable<Verdict> check(sema::HostSubject subject);
 
+  // While a question is open the sandbox is held still (SIGSTOP), so no
+  // client in it can send anything: the deadlines that wait on clients
+  // restart once the last question closed (ProxyServer).
+  bool question_open() const { return !pending_.empty(); }
+  std::chrono::steady_clock::time_point last_question_closed() const { return last_question_closed_; }
+
  private:
   struct Pending;
   boost::asio::awaitable<Verdict> settle_ask(const sema::HostSubject& subject, const ir::Rule* rule);
@@ -74,6 +81,7 @@ class Gate {
   NetPrompter* prompter_;
   std::map<std::string, bool> answers_;  // "host:port" -> allowed for this run (deny remembered too)
   std::map<std::string, std::shared_ptr<Pending>> pending_;
+  std::chrono::steady_clock::time_point last_question_closed_{};
 };
 
 // "p.sbpolicy:3:1 (deny net \"gist.github.com\")"

@@ -29,28 +29,50 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // Closes a socket when a deadline passes; disarmed by destruction.
+// Closes `socket` when a deadline passes. With a gate, a deadline that
+// waits on the client restarts when a question was open meanwhile: the
+// sandbox was held still then, and its client could not have sent a byte.
 class Deadline {
  public:
-  Deadline(asio::io_context& io, tcp::socket& socket) : timer_(io), socket_(socket) {}
+  Deadline(asio::io_context& io, tcp::socket& socket, const Gate* questions = nullptr)
+      : timer_(io), socket_(socket), questions_(questions) {}
   ~Deadline() {
     *alive_ = false;
     timer_.cancel();
   }
   void arm(std::chrono::milliseconds d) {
-    timer_.expires_after(d);
-    timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
-      if (ec || !*alive) return;
-      expired_ = true;
-      boost::system::error_code ignored;
-      socket_.close(ignored);
-    });
+    window_ = d;
+    started_ = Clock::now();
+    wait(started_ + d);
   }
   void disarm() { timer_.cancel(); }
   bool expired() const { return expired_; }
 
  private:
+  void wait(Clock::time_point at) {
+    timer_.expires_at(at);
+    timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+      if (ec || !*alive) return;
+      if (questions_ != nullptr && questions_->question_open()) {
+        wait(Clock::now() + window_);  // look again once the window has passed
+        return;
+      }
+      if (questions_ != nullptr && questions_->last_question_closed() > started_) {
+        started_ = questions_->last_question_closed();
+        wait(std::max(Clock::now(), started_ + window_));
+        return;
+      }
+      expired_ = true;
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+    });
+  }
+
   asio::steady_timer timer_;
   tcp::socket& socket_;
+  const Gate* questions_;
+  std::chrono::milliseconds window_{0};
+  Clock::time_point started_{};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool expired_ = false;
 };
@@ -136,6 +158,13 @@ class ProxyServer::Session {
   const ProxyLimits& limits() const { return server_.limits_; }
 
   // Reads more bytes from the client into `buffer`; false at EOF or error.
+  // When the sandbox was last held still for a question (now, while one is
+  // open): tunnels do not count that silence against the client.
+  std::function<Clock::time_point()> held_until() const {
+    const Gate& gate = server_.gate_;
+    return [&gate] { return gate.question_open() ? Clock::now() : gate.last_question_closed(); };
+  }
+
   asio::awaitable<bool> read_more(std::string& buffer) {
     char chunk[4096];
     boost::system::error_code ec;
@@ -188,7 +217,7 @@ class ProxyServer::Session {
     std::string buffer;
     std::size_t head_end = 0;
     {
-      Deadline deadline(io_, client_);
+      Deadline deadline(io_, client_, &server_.gate_);
       deadline.arm(limits().head_timeout);
       while ((head_end = find_head_end(buffer)) == 0) {
         if (buffer.size() > kMaxRequestHead) {
@@ -228,7 +257,7 @@ class ProxyServer::Session {
 
   asio::awaitable<void> socks() {
     std::string buffer;
-    Deadline deadline(io_, client_);
+    Deadline deadline(io_, client_, &server_.gate_);
     deadline.arm(limits().head_timeout);
     SocksGreeting greeting;
     while ((greeting = parse_socks_greeting(buffer)).status == ParseStatus::NeedMore) {
@@ -308,7 +337,7 @@ class ProxyServer::Session {
     asio::co_spawn(io_,
                    idle_watch(
                        client_, upstream_, up_, down_, limits().idle_timeout, idle_timer, [&] { return pumps_done; },
-                       idle_expired),
+                       idle_expired, held_until()),
                    finished(watch_done, wake));
 
     // The first bytes from the client: a TLS ClientHello is checked before
@@ -412,7 +441,8 @@ class ProxyServer::Session {
     asio::co_spawn(
         io_,
         idle_watch(
-            client_, upstream_, up_, down_, limits().idle_timeout, idle_timer, [&] { return down_done; }, idle_expired),
+            client_, upstream_, up_, down_, limits().idle_timeout, idle_timer, [&] { return down_done; }, idle_expired,
+            held_until()),
         finished(watch_done, wake));
     if (request.chunked) {
       co_await forward_chunked(std::move(rest), head);

@@ -143,14 +143,15 @@ asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, PumpState& state,
 
 asio::awaitable<void> idle_watch(tcp::socket& a, tcp::socket& b, const PumpState& up, const PumpState& down,
                                  std::chrono::milliseconds idle, asio::steady_timer& timer, std::function<bool()> done,
-                                 bool& expired) {
+                                 bool& expired, std::function<std::chrono::steady_clock::time_point()> held_until) {
   const auto step = std::min<std::chrono::milliseconds>(
       std::max<std::chrono::milliseconds>(idle / 4, std::chrono::milliseconds(10)), std::chrono::seconds(1));
   while (!done()) {
     timer.expires_after(step);
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    const auto last = std::max(up.last_activity, down.last_activity);
+    auto last = std::max(up.last_activity, down.last_activity);
+    if (held_until) last = std::max(last, held_until());
     if (!done() && std::chrono::steady_clock::now() - last >= idle) {
       expired = true;
       close_both(a, b);

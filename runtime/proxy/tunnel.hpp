@@ -38,9 +38,12 @@ boost::asio::awaitable<bool> write_all(boost::asio::ip::tcp::socket& to, std::st
 
 // Closes both sockets when neither pump has moved a byte for `idle`. Wakes
 // on `timer` every idle/4 (at most a second apart) and ends when `done()`;
-// cancel `timer` to end it at once.
+// cancel `timer` to end it at once. `held_until()`, when given, is when the
+// sandbox was last held still (now, while it is): silence until then is
+// not the client's.
 boost::asio::awaitable<void> idle_watch(boost::asio::ip::tcp::socket& a, boost::asio::ip::tcp::socket& b,
                                         const PumpState& up, const PumpState& down, std::chrono::milliseconds idle,
-                                        boost::asio::steady_timer& timer, std::function<bool()> done, bool& expired);
+                                        boost::asio::steady_timer& timer, std::function<bool()> done, bool& expired,
+                                        std::function<std::chrono::steady_clock::time_point()> held_until = {});
 
 }  // namespace sbpolicy::proxy

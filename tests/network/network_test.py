@@ -733,6 +733,19 @@ def _(r):
     expect("200=10" in r.output and "503=30" in r.output, r.output)
 
 
+@case("a head deadline restarts after a question: the sandbox was held still meanwhile",
+      "python3 -c '\n"
+      "import socket,subprocess\n"
+      "b=socket.create_connection((\"127.0.0.1\",3128))\n"
+      "subprocess.run([\"curl\",\"-s\",\"-m20\",\"-o\",\"/dev/null\",\"http://c.wild.test/\"])\n"
+      "b.sendall(b\"GET http://registry.pkgs.test/late HTTP/1.1\\r\\nHost: registry.pkgs.test\\r\\n\\r\\n\")\n"
+      "print(\"late\", (b.recv(100).split(b\"\\r\\n\")[0] or b\"closed\").decode())'",
+      args=["--net-head-timeout", "1500"], users=("root",), tty=with_answers(["o"], delay=3.0))
+def _(r):
+    expect("allow once" in r.output, r.output)
+    expect("late HTTP/1.1 200 OK" in r.output, r.output)
+
+
 @case("NET-34 slowloris: a slow head is cut off", f"{C} slow", args=["--net-head-timeout", "500"])
 def _(r):
     expect("cut off after" in r.output, r.output)
