@@ -34,16 +34,20 @@ std::uint32_t decode_unit(std::string_view s, std::size_t i, std::size_t* len) {
   return v;
 }
 
-std::string quote(std::string_view s) {
+namespace {
+
+std::string quote_as(std::string_view s, bool ascii) {
   std::string out = "`";
   std::size_t i = 0;
   while (i < s.size() && out.size() < 64) {
     std::size_t len;
     const std::uint32_t v = decode_unit(s, i, &len);
-    if (v >= 0x110000 || v < 0x20 || v == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[i]));
-      out += buf;
+    if (v >= 0x110000 || v < 0x20 || v == 0x7f || (ascii && v >= 0x80)) {
+      for (std::size_t k = 0; k < len; ++k) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[i + k]));
+        out += buf;
+      }
     } else {
       out.append(s.substr(i, len));
     }
@@ -51,6 +55,20 @@ std::string quote(std::string_view s) {
   }
   if (i < s.size()) out += "...";
   return out + "`";
+}
+
+}  // namespace
+
+std::string quote(std::string_view s) { return quote_as(s, false); }
+
+std::string quote_ascii(std::string_view s) { return quote_as(s, true); }
+
+std::string printable(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c < 0x20 || c >= 0x7f) c = '?';
+  }
+  return out;
 }
 
 }  // namespace sbpolicy::text

@@ -32,5 +32,13 @@ std::uint32_t decode_unit(std::string_view s, std::size_t i, std::size_t* len);
 // `...`, so a 4 KB input cannot flood a message and half a character never
 // reaches JSON output. ASCII text stays ASCII (an HTTP reason carries it).
 std::string quote(std::string_view s);
+// The same with every byte outside printable ASCII as \xNN: for text that
+// goes into an HTTP status line or header.
+std::string quote_ascii(std::string_view s);
+
+// `s` with every byte outside printable ASCII replaced by `?`: for what a
+// sink (a header, the terminal) must never pass through raw, whatever
+// produced it.
+std::string printable(std::string_view s);
 
 }  // namespace sbpolicy::text

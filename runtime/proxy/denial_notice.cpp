@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "support/text.hpp"
+
 namespace sbpolicy::proxy {
 
 std::optional<std::string> DenialNotices::line_for(const nlohmann::json& event) {
@@ -24,7 +26,8 @@ std::optional<std::string> DenialNotices::line_for(const nlohmann::json& event) 
     const bool default_port = port == 80 || port == 443;
     hint = fmt::format(" (to allow it: allow net \"{}\";)", default_port ? (v6 ? "[" + host + "]" : host) : where);
   }
-  return fmt::format("sbrun: refused {}: {}{}\n", where, reason, hint);
+  // The terminal sees printable ASCII only, whatever produced the reason.
+  return text::printable(fmt::format("sbrun: refused {}: {}{}", where, reason, hint)) + "\n";
 }
 
 }  // namespace sbpolicy::proxy

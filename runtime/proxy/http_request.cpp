@@ -1,7 +1,5 @@
 #include "proxy/http_request.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <boost/beast/http.hpp>
 #include <charconv>
@@ -105,35 +103,6 @@ bool same(const sema::HostSubject& a, const sema::HostSubject& b) {
   return a.is_ip == b.is_ip && a.port == b.port && (a.is_ip ? a.address == b.address : a.name == b.name);
 }
 
-}  // namespace
-
-std::size_t find_head_end(std::string_view buffer) {
-  // A bare LF ends the head at once: interpret_request_head refuses it, and
-  // the client learns why instead of waiting for a CRLF that never comes.
-  for (std::size_t i = 0; i < buffer.size(); ++i) {
-    if (buffer[i] != '\n') continue;
-    if (i == 0 || buffer[i - 1] != '\r') return i + 1;
-    if (i >= 3 && buffer.compare(i - 3, 4, "\r\n\r\n") == 0) return i + 1;
-  }
-  return 0;
-}
-
-namespace {
-
-// Client text for a reason that goes back in a status line and a header:
-// in backticks, printable ASCII only (other bytes as \xNN), at most 64 bytes.
-std::string ascii_quote(std::string_view s) {
-  std::string out = "`";
-  for (std::size_t i = 0; i < s.size() && i < 64; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '`') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("\\x{:02x}", c);
-    }
-  }
-  return out + (s.size() > 64 ? "...`" : "`");
-}
 
 // A tchar of RFC 9110 (the characters of a method token).
 bool token_char(char c) {
@@ -141,13 +110,8 @@ bool token_char(char c) {
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-// Both kinds of head: a proxy request (`tunnel` null), or the first request
-// inside a tunnel to `*tunnel`.
-std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const sema::HostSubject* tunnel);
-
-}  // namespace
-
-TunnelStart classify_tunnel_start(std::string_view b) {
+// classify_tunnel_start before its bound on what it buffers.
+TunnelStart classify_request_line(std::string_view b) {
   constexpr std::size_t kMaxMethod = 32;
   std::size_t i = 0;
   while (i < b.size() && (b[i] == '\r' || b[i] == '\n')) ++i;
@@ -159,8 +123,7 @@ TunnelStart classify_tunnel_start(std::string_view b) {
   const std::size_t target_at = ++i;
   while (i < b.size() && b[i] != ' ' && b[i] != '\r' && b[i] != '\n') ++i;
   const std::string_view target = b.substr(target_at, i - target_at);
-  // A line that never ends is refused as too long a request head.
-  if (i == b.size()) return b.size() > kMaxRequestHead ? TunnelStart::Http : TunnelStart::NeedMore;
+  if (i == b.size()) return TunnelStart::NeedMore;
   if (target.empty()) return TunnelStart::Other;
   if (b[i] == ' ') {
     constexpr std::string_view kVersion = "http/";
@@ -172,17 +135,8 @@ TunnelStart classify_tunnel_start(std::string_view b) {
   return url ? TunnelStart::Http : TunnelStart::Other;
 }
 
-std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view head) {
-  return interpret(head, nullptr);
-}
-
-std::variant<ProxyRequest, RequestError> interpret_tunnel_request_head(std::string_view head,
-                                                                       const sema::HostSubject& tunnel) {
-  return interpret(head, &tunnel);
-}
-
-namespace {
-
+// Both kinds of head: a proxy request (`tunnel` null), or the first request
+// inside a tunnel to `*tunnel`.
 std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const sema::HostSubject* tunnel) {
   if (head.size() > kMaxRequestHead) return RequestError{431, "request head too large"};
   if (auto e = check_head_bytes(head)) return *e;
@@ -233,7 +187,7 @@ std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const 
   // Methods are case-sensitive: `connect` is an unknown method, and would
   // otherwise be told that it lacks an absolute http:// target.
   if (m.method() != http::verb::connect && text::lowercase(sv(m.method_string())) == "connect") {
-    return bad("methods are case-sensitive: write `CONNECT`, not " + ascii_quote(sv(m.method_string())));
+    return bad("methods are case-sensitive: write `CONNECT`, not " + text::quote_ascii(sv(m.method_string())));
   }
   if (tunnel != nullptr) {
     const auto refused = [](std::string reason) { return RequestError{403, std::move(reason)}; };
@@ -245,7 +199,7 @@ std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const 
     if (host_fields != 1) return refused("a request inside a tunnel to " + tunnel_host + " needs one Host header");
     auto h = parse_authority(host_value, tunnel->port);
     if (std::holds_alternative<RequestError>(h) || !same(std::get<sema::HostSubject>(h), *tunnel)) {
-      return refused("Host " + ascii_quote(host_value) + " inside a tunnel to " + tunnel_host);
+      return refused("Host " + text::quote_ascii(host_value) + " inside a tunnel to " + tunnel_host);
     }
     r.kind = ProxyRequest::Kind::Forward;
     r.method = std::string(sv(m.method_string()));
@@ -312,6 +266,33 @@ std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const 
 }
 
 }  // namespace
+
+std::size_t find_head_end(std::string_view buffer) {
+  // A bare LF ends the head at once: interpret_request_head refuses it, and
+  // the client learns why instead of waiting for a CRLF that never comes.
+  for (std::size_t i = 0; i < buffer.size(); ++i) {
+    if (buffer[i] != '\n') continue;
+    if (i == 0 || buffer[i - 1] != '\r') return i + 1;
+    if (i >= 3 && buffer.compare(i - 3, 4, "\r\n\r\n") == 0) return i + 1;
+  }
+  return 0;
+}
+
+TunnelStart classify_tunnel_start(std::string_view b) {
+  const TunnelStart start = classify_request_line(b);
+  // Undecided past the head limit (a line that never ends, empty lines
+  // without end): refused as too long a request head, never buffered on.
+  return start == TunnelStart::NeedMore && b.size() > kMaxRequestHead ? TunnelStart::Http : start;
+}
+
+std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view head) {
+  return interpret(head, nullptr);
+}
+
+std::variant<ProxyRequest, RequestError> interpret_tunnel_request_head(std::string_view head,
+                                                                       const sema::HostSubject& tunnel) {
+  return interpret(head, &tunnel);
+}
 
 std::string authority_text(const sema::HostSubject& subject, std::uint16_t default_port) {
   std::string host = subject.is_ip ? subject.address.text() : subject.name;

@@ -18,6 +18,7 @@
 #include "proxy/http_request.hpp"
 #include "proxy/socks5.hpp"
 #include "proxy/tunnel.hpp"
+#include "support/text.hpp"
 
 namespace sbpolicy::proxy {
 
@@ -95,9 +96,7 @@ asio::awaitable<void> wait_for(const bool& done, asio::steady_timer& wake) {
 
 std::string http_refusal(unsigned status, std::string reason) {
   // The reason goes into a header: printable ASCII only, whatever produced it.
-  for (char& c : reason) {
-    if (c < 0x20 || c >= 0x7f) c = '?';
-  }
+  reason = text::printable(reason);
   const char* text = status == 400   ? "Bad Request"
                      : status == 403 ? "Forbidden"
                      : status == 431 ? "Request Header Fields Too Large"
@@ -389,19 +388,21 @@ class ProxyServer::Session {
   // re-framed and `Connection: close`; nothing after it reaches the
   // upstream. The response flows back through the tunnel's down pump.
   asio::awaitable<void> http_in_tunnel(std::string buffer) {
-    // The empty lines a server skips before a request are not passed on.
-    buffer.erase(0, std::min(buffer.size(), buffer.find_first_not_of("\r\n")));
-    std::size_t head_end = 0;
-    while ((head_end = find_head_end(buffer)) == 0) {
-      if (buffer.size() > kMaxRequestHead) break;
-      if (!co_await read_more(buffer)) break;
+    // The empty lines a server skips before a request are not passed on,
+    // but count toward the head's limit.
+    std::size_t skipped = 0, head_end = 0;  // offsets in `buffer`
+    while (true) {
+      skipped = std::min(buffer.size(), buffer.find_first_not_of("\r\n"));
+      if (const std::size_t end = find_head_end(std::string_view(buffer).substr(skipped)); end != 0) {
+        head_end = skipped + end;
+        break;
+      }
+      if (buffer.size() > kMaxRequestHead || !co_await read_more(buffer)) break;
     }
-    const auto parsed = head_end == 0 ? std::variant<ProxyRequest, RequestError>(RequestError{
-                                            buffer.size() > kMaxRequestHead ? 431u : 400u,
-                                            buffer.size() > kMaxRequestHead ? "request head too large"
-                                                                            : "incomplete request head"})
-                                      : interpret_tunnel_request_head(std::string_view(buffer).substr(0, head_end),
-                                                                      subject_);
+    // Without an end, the whole buffer: refused as too large or incomplete.
+    const std::string_view head =
+        head_end == 0 ? std::string_view(buffer) : std::string_view(buffer).substr(skipped, head_end - skipped);
+    const auto parsed = interpret_tunnel_request_head(head, subject_);
     boost::system::error_code ignored;
     if (const auto* e = std::get_if<RequestError>(&parsed)) {
       outcome_ = "refused";
@@ -417,12 +418,7 @@ class ProxyServer::Session {
     const std::string upstream_head = forward_head(request);
     up_.bytes += upstream_head.size();
     if (!co_await write_all(upstream_, upstream_head)) co_return;
-    std::string rest = buffer.substr(head_end);
-    if (request.chunked) {
-      co_await forward_chunked(std::move(rest), std::string_view(buffer).substr(0, head_end));
-    } else if (request.content_length) {
-      co_await forward_length(std::move(rest), *request.content_length);
-    }
+    co_await forward_body(request, buffer.substr(head_end), head);
   }
 
   // One plain HTTP request: the rewritten head, the body re-framed, and the
@@ -444,11 +440,7 @@ class ProxyServer::Session {
             client_, upstream_, up_, down_, limits().idle_timeout, idle_timer, [&] { return down_done; }, idle_expired,
             held_until()),
         finished(watch_done, wake));
-    if (request.chunked) {
-      co_await forward_chunked(std::move(rest), head);
-    } else if (request.content_length) {
-      co_await forward_length(std::move(rest), *request.content_length);
-    }
+    co_await forward_body(request, std::move(rest), head);
     // Only the response is left: wait for the upstream to finish it.
     co_await wait_for(down_done, wake);
     idle_timer.cancel();
@@ -457,6 +449,16 @@ class ProxyServer::Session {
     client_.shutdown(tcp::socket::shutdown_send, ignored);
     client_.close(ignored);
     if (idle_expired) reason_ = "idle timeout";
+  }
+
+  // The request's body after `head`, as its framing says (`rest`: what was
+  // read past the head already).
+  asio::awaitable<void> forward_body(const ProxyRequest& request, std::string rest, std::string_view head) {
+    if (request.chunked) {
+      co_await forward_chunked(std::move(rest), head);
+    } else if (request.content_length) {
+      co_await forward_length(std::move(rest), *request.content_length);
+    }
   }
 
   asio::awaitable<void> forward_length(std::string rest, std::uint64_t length) {

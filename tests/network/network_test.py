@@ -468,6 +468,22 @@ def _(r):
     expect("upstream registry.pkgs.test GET /tunnelled" in r.output, r.output)
 
 
+@case("endless empty lines in a tunnel are cut off at the head limit",
+      "python3 -c '\n"
+      "import socket\n"
+      "s=socket.create_connection((\"127.0.0.1\",3128))\n"
+      "s.sendall(b\"CONNECT registry.pkgs.test:80 HTTP/1.1\\r\\n\\r\\n\")\n"
+      "print(s.recv(100).split(b\"\\r\\n\")[0].decode())\n"
+      "try:\n"
+      "  for i in range(200): s.sendall(b\"\\r\\n\" * 5000)\n"
+      "except OSError: pass\n"
+      "print((s.recv(100).split(b\"\\r\\n\")[0] or b\"closed\").decode())'",
+      policy='allow net "registry.pkgs.test:80";\n')
+def _(r):
+    expect("HTTP/1.1 431" in r.output, r.output)
+    expect(not r.http, r.http)
+
+
 @case("a tunnel's non-HTTP protocols pass as bytes",
       f"{C} http 'CONNECT registry.pkgs.test:8080 HTTP/1.1\\r\\n\\r\\nEHLO client.test\\r\\n'; "
       f"{C} http 'CONNECT registry.pkgs.test:8080 HTTP/1.1\\r\\n\\r\\nSSH-2.0-OpenSSH_9.2\\r\\n'",

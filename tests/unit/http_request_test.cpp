@@ -609,6 +609,11 @@ TEST(HttpInTunnel, FirstBytesAreClassified) {
   EXPECT_STREQ(kind("MAIL FROM:<a@b> SIZE=1\r\n"), "other");
   EXPECT_STREQ(kind("\x16\x03\x01"), "other");
   EXPECT_STREQ(kind(std::string(40, 'A') + " / HTTP/1.1"), "other");
+  // Undecided bytes are never buffered past the head limit: endless empty
+  // lines, or a line that never ends, are refused as too large a head.
+  EXPECT_STREQ(kind(std::string(100, '\n')), "more");
+  EXPECT_STREQ(kind(std::string(kMaxRequestHead + 2, '\n')), "http");
+  EXPECT_STREQ(kind("GET /" + std::string(kMaxRequestHead, 'a')), "http");
 }
 
 std::string tunnel_verdict(std::string_view bytes, std::string_view tunnel = "good.test:80") {
