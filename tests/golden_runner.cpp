@@ -126,11 +126,7 @@ std::string run(const GoldenCase& c) {
     const auto plan = lower::lower_to_mount_plan(*comp.policy, posix, o, lowering, &dumps);
     comp.diags.append(lowering);
     if (!c.emit.empty()) {
-      const nlohmann::json* stage = c.emit == "bind"      ? &dumps.bind
-                                    : c.emit == "expand"  ? &dumps.expand
-                                    : c.emit == "resolve" ? &dumps.resolve
-                                    : c.emit == "points"  ? &dumps.points
-                                                          : nullptr;
+      const nlohmann::json* stage = dumps.stage(c.emit);
       if (stage == nullptr) throw std::runtime_error("unknown EMIT stage: " + c.emit);
       out += stage->dump(2) + "\n";
     } else if (plan) {

@@ -8,7 +8,7 @@
 namespace sbpolicy::lower {
 namespace {
 
-bool denied_by_a_rule(const ir::Decision& d) { return d.effect == ir::Effect::Deny && !d.deciding.empty(); }
+bool denied_by_a_rule(const ir::Decision& d) { return d.effect == ir::Effect::Deny && !d.defaulted(); }
 
 template <std::size_t N>
 bool one_of(const std::string_view (&names)[N], std::string_view name) {

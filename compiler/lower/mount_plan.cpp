@@ -1,6 +1,7 @@
+// The lowering's pipeline: its stages (lower/mount_plan/stages.hpp) in order,
+// and what the runtime asks of a finished plan.
 #include "lower/mount_plan.hpp"
 
-// The pipeline of the lowering's stages (lower/mount_plan/stages.hpp).
 #include <algorithm>
 
 #include "lower/mount_plan/stages.hpp"
@@ -22,6 +23,14 @@ std::string_view mount_kind_name(Mount::Kind k) {
   return "?";
 }
 
+const nlohmann::json* LoweringDumps::stage(std::string_view name) const {
+  if (name == "bind") return &bind;
+  if (name == "expand") return &expand;
+  if (name == "resolve") return &resolve;
+  if (name == "points") return &points;
+  return nullptr;
+}
+
 std::vector<const ir::Rule*> launch_asks(const ir::Policy& policy) {
   std::vector<const ir::Rule*> out;
   for (const auto& r : policy.rules) {
@@ -29,6 +38,20 @@ std::vector<const ir::Rule*> launch_asks(const ir::Policy& policy) {
   }
   return out;
 }
+
+namespace plan {
+
+void LoweringContext::fidelity(Code code, const ir::Rule& rule, std::string message) {
+  if (!reported_.insert(std::make_pair(code, rule.id)).second) return;
+  auto d = diags.report(code, rule.origin.target.span, std::move(message));
+  d.label("on Linux (bubblewrap)");
+  if (options.target_strict) {
+    d.as_error();
+    failed = true;
+  }
+}
+
+}  // namespace plan
 
 namespace {
 

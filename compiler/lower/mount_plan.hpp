@@ -143,6 +143,9 @@ bool visible_in_plan(const MountPlan& plan, FsView& fs, const std::string& path)
 // it got.
 struct LoweringDumps {
   nlohmann::json bind, expand, resolve, points;
+  // The dump of the stage named `name` ("bind", "expand", "resolve",
+  // "points"), or null for another name.
+  const nlohmann::json* stage(std::string_view name) const;
 };
 
 // Builds the plan. Fidelity diagnostics (W01xx) go to `diags` (as errors with

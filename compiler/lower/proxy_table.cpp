@@ -1,5 +1,6 @@
 #include "lower/proxy_table.hpp"
 
+#include <fmt/format.h>
 #include <re2/re2.h>
 #include <re2/set.h>
 
@@ -9,6 +10,8 @@
 #include <unordered_map>
 
 #include "ir/evaluator.hpp"
+#include "sema/guarded_ranges.hpp"
+#include "support/text.hpp"
 
 namespace sbpolicy::lower {
 
@@ -198,6 +201,26 @@ bool ProxyRuleTable::opens_guarded(const sema::HostSubject& ip, const sema::IpNe
     if (block.contains(e.pattern.net) && ir::rule_matches(*e.rule, ip, sema::PathBindings{})) return true;
   }
   return false;
+}
+
+std::string rule_reference(const ir::Rule& rule) {
+  return text::printable(fmt::format("{} ({} net \"{}\")", rule.origin.target.text(), sema::effect_name(rule.effect),
+                                     sema::pattern_text(rule.pattern)));
+}
+
+std::optional<std::string> guard_refusal(const ProxyRuleTable& table, const sema::HostSubject& ip,
+                                         const ProxyDecision& d, const std::vector<sema::IpNet>& own) {
+  const auto p = sema::protection_of(ip.address, own);
+  if (!p) return std::nullopt;
+  const bool allowed = d.effect == sema::Effect::Allow;
+  if (allowed && table.opens_guarded(ip, p->block)) return std::nullopt;
+  if (allowed && d.rule != nullptr) {
+    return fmt::format("{} is {}; {} covers it only as part of a wider block: a rule must name the address or a block "
+                       "inside {}",
+                       ip.address.text(), p->why, rule_reference(*d.rule), p->block.text());
+  }
+  return fmt::format("{} is {}; only an `allow net` rule naming it or a block inside {} opens it", ip.address.text(),
+                     p->why, p->block.text());
 }
 
 nlohmann::json proxy_table_to_json(const ProxyRuleTable& table) {

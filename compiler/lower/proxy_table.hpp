@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
@@ -81,6 +82,17 @@ class ProxyRuleTable {
   std::unique_ptr<NameSet> names_;
   std::unique_ptr<AddressIndex> addresses_;
 };
+
+// "p.sbpolicy:3:1 (deny net \"gist.github.com\")", printable ASCII.
+std::string rule_reference(const ir::Rule& rule);
+
+// The address guard's refusal of the IP subject `ip` after the table's
+// decision `d` (sema/guarded_ranges.hpp), or nullopt when it passes: not
+// guarded, or opened by an allow rule naming it or a block inside its
+// guarded range. `own`: the host's own addresses, which only the running
+// proxy knows. The proxy and `sbc explain` both ask this.
+std::optional<std::string> guard_refusal(const ProxyRuleTable& table, const sema::HostSubject& ip,
+                                         const ProxyDecision& d, const std::vector<sema::IpNet>& own = {});
 
 // `sbc compile --target proxy`: the entries with their rules and spans.
 nlohmann::json proxy_table_to_json(const ProxyRuleTable& table);

@@ -20,8 +20,7 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
   if (!c.diags.all().empty()) std::fputs(render_diagnostics(c.diags, c.sources, render).c_str(), stderr);
   if (c.root_unreadable) return kUsage;
 
-  const bool lowering_stage = options.emit == "bind" || options.emit == "expand" || options.emit == "resolve" ||
-                              options.emit == "points";
+  const bool lowering_stage = lower::LoweringDumps{}.stage(options.emit) != nullptr;
   if (lowering_stage && options.target != "bwrap") {
     std::fprintf(stderr, "sbc: --emit %s is a stage of the bwrap lowering: add --target bwrap\n", options.emit.c_str());
     return kUsage;
@@ -50,10 +49,7 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     if (lowering_stage) {
       // A stage's output is shown even when a later stage refused the plan:
       // it is how far the lowering got.
-      const nlohmann::json& stage = options.emit == "bind"      ? dumps.bind
-                                    : options.emit == "expand"  ? dumps.expand
-                                    : options.emit == "resolve" ? dumps.resolve
-                                                                : dumps.points;
+      const nlohmann::json& stage = *dumps.stage(options.emit);
       if (stage.is_null()) return kPolicyErrors;  // an earlier stage stopped the lowering
       content = stage.dump(2) + "\n";
       lowering_failed = !plan;

@@ -53,41 +53,28 @@ std::string where(const ir::Rule& r) {
 std::optional<std::string> proxy_refusal(const ir::Policy& policy, const sema::HostSubject& subject,
                                          const ir::Decision& d) {
   if (d.effect == ir::Effect::Deny) return std::nullopt;
-  if (!subject.is_ip) {
-    if (d.effect == ir::Effect::Ask && sema::is_local_name(subject.name)) {
-      return fmt::format("`{}` only ever means this machine or its network: it is never asked about, only an "
-                         "`allow net` rule opens it",
-                         subject.name);
-    }
-    // An allowed `localhost` resolves to loopback (127.0.0.1 and ::1 here),
-    // which the guard holds shut unless IP rules open it too.
-    const bool loopback_name = subject.name == "localhost" || subject.name.ends_with(".localhost");
-    if (d.effect == ir::Effect::Allow && loopback_name) {
-      auto table = lower::ProxyRuleTable::build(policy);
-      const auto* t = std::get_if<lower::ProxyRuleTable>(&table);
-      bool open = t != nullptr;
-      for (const char* address : {"127.0.0.1", "[::1]"}) {
-        const auto a = std::get<sema::HostSubject>(sema::parse_host_subject(address, subject.port));
-        const auto p = sema::protection_of(a.address);
-        open = open && p && t->opens_guarded(a, p->block);
-      }
-      if (!open) {
-        return fmt::format("`{}` resolves to loopback, which opens only for `allow net` rules naming the addresses "
-                           "too: `127.0.0.1:{}` and `[::1]:{}`",
-                           subject.name, subject.port, subject.port);
-      }
-    }
-    return std::nullopt;
+  if (!subject.is_ip && d.effect == ir::Effect::Ask && sema::is_local_name(subject.name)) {
+    return fmt::format("`{}` only ever means this machine or its network: it is never asked about, only an "
+                       "`allow net` rule opens it",
+                       subject.name);
   }
-  const auto p = sema::protection_of(subject.address);
-  if (!p) return std::nullopt;
-  if (d.effect == ir::Effect::Allow) {
-    auto table = lower::ProxyRuleTable::build(policy);
-    const auto* t = std::get_if<lower::ProxyRuleTable>(&table);
-    if (t != nullptr && t->opens_guarded(subject, p->block)) return std::nullopt;
+  auto built = lower::ProxyRuleTable::build(policy);
+  const auto* table = std::get_if<lower::ProxyRuleTable>(&built);
+  if (table == nullptr) return std::nullopt;
+  if (subject.is_ip) return lower::guard_refusal(*table, subject, table->decide(subject));
+  // An allowed `localhost` resolves to loopback (127.0.0.1 and ::1 here),
+  // which the guard holds shut unless IP rules open it too.
+  const bool loopback_name = subject.name == "localhost" || subject.name.ends_with(".localhost");
+  if (d.effect != ir::Effect::Allow || !loopback_name) return std::nullopt;
+  for (const char* address : {"127.0.0.1", "[::1]"}) {
+    const auto a = std::get<sema::HostSubject>(sema::parse_host_subject(address, subject.port));
+    if (lower::guard_refusal(*table, a, table->decide(a))) {
+      return fmt::format("`{}` resolves to loopback, which opens only for `allow net` rules naming the addresses "
+                         "too: `127.0.0.1:{}` and `[::1]:{}`",
+                         subject.name, subject.port, subject.port);
+    }
   }
-  return fmt::format("{} is {}: only an `allow net` rule naming it or a block inside {} opens it",
-                     subject.address.text(), p->why, p->block.text());
+  return std::nullopt;
 }
 
 }  // namespace

@@ -53,10 +53,4 @@ std::optional<AddressGuard::Protection> AddressGuard::protection(const sema::IpN
   return sema::protection_of(address, host_addresses_);
 }
 
-std::optional<std::string> AddressGuard::protected_range(const sema::IpNet& address) const {
-  auto p = protection(address);
-  if (!p) return std::nullopt;
-  return std::move(p->why);
-}
-
 }  // namespace sbpolicy::proxy

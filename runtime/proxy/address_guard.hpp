@@ -35,8 +35,7 @@ class AddressGuard {
   using Protection = sema::Protection;
   // Whether `address` (a full-length IpNet) is protected, and by what.
   std::optional<Protection> protection(const sema::IpNet& address) const;
-  // protection()'s `why` alone.
-  std::optional<std::string> protected_range(const sema::IpNet& address) const;
+  const std::vector<sema::IpNet>& host_addresses() const { return host_addresses_; }
 
  private:
   std::vector<sema::IpNet> host_addresses_;

@@ -8,6 +8,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "support/text.hpp"
+
 
 namespace sbpolicy::proxy {
 
@@ -16,12 +18,6 @@ using asio::ip::tcp;
 using sema::Effect;
 
 namespace {
-
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char c : s) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return out;
-}
 
 asio::ip::address to_asio(const sema::IpNet& a) {
   if (a.family == 4) return asio::ip::address_v4({a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]});
@@ -48,7 +44,7 @@ sema::IpNet from_asio(const asio::ip::address& a) {
 
 Verdict refuse(std::string reason, const ir::Rule* rule = nullptr, unsigned status = 403, std::uint8_t socks = 0x02) {
   Verdict v;
-  v.reason = printable(reason);
+  v.reason = text::printable(reason);
   v.rule = rule;
   v.http_status = status;
   v.socks_reply = socks;
@@ -63,26 +59,12 @@ struct Gate::Pending {
   std::optional<NetAnswer> answer;
 };
 
-std::string rule_reference(const ir::Rule& rule) {
-  return printable(fmt::format("{} ({} net \"{}\")", rule.origin.target.text(), sema::effect_name(rule.effect),
-                               sema::pattern_text(rule.pattern)));
-}
 
 Gate::Gate(asio::io_context& io, GateConfig config, NetPrompter* prompter)
     : io_(io), config_(std::move(config)), prompter_(prompter) {}
 
 Gate::~Gate() = default;
 
-std::string Gate::guard_refusal(const sema::IpNet& address, const AddressGuard::Protection& p,
-                                const lower::ProxyDecision& d) const {
-  if (d.effect == Effect::Allow && d.rule != nullptr) {
-    return fmt::format("{} is {}; {} covers it only as part of a wider block: a rule must name the address or a block "
-                       "inside {}",
-                       address.text(), p.why, rule_reference(*d.rule), p.block.text());
-  }
-  return fmt::format("{} is {}; only an `allow net` rule naming it or a block inside {} opens it", address.text(),
-                     p.why, p.block.text());
-}
 
 std::optional<std::string> Gate::address_refusal(const sema::IpNet& address, std::uint16_t port, const ir::Rule** rule,
                                                  bool pinned) const {
@@ -93,14 +75,10 @@ std::optional<std::string> Gate::address_refusal(const sema::IpNet& address, std
   const lower::ProxyDecision d = config_.table->decide(ip);
   *rule = d.rule;
   if (d.failed) return "the proxy rule table could not decide";
-  if (d.effect == Effect::Deny && d.rule != nullptr) return "denied by " + rule_reference(*d.rule);
+  if (d.effect == Effect::Deny && d.rule != nullptr) return "denied by " + lower::rule_reference(*d.rule);
   // A --resolve pin is the user's explicit choice.
   if (pinned) return std::nullopt;
-  if (const auto p = config_.guard.protection(address)) {
-    if (d.effect == Effect::Allow && config_.table->opens_guarded(ip, p->block)) return std::nullopt;
-    return guard_refusal(address, *p, d);
-  }
-  return std::nullopt;
+  return lower::guard_refusal(*config_.table, ip, d, config_.guard.host_addresses());
 }
 
 asio::awaitable<Verdict> Gate::check(sema::HostSubject subject) {
@@ -108,13 +86,13 @@ asio::awaitable<Verdict> Gate::check(sema::HostSubject subject) {
   if (d.failed) co_return refuse("the proxy rule table could not decide (out of memory); refused");
 
   if (subject.is_ip) {
-    const auto p = config_.guard.protection(subject.address);
-    if (p && !(d.effect == Effect::Allow && config_.table->opens_guarded(subject, p->block))) {
-      co_return refuse(guard_refusal(subject.address, *p, d), d.rule);
+    if (auto why = lower::guard_refusal(*config_.table, subject, d, config_.guard.host_addresses())) {
+      co_return refuse(std::move(*why), d.rule);
     }
   }
   if (d.effect == Effect::Deny) {
-    co_return d.rule ? refuse("denied by " + rule_reference(*d.rule), d.rule) : refuse("no rule allows this host");
+    co_return d.rule ? refuse("denied by " + lower::rule_reference(*d.rule), d.rule)
+                     : refuse("no rule allows this host");
   }
   Verdict v;
   v.rule = d.rule;
@@ -145,7 +123,7 @@ asio::awaitable<Verdict> Gate::settle_ask(const sema::HostSubject& subject, cons
   }
   if (config_.ask == NetAskMode::Allow) co_return allowed("allowed by --ask allow");
   if (config_.ask == NetAskMode::Deny || prompter_ == nullptr) {
-    co_return denied("denied by --ask deny", "asked by " + rule_reference(*rule) + "; denied by --ask deny");
+    co_return denied("denied by --ask deny", "asked by " + lower::rule_reference(*rule) + "; denied by --ask deny");
   }
   if (!subject.is_ip && sema::is_local_name(subject.name)) {
     co_return denied("not asked", "a local name is never asked about; only an `allow net` rule opens it");
@@ -163,7 +141,7 @@ asio::awaitable<Verdict> Gate::settle_ask(const sema::HostSubject& subject, cons
     NetQuestion q;
     q.host = subject.is_ip ? subject.address.text() : subject.name;
     q.port = subject.port;
-    q.rule = rule_reference(*rule);
+    q.rule = lower::rule_reference(*rule);
     prompter_->ask(std::move(q), [this, pending, key](NetAnswer a) {
       asio::post(io_, [this, pending, key, a] {
         pending->answer = a;
@@ -185,13 +163,13 @@ asio::awaitable<Verdict> Gate::settle_ask(const sema::HostSubject& subject, cons
     case NetAnswer::AllowRun:
       co_return allowed("allowed for this run at the prompt");
     case NetAnswer::Deny:
-      co_return denied("denied at the prompt", "denied at the prompt (" + rule_reference(*rule) + ")");
+      co_return denied("denied at the prompt", "denied at the prompt (" + lower::rule_reference(*rule) + ")");
     case NetAnswer::Timeout:
       co_return denied("no answer", "no answer at the prompt; denied");
     case NetAnswer::NoTerminal:
       break;
   }
-  co_return denied("no terminal", "asked by " + rule_reference(*rule) +
+  co_return denied("no terminal", "asked by " + lower::rule_reference(*rule) +
                                       "; no terminal to ask on, so denied (sbrun --ask allow grants asks)");
 }
 

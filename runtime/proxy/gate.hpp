@@ -73,8 +73,6 @@ class Gate {
   boost::asio::awaitable<Verdict> resolve(const sema::HostSubject& subject, Verdict verdict);
   std::optional<std::string> address_refusal(const sema::IpNet& address, std::uint16_t port, const ir::Rule** rule,
                                              bool pinned) const;
-  std::string guard_refusal(const sema::IpNet& address, const AddressGuard::Protection& p,
-                            const lower::ProxyDecision& d) const;
 
   boost::asio::io_context& io_;
   GateConfig config_;
@@ -83,8 +81,5 @@ class Gate {
   std::map<std::string, std::shared_ptr<Pending>> pending_;
   std::chrono::steady_clock::time_point last_question_closed_{};
 };
-
-// "p.sbpolicy:3:1 (deny net \"gist.github.com\")"
-std::string rule_reference(const ir::Rule& rule);
 
 }  // namespace sbpolicy::proxy

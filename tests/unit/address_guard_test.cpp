@@ -29,7 +29,8 @@ sema::IpNet ip(const std::string& text) {
 
 // Why the guard refuses `address`, or "allowed".
 std::string why(const AddressGuard& guard, const std::string& address) {
-  return guard.protected_range(ip(address)).value_or("allowed");
+  const auto p = guard.protection(ip(address));
+  return p ? p->why : "allowed";
 }
 
 struct Case {

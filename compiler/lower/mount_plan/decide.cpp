@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "ir/evaluator.hpp"
+#include "lower/linux_decisions.hpp"
 #include "lower/mount_plan/stages.hpp"
 
 namespace sbpolicy::lower::plan {
@@ -118,17 +119,15 @@ Access planned_access(const PointTable& table, const ConcreteDecider& decider, c
 namespace {
 
 // A socket is bound in only when the evaluator allows it over all `unix`
-// rules (a deny, or an except, wins over the grant that named it), and no
-// read or write denial names it: a deny holds over every grant.
+// rules (a deny, or an except, wins over the grant that named it), and the
+// sandbox does not override that: a read or write denial of it holds over
+// the grant (lower/linux_decisions.hpp, what `sbc explain` says too).
 std::map<std::string, std::uint32_t> decide_unix_sockets(const LoweringContext& cx, const ResolvedRules& resolved) {
   std::map<std::string, std::uint32_t> bound;
   for (const std::string& path : resolved.unix_sockets) {
     const ir::Decision d = ir::decide(resolved.unix_rules, ir::Operation::Unix, path, cx.options.bindings);
     if (d.effect != ir::Effect::Allow) continue;
-    const ir::Decision read = ir::decide(cx.policy, ir::Operation::Read, path, cx.options.bindings);
-    const ir::Decision write = ir::decide(cx.policy, ir::Operation::Write, path, cx.options.bindings);
-    const auto denied = [](const ir::Decision& x) { return x.effect == ir::Effect::Deny && !x.deciding.empty(); };
-    if (denied(read) || denied(write)) continue;
+    if (linux_override(cx.policy, cx.options.bindings, ir::Operation::Unix, path, d)) continue;
     bound.emplace(path, d.deciding.front()->id);
   }
   return bound;

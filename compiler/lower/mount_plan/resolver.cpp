@@ -8,16 +8,6 @@ namespace sbpolicy::lower::plan {
 
 std::string_view role_name(Role role) { return role == Role::Grant ? "grant" : "protect"; }
 
-void LoweringContext::fidelity(Code code, const ir::Rule& rule, std::string message) {
-  if (!reported_.insert(std::make_pair(code, rule.id)).second) return;
-  auto d = diags.report(code, rule.origin.target.span, std::move(message));
-  d.label("on Linux (bubblewrap)");
-  if (options.target_strict) {
-    d.as_error();
-    failed = true;
-  }
-}
-
 std::optional<CanonicalPath> PathResolver::resolve(const std::string& path, Role role, const ir::Rule& r,
                                                    const std::string* wildcard_root, std::string_view shown) {
   CanonicalPath c = cx_.canonical(path);

@@ -19,10 +19,10 @@
 // dumped (`sbc compile --target bwrap --emit bind|expand|resolve|points`).
 // The stages share a LoweringContext: the policy, the filesystem snapshot,
 // the options and the diagnostics; a stage that reports an error sets
-// `failed`, and the pipeline stops after the stage that did.
+// `failed`; the pipeline stops after expand only when the expansion is
+// incomplete (every refusal is reported in one run), and after resolve and
+// decide on any error.
 #pragma once
-
-#include <fmt/format.h>
 
 #include <cstddef>
 #include <cstdint>
