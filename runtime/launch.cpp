@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -233,13 +234,17 @@ std::string git_ssh_command(const std::string& executable) {
 }
 
 // Every session holds a few descriptors (client, upstream, a pipe per
-// direction): let the proxy use what the hard limit allows.
-void raise_descriptor_limit() {
+// direction): let the proxy use what the hard limit allows. Returns the
+// limit in force.
+std::size_t raise_descriptor_limit() {
   rlimit r{};
-  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0) return 1024;
+  if (r.rlim_cur < r.rlim_max) {
+    const rlim_t before = r.rlim_cur;
     r.rlim_cur = r.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &r);
+    if (setrlimit(RLIMIT_NOFILE, &r) != 0) r.rlim_cur = before;
   }
+  return r.rlim_cur == RLIM_INFINITY ? std::numeric_limits<std::size_t>::max() / 2 : static_cast<std::size_t>(r.rlim_cur);
 }
 
 }  // namespace
@@ -461,7 +466,10 @@ int launch(const LaunchOptions& o) {
   // is gone then). A thread waits for bubblewrap; the event loop serves.
   int status = 0;
   {
-    raise_descriptor_limit();
+    const std::size_t descriptor_limit = raise_descriptor_limit();
+    // Before the event loop: sessions it still holds when it is destroyed
+    // log through these.
+    proxy::DenialNotices notices;
     boost::asio::io_context io;
     auto work = boost::asio::make_work_guard(io);
     std::unique_ptr<proxy::NetPrompter> prompter;
@@ -482,11 +490,13 @@ int launch(const LaunchOptions& o) {
     proxy::Gate gate(io, std::move(gc), prompter.get());
     proxy::ProxyLimits limits;
     limits.max_sessions = static_cast<std::size_t>(o.net.max_sessions);
+    std::string limit_note;
+    limits = proxy::fit_descriptor_limit(limits, descriptor_limit, &limit_note);
+    if (!o.quiet && !limit_note.empty()) (void)!::write(STDERR_FILENO, limit_note.data(), limit_note.size());
     limits.head_timeout = std::chrono::milliseconds(o.net.head_timeout_ms);
     limits.connect_timeout = std::chrono::milliseconds(o.net.connect_timeout_ms);
     limits.idle_timeout = std::chrono::milliseconds(o.net.idle_timeout_ms);
     // A refused host and port is told on stderr once (proxy/denial_notice.hpp).
-    proxy::DenialNotices notices;
     const bool tell = !o.quiet;
     proxy::ProxyServer server(io, gate, limits, [&log, &notices, tell](nlohmann::json e) {
       if (tell) {
@@ -505,6 +515,7 @@ int launch(const LaunchOptions& o) {
     });
     io.run();
     waiter.join();
+    server.log_unserved();
     // The prompter first: a question it ends now releases its hold on the
     // channel, which the server closes when it goes.
     prompter.reset();

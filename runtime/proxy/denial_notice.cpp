@@ -7,7 +7,13 @@
 namespace sbpolicy::proxy {
 
 std::optional<std::string> DenialNotices::line_for(const nlohmann::json& event) {
-  if (event.value("event", "") != "net" || event.value("outcome", "") != "refused") return std::nullopt;
+  if (event.value("event", "") != "net") return std::nullopt;
+  if (event.value("outcome", "") == "busy") {
+    if (busy_told_) return std::nullopt;
+    busy_told_ = true;
+    return text::printable("sbrun: turned connections away: " + event.value("reason", "the proxy is busy")) + "\n";
+  }
+  if (event.value("outcome", "") != "refused") return std::nullopt;
   if (!event.contains("host") || !event.contains("port")) return std::nullopt;
   const std::string host = event["host"].get<std::string>();
   const unsigned port = event["port"].get<unsigned>();

@@ -6,6 +6,9 @@
 // command's own errors go) for each refused host and port, once per run:
 //   sbrun: refused evil.test:8080: no rule allows this host (to allow it: allow net "evil.test:8080";)
 //   sbrun: refused gist.github.com:443: denied by p.sbpolicy:5:10 (deny net "gist.github.com")
+// Connections the proxy turned away because too many were open at once
+// (503) are told once per run:
+//   sbrun: turned connections away: too many connections through the proxy at once (limit 256; ...)
 // `sbrun --quiet` turns it off; the `--log` file has every connection.
 #pragma once
 
@@ -30,6 +33,7 @@ class DenialNotices {
  private:
   std::set<std::string> told_;
   bool overflow_told_ = false;
+  bool busy_told_ = false;
 };
 
 }  // namespace sbpolicy::proxy

@@ -120,12 +120,16 @@ std::string endpoint_text(const tcp::endpoint& e) {
 
 class ProxyServer::Session {
  public:
-  Session(ProxyServer& server, tcp::socket client, char tag)
+  // A session `turned_away` is past the proxy's limit: it is read as far
+  // as its request and answered 503 (SOCKS: 0x01), without a question or a
+  // dial.
+  Session(ProxyServer& server, tcp::socket client, char tag, bool turned_away)
       : server_(server),
         io_(server.io_),
         client_(std::move(client)),
         upstream_(server.io_),
         tag_(tag),
+        turned_away_(turned_away),
         started_(Clock::now()),
         log_(server.log_) {
     boost::system::error_code ec;
@@ -151,6 +155,9 @@ class ProxyServer::Session {
       co_await http_session();
     }
     log();
+    if (outcome_ == "refused" || outcome_ == "failed" || outcome_ == "bad-request" || outcome_ == "busy") {
+      co_await linger();
+    }
   }
 
  private:
@@ -174,8 +181,25 @@ class ProxyServer::Session {
     co_return true;
   }
 
+  // The proxy answered and is done with the client: it is closed once it
+  // has hung up too, or after a second. Closing a socket with bytes from
+  // the client still unread resets the connection, and the client could
+  // lose the answer.
+  asio::awaitable<void> linger() {
+    boost::system::error_code ec;
+    if (!client_.is_open()) co_return;
+    client_.shutdown(tcp::socket::shutdown_send, ec);
+    Deadline deadline(io_, client_);
+    deadline.arm(std::chrono::seconds(1));
+    char sink[4096];
+    for (std::size_t total = 0; total < (std::size_t{1} << 20);) {
+      total += co_await client_.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+    }
+  }
+
   asio::awaitable<void> refuse_http(unsigned status, std::string reason) {
-    outcome_ = status == 403 ? "refused" : status >= 500 ? "failed" : "bad-request";
+    if (!(turned_away_ && status == 503)) outcome_ = status == 403 ? "refused" : status >= 500 ? "failed" : "bad-request";
     reason_ = reason;
     co_await write_all(client_, http_refusal(status, reason));
     boost::system::error_code ignored;
@@ -185,6 +209,14 @@ class ProxyServer::Session {
   asio::awaitable<bool> decide(const sema::HostSubject& subject) {
     subject_ = subject;
     has_subject_ = true;
+    if (turned_away_) {
+      outcome_ = "busy";
+      reason_ = verdict_.reason = fmt::format(
+          "too many connections through the proxy at once (limit {}; --net-max-connections)", limits().max_sessions);
+      verdict_.http_status = 503;
+      verdict_.socks_reply = 0x01;
+      co_return false;
+    }
     verdict_ = co_await server_.gate_.check(subject);
     if (!verdict_.allowed) {
       outcome_ = "refused";
@@ -418,7 +450,11 @@ class ProxyServer::Session {
     const std::string upstream_head = forward_head(request);
     up_.bytes += upstream_head.size();
     if (!co_await write_all(upstream_, upstream_head)) co_return;
-    co_await forward_body(request, buffer.substr(head_end), head);
+    if (!co_await forward_body(request, buffer.substr(head_end), head)) {
+      outcome_ = "failed";
+      upstream_.close(ignored);
+      client_.close(ignored);
+    }
   }
 
   // One plain HTTP request: the rewritten head, the body re-framed, and the
@@ -440,31 +476,45 @@ class ProxyServer::Session {
             client_, upstream_, up_, down_, limits().idle_timeout, idle_timer, [&] { return down_done; }, idle_expired,
             held_until()),
         finished(watch_done, wake));
-    co_await forward_body(request, std::move(rest), head);
+    boost::system::error_code ignored;
+    if (!co_await forward_body(request, std::move(rest), head)) {
+      // A request cut short is not sent on: the upstream would wait for
+      // the rest of it.
+      outcome_ = "failed";
+      upstream_.close(ignored);
+      client_.close(ignored);
+    }
     // Only the response is left: wait for the upstream to finish it.
     co_await wait_for(down_done, wake);
     idle_timer.cancel();
     co_await wait_for(watch_done, wake);
-    boost::system::error_code ignored;
     client_.shutdown(tcp::socket::shutdown_send, ignored);
     client_.close(ignored);
-    if (idle_expired) reason_ = "idle timeout";
-  }
-
-  // The request's body after `head`, as its framing says (`rest`: what was
-  // read past the head already).
-  asio::awaitable<void> forward_body(const ProxyRequest& request, std::string rest, std::string_view head) {
-    if (request.chunked) {
-      co_await forward_chunked(std::move(rest), head);
-    } else if (request.content_length) {
-      co_await forward_length(std::move(rest), *request.content_length);
+    if (idle_expired) {
+      outcome_ = "failed";
+      reason_ = "idle timeout";
+    } else if (down_.failed && outcome_ != "failed") {
+      outcome_ = "failed";
+      reason_ = fmt::format("the response broke off after {} bytes", down_.bytes);
     }
   }
 
-  asio::awaitable<void> forward_length(std::string rest, std::uint64_t length) {
+  // The request's body after `head`, as its framing says (`rest`: what was
+  // read past the head already). False, with the reason, when it did not
+  // all reach the upstream.
+  asio::awaitable<bool> forward_body(const ProxyRequest& request, std::string rest, std::string_view head) {
+    if (request.chunked) co_return co_await forward_chunked(std::move(rest), head);
+    if (request.content_length) co_return co_await forward_length(std::move(rest), *request.content_length);
+    co_return true;
+  }
+
+  asio::awaitable<bool> forward_length(std::string rest, std::uint64_t length) {
     std::uint64_t left = length;
     const std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(left, rest.size()));
-    if (first > 0 && !co_await write_all(upstream_, std::string_view(rest).substr(0, first))) co_return;
+    if (first > 0 && !co_await write_all(upstream_, std::string_view(rest).substr(0, first))) {
+      reason_ = "the upstream closed the connection during the request body";
+      co_return false;
+    }
     left -= first;
     up_.bytes += first;
     std::string chunk(1 << 16, '\0');
@@ -473,23 +523,34 @@ class ProxyServer::Session {
       const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk.size()));
       const std::size_t n = co_await client_.async_read_some(asio::buffer(chunk.data(), want),
                                                              asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || !co_await write_all(upstream_, std::string_view(chunk.data(), n))) co_return;
+      if (ec) {
+        reason_ = fmt::format("the request body ended after {} of {} bytes", length - left, length);
+        co_return false;
+      }
+      if (!co_await write_all(upstream_, std::string_view(chunk.data(), n))) {
+        reason_ = "the upstream closed the connection during the request body";
+        co_return false;
+      }
       left -= n;
       up_.bytes += n;
       up_.last_activity = Clock::now();
     }
+    co_return true;
   }
 
   // Decodes the client's chunked body with Beast's strict parser and
   // re-encodes it: the upstream sees only framing sbrun wrote.
-  asio::awaitable<void> forward_chunked(std::string rest, std::string_view head) {
+  asio::awaitable<bool> forward_chunked(std::string rest, std::string_view head) {
     http::request_parser<http::buffer_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(kMaxRequestHead));
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     parser.eager(false);
     boost::system::error_code ec;
     parser.put(asio::buffer(head.data(), head.size()), ec);
-    if (ec || !parser.is_header_done()) co_return;
+    if (ec || !parser.is_header_done()) {
+      reason_ = "bad request head for a chunked body";
+      co_return false;
+    }
     boost::beast::flat_buffer input;
     auto space = input.prepare(rest.size());
     asio::buffer_copy(space, asio::buffer(rest));
@@ -502,20 +563,26 @@ class ProxyServer::Session {
       co_await http::async_read_some(client_, input, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
-        reason_ = "bad chunked body: " + ec.message();
-        boost::system::error_code ignored;
-        upstream_.close(ignored);
-        client_.close(ignored);
-        co_return;
+        reason_ = ec == http::error::partial_message || ec == asio::error::eof
+                      ? "the request body ended before its last chunk"
+                      : "bad chunked body: " + ec.message();
+        co_return false;
       }
       const std::size_t n = chunk.size() - parser.get().body().size;
       if (n == 0) continue;
       const std::string framed = fmt::format("{:x}\r\n", n) + std::string(chunk.data(), n) + "\r\n";
-      if (!co_await write_all(upstream_, framed)) co_return;
+      if (!co_await write_all(upstream_, framed)) {
+        reason_ = "the upstream closed the connection during the request body";
+        co_return false;
+      }
       up_.bytes += n;
       up_.last_activity = Clock::now();
     }
-    co_await write_all(upstream_, "0\r\n\r\n");
+    if (!co_await write_all(upstream_, "0\r\n\r\n")) {
+      reason_ = "the upstream closed the connection during the request body";
+      co_return false;
+    }
+    co_return true;
   }
 
   void log() {
@@ -532,7 +599,8 @@ class ProxyServer::Session {
     if (has_subject_) {
       e["host"] = subject_.is_ip ? subject_.address.text() : subject_.name;
       e["port"] = subject_.port;
-      e["effect"] = verdict_.allowed && outcome_ != "refused" ? "allow" : "deny";
+      // A connection turned away was never decided.
+      if (outcome_ != "busy") e["effect"] = verdict_.allowed && outcome_ != "refused" ? "allow" : "deny";
       if (verdict_.rule) {
         e["rule"] = verdict_.rule->origin.target.text();
         e["rule_effect"] = sema::effect_name(verdict_.rule->effect);
@@ -549,6 +617,7 @@ class ProxyServer::Session {
   tcp::socket client_;
   tcp::socket upstream_;
   char tag_;
+  bool turned_away_;
   Clock::time_point started_;
   std::string client_text_;
   std::string protocol_;
@@ -578,66 +647,163 @@ void ProxyServer::serve(int channel) {
   receive();
 }
 
+namespace {
+
+// One message off the channel: a client's socket and its door's tag.
+struct Taken {
+  enum class What { Client, Lost, Empty, Closed } what;
+  int fd = -1;
+  char tag = 0;
+};
+
+Taken take_one(int channel) {
+  for (;;) {
+    char tag = 0;
+    iovec iov{&tag, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = recvmsg(channel, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return {Taken::What::Empty};
+    if (n <= 0) return {Taken::What::Closed};  // the init is gone: no more clients
+    int fd = -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+        std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      }
+    }
+    // Without a descriptor (MSG_CTRUNC: none was left to put it in), the
+    // kernel has closed the client's socket.
+    if (fd < 0 || (msg.msg_flags & MSG_CTRUNC) != 0) {
+      if (fd >= 0) close(fd);
+      return {Taken::What::Lost};
+    }
+    return {Taken::What::Client, fd, tag};
+  }
+}
+
+std::string peer_text(int fd) {
+  sockaddr_storage peer{};
+  socklen_t len = sizeof peer;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return "?";
+  if (peer.ss_family == AF_INET) {
+    const auto& a = reinterpret_cast<const sockaddr_in&>(peer);
+    return endpoint_text(tcp::endpoint(asio::ip::address_v4(ntohl(a.sin_addr.s_addr)), ntohs(a.sin_port)));
+  }
+  return "?";
+}
+
+nlohmann::json lost_event() {
+  return {{"event", "net"},
+          {"outcome", "lost"},
+          {"reason", "sbrun had no file descriptor left for a connection (raise `ulimit -n`)"}};
+}
+
+}  // namespace
+
+ProxyLimits fit_descriptor_limit(ProxyLimits limits, std::size_t descriptor_limit, std::string* note) {
+  const std::size_t usable = descriptor_limit > kDescriptorReserve ? descriptor_limit - kDescriptorReserve : 0;
+  const ProxyLimits wanted = limits;
+  if (limits.max_sessions * kDescriptorsPerSession + limits.max_turned_away <= usable) return limits;
+  // The sessions keep seven eighths of what is usable, the waiting room
+  // the rest; each at least one.
+  const std::size_t for_sessions = usable - usable / 8;
+  limits.max_sessions = std::max<std::size_t>(1, std::min(limits.max_sessions, for_sessions / kDescriptorsPerSession));
+  const std::size_t left = usable > limits.max_sessions * kDescriptorsPerSession
+                               ? usable - limits.max_sessions * kDescriptorsPerSession
+                               : 0;
+  limits.max_turned_away = std::max<std::size_t>(1, std::min(limits.max_turned_away, left));
+  if (note != nullptr && limits.max_sessions < wanted.max_sessions) {
+    *note = fmt::format(
+        "sbrun: the proxy serves at most {} connections at once, not {}: sbrun may open {} file descriptors "
+        "(`ulimit -Hn`) and a connection can take {}\n",
+        limits.max_sessions, wanted.max_sessions, descriptor_limit, kDescriptorsPerSession);
+  }
+  return limits;
+}
+
+// Takes connections off the channel while there is room for them; past
+// that, the next session to end takes up again (session_ended).
 void ProxyServer::receive() {
   channel_->descriptor.async_wait(asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
     if (ec) return;
-    for (;;) {
-      char tag = 0;
-      iovec iov{&tag, 1};
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-      msghdr msg{};
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      const ssize_t n = recvmsg(channel_->descriptor.native_handle(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EAGAIN) break;
-      if (n <= 0) return;  // the init is gone: no more clients
-      int fd = -1;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
-          std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-        }
+    while (clients_ < limits_.max_sessions + limits_.max_turned_away) {
+      const Taken t = take_one(channel_->descriptor.native_handle());
+      if (t.what == Taken::What::Closed) return;
+      if (t.what == Taken::What::Empty) {
+        receive();
+        return;
       }
-      if (fd >= 0) start(fd, tag);
+      if (t.what == Taken::What::Lost) {
+        if (log_) log_(lost_event());
+        continue;
+      }
+      start(t.fd, t.tag);
     }
-    receive();
+    paused_ = true;
   });
 }
 
 void ProxyServer::start(int fd, char tag) {
   sockaddr_storage local{};
   socklen_t len = sizeof local;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0 ||
-      (local.ss_family != AF_INET && local.ss_family != AF_INET6)) {
-    close(fd);
-    return;
-  }
   tcp::socket client(io_);
   boost::system::error_code ec;
-  client.assign(local.ss_family == AF_INET ? tcp::v4() : tcp::v6(), fd, ec);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0 &&
+      (local.ss_family == AF_INET || local.ss_family == AF_INET6)) {
+    client.assign(local.ss_family == AF_INET ? tcp::v4() : tcp::v6(), fd, ec);
+  } else {
+    ec = asio::error::bad_descriptor;
+  }
   if (ec) {
+    // Never happens with the init's sockets; still, the log says so.
     close(fd);
+    if (log_) log_({{"event", "net"}, {"outcome", "lost"}, {"reason", "not a TCP socket: " + ec.message()}});
     return;
   }
-  if (active_ >= limits_.max_sessions) {
-    // Best effort, without waiting: the client is told, nothing else happens.
-    if (tag != sandbox::kTagSocks) {
-      const std::string refusal = http_refusal(503, "too many connections through the proxy");
-      client.non_blocking(true, ec);
-      client.write_some(asio::buffer(refusal), ec);
-    }
-    if (log_) {
-      log_({{"event", "net"}, {"outcome", "refused"}, {"reason", "session limit reached"}});
-    }
-    return;
-  }
-  ++active_;
-  auto session = std::make_shared<Session>(*this, std::move(client), tag);
+  const bool served = active_ < limits_.max_sessions;
+  active_ += served ? 1 : 0;
+  ++clients_;
+  auto session = std::make_shared<Session>(*this, std::move(client), tag, !served);
   asio::co_spawn(
       io_, [session]() -> asio::awaitable<void> { co_await session->run(); },
-      [this, session](std::exception_ptr) { --active_; });
+      [this, served, session](std::exception_ptr) { session_ended(served); });
+}
+
+void ProxyServer::session_ended(bool served) {
+  active_ -= served ? 1 : 0;
+  --clients_;
+  if (paused_) {
+    paused_ = false;
+    receive();
+  }
+}
+
+void ProxyServer::log_unserved() {
+  if (!channel_) return;
+  for (;;) {
+    const Taken t = take_one(channel_->descriptor.native_handle());
+    if (t.what == Taken::What::Empty || t.what == Taken::What::Closed) return;
+    if (!log_) {
+      if (t.fd >= 0) close(t.fd);
+      continue;
+    }
+    if (t.what == Taken::What::Lost) {
+      log_(lost_event());
+      continue;
+    }
+    nlohmann::json e = {{"event", "net"},
+                        {"protocol", t.tag == sandbox::kTagSocks ? "socks5" : "http"},
+                        {"client", peer_text(t.fd)},
+                        {"outcome", "closed"},
+                        {"reason", "the run ended before the proxy took the connection"}};
+    close(t.fd);
+    log_(std::move(e));
+  }
 }
 
 }  // namespace sbpolicy::proxy

@@ -11,16 +11,23 @@
 // Here each connection becomes one session, a coroutine on sbrun's event
 // loop: read the request (bounded, with a deadline), ask the gate, dial
 // exactly the addresses it returns, then tunnel (CONNECT, SOCKS) or forward
-// one plain HTTP request. Every session ends with one log event. Limits:
-// a maximum number of concurrent sessions (503 / SOCKS 0x01 beyond it), a
-// deadline for the request head and handshakes, one for dialling, and an
-// idle timeout for tunnels.
+// one plain HTTP request. Every connection ends with exactly one log event.
+//
+// Limits: `max_sessions` connections are served at once. Past that, up to
+// `max_turned_away` more are read as far as their request (bounded by the
+// head deadline) and answered 503 / SOCKS 0x01, so a client always reads an
+// answer, never a reset. Past both, sbrun stops taking connections off the
+// channel until one ends: they wait in the init's queue and the kernel's
+// accept queue, and none is dropped. A deadline bounds the request head and
+// handshakes, one dialling, and an idle timeout tunnels.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "sandbox/proxy_doors.hpp"
@@ -30,10 +37,22 @@ namespace sbpolicy::proxy {
 
 struct ProxyLimits {
   std::size_t max_sessions = 256;
+  std::size_t max_turned_away = 1024;
   std::chrono::milliseconds head_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds idle_timeout = std::chrono::minutes(10);
 };
+
+// Descriptors a served session may hold at once: the client, the upstream
+// and a pipe (two descriptors) per direction of a tunnel.
+inline constexpr std::size_t kDescriptorsPerSession = 6;
+// Descriptors kept for everything else sbrun has open.
+inline constexpr std::size_t kDescriptorReserve = 64;
+
+// `limits` shrunk so that they fit `descriptor_limit` (RLIMIT_NOFILE): the
+// waiting room first, then the sessions (at least one). When they had to
+// shrink, `note` says so, for the user.
+ProxyLimits fit_descriptor_limit(ProxyLimits limits, std::size_t descriptor_limit, std::string* note);
 
 class ProxyServer {
  public:
@@ -48,10 +67,17 @@ class ProxyServer {
 
   std::size_t active_sessions() const { return active_; }
 
+  // Logs the connections still on the channel, which the run ended before
+  // the proxy took (their clients are gone with the sandbox): the log has a
+  // line for every connection. Call once the event loop has stopped.
+  void log_unserved();
+
  private:
   class Session;
   void receive();
   void start(int fd, char tag);
+  void session_ended(bool served);
+  std::optional<int> take_from_channel(char& tag);
 
   boost::asio::io_context& io_;
   Gate& gate_;
@@ -59,7 +85,9 @@ class ProxyServer {
   LogFn log_;
   struct Channel;
   std::unique_ptr<Channel> channel_;
-  std::size_t active_ = 0;
+  std::size_t active_ = 0;   // sessions served
+  std::size_t clients_ = 0;  // sessions served and turned away
+  bool paused_ = false;      // not taking connections until one ends
 };
 
 }  // namespace sbpolicy::proxy

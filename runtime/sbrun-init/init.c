@@ -54,21 +54,54 @@ static int listen_loopback(unsigned short port) {
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, (struct sockaddr*)&a, sizeof a) != 0 || listen(fd, 512) != 0) {
+  /* The accept queue is where a burst waits while sbrun catches up: as
+   * long as the kernel allows (net.core.somaxconn, 4096 by default in a new
+   * network namespace). */
+  if (bind(fd, (struct sockaddr*)&a, sizeof a) != 0 || listen(fd, 4096) != 0) {
     close(fd);
     return -1;
   }
   return fd;
 }
 
-/* Accepts every waiting connection and hands each socket to sbrun's proxy,
- * tagged with the port it came in on. The init never reads or writes a byte
- * of it. When the channel is full the connection is dropped. */
-static void hand_over(int listener, char tag) {
-  for (;;) {
+/* Connections accepted and not yet handed to sbrun's proxy, oldest first.
+ * When clients arrive faster than sbrun takes them off the channel they wait
+ * here, and once this is full the init stops accepting and they wait in the
+ * kernel's accept queue: a connection is never dropped for want of room. */
+enum { QUEUE_MAX = 256 };
+static struct {
+  int fd[QUEUE_MAX];
+  char tag[QUEUE_MAX];
+  int head, count;
+  /* The channel refused for a reason poll cannot wait on (the kernel's
+   * limit of descriptors in flight): try again after a short pause. */
+  int stalled;
+} queue;
+
+/* Accepts waiting connections while the queue has room, tagging each with
+ * the door it came in by. The init never reads or writes a byte of them. */
+static void accept_waiting(int listener, char tag) {
+  while (queue.count < QUEUE_MAX) {
     const int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
-    if (client < 0) return;
-    struct iovec iov = {&tag, 1};
+    if (client < 0) {
+      /* A client that hung up before it was accepted is simply gone. */
+      if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO) continue;
+      return;
+    }
+    const int slot = (queue.head + queue.count) % QUEUE_MAX;
+    queue.fd[slot] = client;
+    queue.tag[slot] = tag;
+    ++queue.count;
+  }
+}
+
+/* Hands queued connections to sbrun's proxy (one tag byte and one
+ * descriptor per message) until the channel is full. */
+static void hand_over(void) {
+  queue.stalled = 0;
+  while (queue.count > 0) {
+    int client = queue.fd[queue.head];
+    struct iovec iov = {&queue.tag[queue.head], 1};
     union {
       struct cmsghdr align;
       char bytes[CMSG_SPACE(sizeof(int))];
@@ -84,8 +117,18 @@ static void hand_over(int listener, char tag) {
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &client, sizeof client);
-    (void)sendmsg(SB_CHANNEL_FD, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sendmsg(SB_CHANNEL_FD, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return; /* poll says when there is room */
+      if (errno == ENOBUFS || errno == ETOOMANYREFS || errno == ENOMEM) {
+        queue.stalled = 1;
+        return;
+      }
+      /* Any other error: sbrun is gone, and the sandbox with it. */
+    }
     close(client);
+    queue.head = (queue.head + 1) % QUEUE_MAX;
+    --queue.count;
   }
 }
 
@@ -235,6 +278,7 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
   /* What the init watches once the command runs. */
   struct pollfd fds[4] = {
       {signals, POLLIN, 0}, {http, POLLIN, 0}, {socks, POLLIN, 0}, {proxy ? SB_CHANNEL_FD : -1, POLLIN, 0}};
+  int channel_open = fds[3].fd >= 0;
 
   /* The command's child is made with vfork: it shares the init's memory
    * until it executes the command, so nothing of the init's is copied; it
@@ -256,16 +300,23 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
   }
 
   for (;;) {
-    if (poll(fds, 4, -1) < 0) continue;
-    if (fds[1].revents & POLLIN) hand_over(http, SB_TAG_HTTP);
-    if (fds[2].revents & POLLIN) hand_over(socks, SB_TAG_SOCKS);
+    /* The doors are watched while the queue has room; the channel for
+     * room while the queue holds connections. */
+    fds[1].fd = queue.count < QUEUE_MAX ? http : -1;
+    fds[2].fd = queue.count < QUEUE_MAX ? socks : -1;
+    fds[3].fd = channel_open ? SB_CHANNEL_FD : -1;
+    fds[3].events = POLLIN | (queue.count > 0 && !queue.stalled ? POLLOUT : 0);
+    if (poll(fds, 4, queue.stalled ? 10 : -1) < 0) continue;
+    if (fds[1].revents & POLLIN) accept_waiting(http, SB_TAG_HTTP);
+    if (fds[2].revents & POLLIN) accept_waiting(socks, SB_TAG_SOCKS);
+    if (channel_open && queue.count > 0) hand_over();
     if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) {
       /* sbrun holds the sandbox still while it asks the user something on
        * the terminal the command may share: nothing inside can read the
        * answer or draw over the question meanwhile. */
       char order[2] = {0, 0};
       const ssize_t n = recv(SB_CHANNEL_FD, order, sizeof order, MSG_DONTWAIT);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) fds[3].fd = -1;
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) channel_open = 0;
       if (n >= 1 && order[0] == SB_ORDER_HOLD) kill(-1, SIGSTOP);
       if (n >= 1 && order[0] == SB_ORDER_RELEASE) kill(-1, SIGCONT);
       if (n == 2 && order[0] == SB_ORDER_SIGNAL) end_signal(order[1]);

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UPSTREAM = "198.51.100.2"
@@ -642,6 +643,21 @@ def _(r):
     no_upstream(r, "evil")
 
 
+@case("a request body that ends mid-way is logged as failed, and not passed on as whole",
+      "python3 -c '\n"
+      "import socket\n"
+      "for head, body in [(b\"Content-Length: 100000\", b\"x\"*1000), "
+      "(b\"Transfer-Encoding: chunked\", b\"5\\r\\nhello\\r\\n\")]:\n"
+      " s=socket.create_connection((\"127.0.0.1\",3128))\n"
+      " s.sendall(b\"POST http://registry.pkgs.test/cut HTTP/1.1\\r\\nHost: registry.pkgs.test\\r\\n\"+head+b\"\\r\\n\\r\\n\"+body)\n"
+      " s.shutdown(socket.SHUT_WR);print(\"answer\", s.recv(100)[:12])'")
+def _(r):
+    e = logged(r, host="registry.pkgs.test", outcome="failed", reason="the request body ended after 1000 of 100000 bytes")
+    expect(e["bytes_up"] >= 1000, e)
+    logged(r, host="registry.pkgs.test", outcome="failed", reason="the request body ended before its last chunk")
+    expect(r.http and all("cut" in h for h in r.http), f"the upstream got a whole request: {r.http}")
+
+
 @case("NET-28 relayed CONNECT through an in-sandbox relay gets the same decision",
       "python3 -c '\n"
       "import socket,threading\n"
@@ -747,6 +763,42 @@ def _(r):
       f"{C} flood 40", args=["--net-max-connections", "10"], timeout=90)
 def _(r):
     expect("200=10" in r.output and "503=30" in r.output, r.output)
+
+
+def check_burst(r, total, busy_ok):
+    """Every connection of `client.py burst` got the answer its kind should
+    have (or, when `busy_ok`, a 503 it read), and the log has exactly one
+    line for each, with the matching outcome."""
+    conns = [tuple(line.split()[1:]) for line in r.output.splitlines() if line.startswith("conn ")]
+    counts = [line for line in r.output.splitlines() if line.startswith("counts ")]
+    expect(len(conns) == total, f"{len(conns)} connections reported, not {total}: {r.output[-1500:]}")
+    good = {"get": "200", "connect": "200", "denied": "403", "socks": "socks-0x00"}
+    busy = {"get": "503", "connect": "503", "denied": "503", "socks": "socks-0x01"}
+    bad = [c for c in conns if c[2] != good[c[1]] and not (busy_ok and c[2] == busy[c[1]])]
+    expect(not bad, f"{len(bad)} connections without the answer they should have, e.g. {bad[:8]}; {counts}")
+    outcome = {("get", "200"): "forwarded", ("connect", "200"): "tunnel", ("denied", "403"): "refused",
+               ("socks", "socks-0x00"): "tunnel"}
+    answered = Counter((port, outcome.get((kind, answer), "busy")) for port, kind, answer in conns)
+    logged_ = Counter((e.get("client", "").rpartition(":")[2], e.get("outcome")) for e in r.net)
+    expect(answered == logged_, f"the log does not match the connections: only answered {list((answered - logged_).items())[:8]}, "
+                                f"only logged {list((logged_ - answered).items())[:8]}; {counts}")
+
+
+BURST_PINS = ["--resolve", f"registry.pkgs.test:{UPSTREAM}", "--resolve", f"upstream.test:{UPSTREAM}"]
+
+
+@case("NET-36 bursts of 2,000 connections at once: each answered (or 503), one log line each",
+      f"{C} burst 2000 3", args=BURST_PINS, timeout=400)
+def _(r):
+    check_burst(r, 6000, busy_ok=True)
+
+
+@case("NET-36 bursts of 2,000 connections within the limit: each served, one log line each",
+      f"{C} burst 2000 2", args=BURST_PINS + ["--net-max-connections", "2500"], timeout=400, notices=True)
+def _(r):
+    # Where sbrun may not open enough descriptors it says so, and turns the
+    # rest away.
+    check_burst(r, 4000, busy_ok="connections at once, not 2500" in r.output)
 
 
 @case("a head deadline restarts after a question: the sandbox was held still meanwhile",

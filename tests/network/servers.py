@@ -107,15 +107,24 @@ class Upstream(BaseHTTPRequestHandler):
     def handle_one(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        cut = len(body) < length
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             body = b""
             while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
+                try:
+                    size = int(self.rfile.readline().split(b";")[0], 16)
+                except ValueError:  # the connection ended mid-body
+                    cut = True
+                    break
                 if size == 0:
                     self.rfile.readline()
                     break
                 body += self.rfile.read(size)
                 self.rfile.readline()
+        if cut:  # a request that never ended: recorded as such, not answered
+            log("http.jsonl", {"port": self.server.server_address[1], "path": self.path, "cut": len(body)})
+            self.close_connection = True
+            return
         log("http.jsonl", {"port": self.server.server_address[1], "method": self.command, "path": self.path,
                            "host": self.headers.get("Host"), "hosts": self.headers.get_all("Host") or [],
                            "headers": [k.lower() for k in self.headers.keys()], "body": len(body),
@@ -185,13 +194,18 @@ class Raw(socketserver.BaseRequestHandler):
 class RawServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
+    request_queue_size = 4096  # bursts of connections through the proxy
+
+
+class HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 4096
 
 
 def main():
     threading.Thread(target=dns_server, daemon=True).start()
     for port in (80, 8080):
-        server = ThreadingHTTPServer((UPSTREAM, port), Upstream)
-        server.daemon_threads = True
+        server = HttpServer((UPSTREAM, port), Upstream)
         threading.Thread(target=server.serve_forever, daemon=True).start()
     for port in (443, 22, 9443, 9444):
         threading.Thread(target=RawServer((UPSTREAM, port), Raw).serve_forever, daemon=True).start()

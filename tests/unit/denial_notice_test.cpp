@@ -36,6 +36,19 @@ TEST(DenialNotices, NothingForWhatWasNotARefusal) {
   EXPECT_FALSE(n.line_for({{"event", "net"}, {"outcome", "refused"}, {"reason", "no host"}}).has_value());
 }
 
+TEST(DenialNotices, ConnectionsTurnedAwayAreToldOnce) {
+  DenialNotices n;
+  const nlohmann::json busy = {{"event", "net"},
+                               {"outcome", "busy"},
+                               {"host", "a.test"},
+                               {"port", 443},
+                               {"reason", "too many connections through the proxy at once (limit 2)"}};
+  EXPECT_EQ(n.line_for(busy).value_or(""),
+            "sbrun: turned connections away: too many connections through the proxy at once (limit 2)\n");
+  EXPECT_FALSE(n.line_for(busy).has_value());
+  EXPECT_FALSE(n.line_for({{"event", "net"}, {"outcome", "busy"}, {"host", "b.test"}, {"port", 80}}).has_value());
+}
+
 TEST(DenialNotices, AFloodOfHostsEndsInOneLine) {
   DenialNotices n;
   std::size_t lines = 0;
