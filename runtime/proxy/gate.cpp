@@ -121,6 +121,10 @@ asio::awaitable<Verdict> Gate::settle_ask(const sema::HostSubject& subject, cons
     co_return it->second ? allowed("allowed earlier in this run")
                          : denied("denied earlier in this run", "denied at the prompt earlier in this run");
   }
+  if (const auto it = once_until_.find(key); it != once_until_.end()) {
+    if (std::chrono::steady_clock::now() < it->second) co_return allowed("allowed once at the prompt, just before");
+    once_until_.erase(it);
+  }
   if (config_.ask == NetAskMode::Allow) co_return allowed("allowed by --ask allow");
   if (config_.ask == NetAskMode::Deny || prompter_ == nullptr) {
     co_return denied("denied by --ask deny", "asked by " + lower::rule_reference(*rule) + "; denied by --ask deny");
@@ -148,6 +152,7 @@ asio::awaitable<Verdict> Gate::settle_ask(const sema::HostSubject& subject, cons
         pending->timer.cancel();
         pending_.erase(key);
         last_question_closed_ = std::chrono::steady_clock::now();
+        if (a == NetAnswer::AllowOnce) once_until_[key] = last_question_closed_ + config_.once_window;
         if (a == NetAnswer::AllowRun) answers_[key] = true;
         if (a == NetAnswer::Deny) answers_[key] = false;
       });

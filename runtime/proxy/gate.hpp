@@ -42,6 +42,12 @@ struct GateConfig {
   std::map<std::string, std::vector<sema::IpNet>> pins;  // --resolve NAME:IP, by canonical name
   AddressGuard guard;
   std::size_t max_pending_questions = 16;
+  // "allow once" also covers connections to the same host:port that start
+  // this soon after the answer. A client opening several connections at
+  // once is held still during the question (the whole sandbox is), so the
+  // ones it had not opened yet come just after the answer: one burst, one
+  // question.
+  std::chrono::milliseconds once_window = std::chrono::seconds(2);
 };
 
 struct Verdict {
@@ -79,6 +85,7 @@ class Gate {
   NetPrompter* prompter_;
   std::map<std::string, bool> answers_;  // "host:port" -> allowed for this run (deny remembered too)
   std::map<std::string, std::shared_ptr<Pending>> pending_;
+  std::map<std::string, std::chrono::steady_clock::time_point> once_until_;  // "host:port" -> end of its window
   std::chrono::steady_clock::time_point last_question_closed_{};
 };
 

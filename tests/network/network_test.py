@@ -681,7 +681,9 @@ def _(r):
 
 
 @case("NET-32 asks: allow once, then allow for this run, then remembered",
-      "curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://a.wild.test/; "
+      # "allow once" also covers what starts within 2 s of the answer: the
+      # second request comes later.
+      "curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://a.wild.test/; sleep 3; "
       "curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://a.wild.test/; "
       "curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://a.wild.test/",
       users=("root",), tty=with_answers(["o", "a"]))
@@ -719,6 +721,21 @@ def _(r):
 def _(r):
     expect(r.output.count("allow once") == 1, r.output)
     expect(r.output.count("200 OK") == 5, r.output)
+
+
+@case("NET-32 a client that opens its connections one after another just after an allow once is asked once",
+      # The sandbox was held still during the question: connections the
+      # client had not opened yet come right after the answer.
+      "for i in 1 2 3 4; do curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://h.wild.test/; done; "
+      "sleep 2.5; curl -s -m20 -o /dev/null -w '%{http_code}\\n' http://h.wild.test/",
+      users=("root",), tty=with_answers(["o", "d"], delay=0.5))
+def _(r):
+    codes = [l for l in r.output.split() if l.isdigit() and len(l) == 3]
+    expect(codes == ["200"] * 4 + ["403"], r.output)
+    expect(r.output.count("allow once") == 2, r.output)
+    asks = [e.get("ask") for e in r.net]
+    expect(asks == ["allowed once at the prompt"] + ["allowed once at the prompt, just before"] * 3 +
+           ["denied at the prompt"], asks)
 
 
 @case("NET-32 the sandbox is held still while a question is up: it cannot read the answer",
