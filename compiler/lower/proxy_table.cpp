@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <tuple>
 #include <unordered_map>
 
 #include "ir/evaluator.hpp"
@@ -242,6 +243,69 @@ nlohmann::json proxy_table_to_json(const ProxyRuleTable& table) {
     entries.push_back(std::move(j));
   }
   return {{"schema_version", 1}, {"target", "proxy"}, {"entries", entries}};
+}
+
+namespace {
+
+std::string host_text(const HostPattern& p) {
+  switch (p.kind) {
+    case Kind::Exact: return p.name;
+    case Kind::Subdomains: return "*." + p.name;
+    case Kind::AnyName: return "*";
+    case Kind::Address: return p.net.text();
+  }
+  return "?";
+}
+
+std::string ports_text(const std::vector<sema::PortRange>& ports) {
+  if (ports.size() == 1 && ports[0].lo == 1 && ports[0].hi == 65535) return "*";
+  std::string out;
+  for (const auto& r : ports) {
+    if (!out.empty()) out += ",";
+    out += r.lo == r.hi ? std::to_string(r.lo) : fmt::format("{}-{}", r.lo, r.hi);
+  }
+  return out;
+}
+
+int effect_rank(Effect e) { return e == Effect::Deny ? 0 : e == Effect::Allow ? 1 : 2; }
+
+}  // namespace
+
+std::string proxy_table_to_text(const ProxyRuleTable& table) {
+  // Rows: a rule's own patterns, then its excepts, indented; rules by
+  // effect (the order in which they decide), then in policy order.
+  std::vector<const ProxyEntry*> order;
+  for (const ProxyEntry& e : table.entries()) order.push_back(&e);
+  std::stable_sort(order.begin(), order.end(), [](const ProxyEntry* a, const ProxyEntry* b) {
+    const auto key = [](const ProxyEntry* e) {
+      return std::make_tuple(effect_rank(e->rule->effect), e->rule->id, e->is_except);
+    };
+    return key(a) < key(b);
+  });
+  struct Row {
+    std::string effect, host, ports, rule;
+  };
+  std::vector<Row> rows{{"EFFECT", "HOST", "PORTS", "RULE"}};
+  for (const ProxyEntry* e : order) {
+    rows.push_back({e->is_except ? std::string("  except") : std::string(sema::effect_name(e->rule->effect)), host_text(e->pattern),
+                    ports_text(e->pattern.ports), text::printable(e->rule->origin.target.text())});
+  }
+  std::size_t w_effect = 0, w_host = 0, w_ports = 0;
+  for (const Row& r : rows) {
+    w_effect = std::max(w_effect, r.effect.size());
+    w_host = std::max(w_host, r.host.size());
+    w_ports = std::max(w_ports, r.ports.size());
+  }
+  std::string out;
+  for (const Row& r : rows) {
+    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {}\n", r.effect, w_effect, r.host, w_host, r.ports, w_ports, r.rule);
+  }
+  if (rows.size() == 1) out += "(no net rules)\n";
+  out +=
+      "\nA host:port takes the strongest effect among the rows that match it: deny, then allow, then ask;\n"
+      "no row: deny. An except row takes its host out of the rule above it only. `*` alone as a host\n"
+      "is any name, never an IP address; as ports, every port.\n";
+  return out;
 }
 
 }  // namespace sbpolicy::lower

@@ -97,6 +97,11 @@ std::optional<std::string> guard_refusal(const ProxyRuleTable& table, const sema
 // `sbc compile --target proxy`: the entries with their rules and spans.
 nlohmann::json proxy_table_to_json(const ProxyRuleTable& table);
 
+// `sbc compile --target proxy --format table`: the same entries for a
+// reader, one row each (effect, host, ports, rule), strongest effect first
+// and each rule's excepts under it, then how a host:port is decided.
+std::string proxy_table_to_text(const ProxyRuleTable& table);
+
 // What the Set matches for a canonical name: its characters reversed.
 std::string reversed_name(std::string_view name);
 

@@ -1,4 +1,5 @@
 // sbc compile FILE --target ir|bwrap|proxy [-o OUT] [--emit ast|ir|bind|expand|resolve|points]
+//                  [--format table (with --target proxy)]
 #include <cstdio>
 
 #include "driver/bindings.hpp"
@@ -14,6 +15,11 @@
 namespace sbpolicy::sbc {
 
 int run_compile(const CommonOptions& common, const CompileOptions& options) {
+  const bool table_wanted = common.format == "table";
+  if (table_wanted && (options.target != "proxy" || !options.emit.empty())) {
+    std::fprintf(stderr, "sbc: --format table prints the proxy table: use it with --target proxy and no --emit\n");
+    return kUsage;
+  }
   const RenderOptions render = render_options(common);
   driver::Compilation c;
   driver::compile_file(c, options.file, load_options(common));
@@ -67,7 +73,8 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
       std::fprintf(stderr, "sbc: %s\n", error->c_str());
       return kPolicyErrors;
     }
-    content = lower::proxy_table_to_json(std::get<lower::ProxyRuleTable>(table)).dump(2) + "\n";
+    const auto& built = std::get<lower::ProxyRuleTable>(table);
+    content = table_wanted ? lower::proxy_table_to_text(built) : lower::proxy_table_to_json(built).dump(2) + "\n";
   } else {
     if (!c.policy) return kPolicyErrors;
     content = ir::policy_to_json(*c.policy).dump(2) + "\n";

@@ -14,9 +14,12 @@ using namespace sbpolicy::sbc;
 
 namespace {
 
-void add_common(CLI::App* cmd, CommonOptions& common) {
-  cmd->add_option("--format", common.format, "Diagnostic format")
-      ->check(CLI::IsMember({"human", "plain", "json"}))
+// `compile` also takes `--format table` (for --target proxy): the output
+// as a table, diagnostics as for human.
+void add_common(CLI::App* cmd, CommonOptions& common, bool table = false) {
+  cmd->add_option("--format", common.format,
+                  table ? "Diagnostic format; table: the proxy table as a table" : "Diagnostic format")
+      ->check(table ? CLI::IsMember({"human", "plain", "json", "table"}) : CLI::IsMember({"human", "plain", "json"}))
       ->capture_default_str();
   cmd->add_option("--color", common.color, "Colour in human output (NO_COLOR is honoured)")
       ->check(CLI::IsMember({"auto", "always", "never"}))
@@ -56,7 +59,7 @@ int main(int argc, char** argv) {
     compile_cmd->add_option("--home", compile.home, "bwrap: the home directory (default: $HOME)");
     compile_cmd->add_flag("--target-strict", compile.target_strict,
                           "Make every rule the target cannot enforce exactly an error");
-    add_common(compile_cmd, common);
+    add_common(compile_cmd, common, /*table=*/true);
 
     ExplainOptions explain;
     auto* explain_cmd = app.add_subcommand("explain", "Show the decision for one operation on one subject");
