@@ -138,7 +138,7 @@ TunnelStart classify_request_line(std::string_view b) {
 // Both kinds of head: a proxy request (`tunnel` null), or the first request
 // inside a tunnel to `*tunnel`.
 std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const sema::HostSubject* tunnel) {
-  if (head.size() > kMaxRequestHead) return RequestError{431, "request head too large"};
+  if (head.size() > kMaxRequestHead) return RequestError{431, kHeadTooLarge};
   if (auto e = check_head_bytes(head)) return *e;
 
   http::request_parser<http::empty_body> parser;

@@ -34,6 +34,9 @@
 namespace sbpolicy::proxy {
 
 inline constexpr std::size_t kMaxRequestHead = 16 * 1024;
+// The reason of the 431 (Request Header Fields Too Large) for a head over
+// that limit, whether a few long fields or many short ones.
+inline constexpr const char* kHeadTooLarge = "request head over 16 KiB (too many or too long header fields)";
 
 struct ProxyRequest {
   enum class Kind { Connect, Forward };

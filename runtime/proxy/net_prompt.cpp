@@ -5,6 +5,8 @@
 #include <libpsl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -64,11 +66,40 @@ void NetPrompter::run() {
     }
     if (tty_ == -2) tty_ = open(tty_path_.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
     const bool held = tty_ >= 0 && hold_;
-    if (held) hold_(true);
+    if (held) {
+      hold_(true);
+      let_output_through();
+    }
     const NetAnswer answer = prompt(item.first);
     if (held) hold_(false);
     item.second(answer);
   }
+}
+
+// What the command wrote before the question shows before it. Written to
+// a pipe (`sbrun ... | tee log`), it reaches the screen only when the
+// reader at the other end copies it there: wait, while the sandbox comes
+// to a stop, until the pipes on sbrun's stdout and stderr are empty (at
+// least 20 ms, at most half a second), then until the terminal has sent
+// what was written to it.
+void NetPrompter::let_output_through() {
+  std::vector<int> pipes;
+  for (int fd : {STDOUT_FILENO, STDERR_FILENO}) {
+    struct stat st{};
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) pipes.push_back(fd);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    const auto waited = std::chrono::steady_clock::now() - start;
+    bool empty = true;
+    for (int fd : pipes) {
+      int queued = 0;
+      if (ioctl(fd, FIONREAD, &queued) == 0 && queued > 0) empty = false;
+    }
+    if ((empty && waited >= std::chrono::milliseconds(20)) || waited >= std::chrono::milliseconds(500)) break;
+    poll(nullptr, 0, 5);
+  }
+  tcdrain(tty_);
 }
 
 NetAnswer NetPrompter::prompt(const NetQuestion& q) {

@@ -48,6 +48,7 @@ class NetPrompter {
  private:
   void run();
   NetAnswer prompt(const NetQuestion& q);
+  void let_output_through();
 
   std::string tty_path_;
   std::chrono::milliseconds timeout_;

@@ -252,7 +252,7 @@ class ProxyServer::Session {
       deadline.arm(limits().head_timeout);
       while ((head_end = find_head_end(buffer)) == 0) {
         if (buffer.size() > kMaxRequestHead) {
-          co_await refuse_http(431, "request head too large");
+          co_await refuse_http(431, kHeadTooLarge);
           co_return;
         }
         if (!co_await read_more(buffer)) {

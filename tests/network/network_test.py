@@ -170,6 +170,8 @@ def run_sbrun(world, sbrun, case, mode, tty=None):
     subprocess.run(["chown", "-R", USER + ":" + USER, case_dir], check=True)
     if mode == "user":
         argv = ["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups", "--reset-env"] + argv
+    if case.get("piped"):  # sbrun's output through a pipe to a reader that copies it late
+        argv = ["sh", "-c", '"$@" 2>&1 | (sleep 0.3; cat)', "sh"] + argv
     marks = world.marks()
     env = {"PATH": "/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8"}
     timeout = case.get("timeout", 60)
@@ -736,6 +738,15 @@ def _(r):
     asks = [e.get("ask") for e in r.net]
     expect(asks == ["allowed once at the prompt"] + ["allowed once at the prompt, just before"] * 3 +
            ["denied at the prompt"], asks)
+
+
+@case("NET-32 output written to a pipe before a question shows before it",
+      "echo written-before; curl -s -m20 -o /dev/null -w 'code %{http_code}\\n' http://k.wild.test/",
+      users=("root",), tty=with_answers(["o"], delay=0.2), piped=True)
+def _(r):
+    before, question = r.output.find("written-before"), r.output.find("asks to connect to k.wild.test")
+    expect(0 <= before < question, r.output)
+    expect("code 200" in r.output, r.output)
 
 
 @case("NET-32 the sandbox is held still while a question is up: it cannot read the answer",
