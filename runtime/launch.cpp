@@ -334,6 +334,14 @@ int launch(const LaunchOptions& o) {
   });
   if (!shown.all().empty()) std::fputs(render_diagnostics(shown, c.sources, render).c_str(), stderr);
   if (!plan) return fail("the policy cannot be enforced here; see the errors above");
+  if (o.verbose > 0) {
+    for (const std::string& path : plan->granted_placeholders) {
+      std::fprintf(stderr,
+                   "sbrun: `%s` is granted write and does not exist: made for the run, removed after it if still "
+                   "empty\n",
+                   path.c_str());
+    }
+  }
   if (!o.log_path.empty()) {
     // Never where the sandbox could write (or has written a link): deny,
     // allow and a granted ask as the policy says, asks not yet granted

@@ -86,6 +86,7 @@ nlohmann::json mount_plan_to_json(const MountPlan& plan, const ir::Policy& polic
           {"environment", env},
           {"chdir", plan.chdir},
           {"skipped", plan.skipped},
+          {"granted_placeholders", plan.granted_placeholders},
           {"unix_sockets", plan.unix_sockets},
           {"bwrap_args", bwrap_arguments(plan)}};
 }

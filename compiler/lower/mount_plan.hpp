@@ -103,6 +103,9 @@ struct MountPlan {
   std::string chdir = "/";
   // Grants that name paths that do not exist: nothing to mount (reported by -v).
   std::vector<std::string> skipped;
+  // Of the placeholders: directories granted write that did not exist
+  // (emit.cpp, missing_grant), made for the run and kept once written to.
+  std::vector<std::string> granted_placeholders;
   // Unix sockets that are bound in (the seccomp filter then allows AF_UNIX).
   std::vector<std::string> unix_sockets;
 };

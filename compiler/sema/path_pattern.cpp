@@ -354,6 +354,7 @@ std::variant<PathPattern, PatternErrors> parse_path_pattern(std::string_view tex
     out.components.push_back(c->text);
   }
   while (!out.components.empty() && out.components.back() == "**") out.components.pop_back();
+  out.spelled_as_directory = (!text.empty() && text.back() == '/') || (!parsed.empty() && parsed.back().text == "**");
   return out;
 }
 

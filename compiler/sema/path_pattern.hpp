@@ -59,11 +59,22 @@ struct PathPattern {
   bool has_glob() const;
   // Number of leading components that are plain names (no glob, no escapes needed).
   std::size_t literal_prefix_length() const;
+  // The spelling ends in `/` or `/**` ("~/.npm/_cacache/"): the author says
+  // the pattern names a directory. It matches the same paths either way;
+  // only sbrun reads it, to create a granted directory that is missing
+  // (runtime/granted_directories.hpp). Not part of the comparisons.
+  bool spelled_as_directory = false;
+
   // The canonical text: "/", "/etc", "~", "~/.ssh", ".", "./src/**/.env", "$TMPDIR/x".
   std::string text() const;
 
-  friend bool operator==(const PathPattern&, const PathPattern&) = default;
-  friend auto operator<=>(const PathPattern&, const PathPattern&) = default;
+  friend bool operator==(const PathPattern& a, const PathPattern& b) {
+    return a.anchor == b.anchor && a.components == b.components;
+  }
+  friend auto operator<=>(const PathPattern& a, const PathPattern& b) {
+    if (const auto c = a.anchor <=> b.anchor; c != 0) return c;
+    return a.components <=> b.components;
+  }
 };
 
 // Parses and normalises the decoded text of a path pattern string literal.

@@ -34,6 +34,7 @@ class Writer {
       u8(static_cast<std::uint8_t>(path->anchor));
       u32(static_cast<std::uint32_t>(path->components.size()));
       for (const auto& c : path->components) str(c);
+      u8(path->spelled_as_directory ? 1 : 0);
     } else if (const auto* host = std::get_if<HostPattern>(&p)) {
       u8(static_cast<std::uint8_t>(host->kind));
       str(host->name);
@@ -107,6 +108,9 @@ class Reader {
         if (anchor >= kPathAnchorCount) fail();
         p.anchor = static_cast<PathAnchor>(anchor);
         for (std::uint32_t n = count(); n > 0 && ok_; --n) p.components.push_back(str());
+        const std::uint8_t directory = u8();
+        if (directory > 1) fail();
+        p.spelled_as_directory = directory == 1;
         return p;
       }
       case 1: {

@@ -144,6 +144,18 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"/a\x01", Code::E0311, 2, 3}, ErrorCase{"/a\0b"sv, Code::E0311, 2, 3},
         ErrorCase{"/a\x7f", Code::E0311, 2, 3}, ErrorCase{"/a\n\tb", Code::E0311, 2, 4}));
 
+// A trailing `/` or `/**` says "a directory" (sbrun makes a missing granted
+// one for the run) and changes nothing the pattern matches or equals.
+TEST(PathPattern, ASpellingAsADirectoryIsKeptButDoesNotChangeThePattern) {
+  const auto flag = [](std::string_view text) { return std::get<PathPattern>(parse_path_pattern(text)).spelled_as_directory; };
+  for (std::string_view dir : {"~/.npm/_cacache/", "~/.npm/_cacache/**", "~/.npm/_cacache//", "./**", "/", "~/a/**/"}) {
+    EXPECT_TRUE(flag(dir)) << dir;
+  }
+  for (std::string_view plain : {"~/.npm/_cacache", "~/.npmrc", "~/a/*", "~/a/.", "."}) EXPECT_FALSE(flag(plain)) << plain;
+  EXPECT_EQ(std::get<PathPattern>(parse_path_pattern("~/.npm/x/")), std::get<PathPattern>(parse_path_pattern("~/.npm/x")));
+  EXPECT_EQ(canonical("~/.npm/x/**"), "~/.npm/x");
+}
+
 TEST(PathPattern, ReportsEveryBadComponent) {
   auto parsed = parse_path_pattern("/[a/{b/x*");
   ASSERT_TRUE(std::holds_alternative<PatternErrors>(parsed));

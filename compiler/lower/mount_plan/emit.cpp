@@ -9,6 +9,7 @@
 // A protected path that does not exist inside a writable parent gets a
 // placeholder, created on the host by the runtime before launch and removed
 // after, so the mount has somewhere to go and the path cannot be created.
+// So does a granted directory that does not exist yet (missing_grant).
 // Then the environment the policy passes.
 #include <fmt/format.h>
 
@@ -43,6 +44,37 @@ bool under_directory(FsView& fs, std::string_view path) {
     if (k != FileKind::Missing) return k == FileKind::Directory;
     if (up == "/") return true;
   }
+}
+
+// A directory granted write that does not exist yet (`~/.npm/_cacache`
+// after `npm cache clean --force`): with nothing to mount, the place would
+// be read-only inside and the tool fail with EROFS. It gets a placeholder,
+// bound read-write, when
+//  - a write rule that decided it spells it as a directory, with no
+//    wildcard: a trailing `/` or `/**` (`allow write "~/.npm/_cacache/";`,
+//    as the standard library spells its caches). A missing file grant
+//    (`"~/.npmrc"`) never becomes a directory;
+//  - its parent is a directory on the host (not a symlink), visible in the
+//    sandbox or inside the home directory; one level only.
+// The runtime makes it as the user the sandbox runs as and removes it after
+// the run while it is still empty: what the command wrote in it stays, and
+// a cache of a tool the command never ran leaves nothing behind.
+bool missing_grant(LoweringContext& cx, const std::string& path, const Point& p, Access parent) {
+  if (p.kind != Point::Kind::Policy || p.access != Access::ReadWrite || parent == Access::ReadWrite) return false;
+  const std::string up(parent_of(path));
+  if (cx.fs.kind(up) != FileKind::Directory) return false;
+  const std::string& home = cx.options.bindings.home;
+  if (parent == Access::None && (home.empty() || (up != home && !strictly_below(up, home)))) return false;
+  return std::any_of(p.rules.begin(), p.rules.end(), [&](std::uint32_t id) {
+    const ir::Rule& r = cx.policy.rules[id];
+    const auto* pattern = std::get_if<sema::PathPattern>(&r.pattern);
+    if (r.operation != ir::Operation::Write || pattern == nullptr || !pattern->spelled_as_directory ||
+        pattern->has_glob()) {
+      return false;
+    }
+    const auto bound = sema::bind_literal_prefix(*pattern, cx.options.bindings);
+    return bound && bound->rest.empty() && bound->prefix == path;
+  });
 }
 
 // A masked directory is made read-only after the last mount inside it;
@@ -156,8 +188,10 @@ MountPlan emit_plan(LoweringContext& cx, const PointTable& table, const Concrete
         // Nothing can be made below an existing file: it is pinned (a
         // mount point: not replaced by a directory) and needs no placeholder.
         const bool under_file = !exists && !under_directory(cx.fs, path);
+        const bool granted_placeholder = !exists && !under_file && missing_grant(cx, path, p, parent);
         const bool placeholder =
-            !exists && !under_file && parent == Access::ReadWrite && (pin || p.access != Access::ReadWrite);
+            granted_placeholder ||
+            (!exists && !under_file && parent == Access::ReadWrite && (pin || p.access != Access::ReadWrite));
         if (!exists && !placeholder) {
           if (p.access != Access::None && !under_file) plan.skipped.push_back(path);
           stack.push_back({path, parent});
@@ -171,11 +205,14 @@ MountPlan emit_plan(LoweringContext& cx, const PointTable& table, const Concrete
           plan.placeholder_files.emplace_back(path, std::string(*content));
         } else if (placeholder) {
           plan.placeholders.push_back(path);
+          if (granted_placeholder) plan.granted_placeholders.push_back(path);
         }
         const bool dir = content ? false : !exists || kind == FileKind::Directory;
         if (p.access == Access::ReadWrite && (parent != Access::ReadWrite || pin)) {
           mount(Mount::Kind::Bind, path,
-                pin ? "a parent of a protected path, pinned so it cannot be renamed" : "read and write");
+                pin                   ? "a parent of a protected path, pinned so it cannot be renamed"
+                : granted_placeholder ? "read and write; it did not exist: made for the run, removed after it if still empty"
+                                      : "read and write");
         } else if (p.access == Access::ReadOnly && parent != Access::ReadOnly) {
           mount(Mount::Kind::RoBind, path, placeholder ? "read-only; a placeholder, so it cannot be created" : "read only");
         } else if (p.access == Access::None && parent != Access::None) {
