@@ -145,14 +145,19 @@ bool Bubblewrap::send_plan(const std::vector<std::string>& args, std::string& er
   return true;
 }
 
-bool Bubblewrap::go(bool allow_unix_sockets, std::string& error) {
+bool Bubblewrap::go(bool allow_unix_sockets, const std::vector<std::string>& local_services, std::string& error) {
   // Only once the whole plan is in the pipe and the pipe is closed.
   if (plan_fd_ >= 0 || pid_ <= 0) {
     error = "the plan was not passed to bubblewrap";
     return false;
   }
-  const char go[2] = {sandbox::kOrderGo, static_cast<char>(allow_unix_sockets ? 1 : 0)};
-  if (send(channel_fd_, go, sizeof go, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof go)) {
+  std::string go = {sandbox::kOrderGo, static_cast<char>(allow_unix_sockets ? 1 : 0)};
+  for (const std::string& s : local_services) go += s + "\n";
+  if (local_services.size() > SB_MAX_LOCAL_SERVICES || go.size() > SB_GO_MAX) {
+    error = "too many loopback services for the sandbox init";
+    return false;
+  }
+  if (send(channel_fd_, go.data(), go.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(go.size())) {
     error = fmt::format("cannot tell the sandbox init to go: {}", std::strerror(errno));
     return false;
   }

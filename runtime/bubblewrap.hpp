@@ -48,9 +48,10 @@ class Bubblewrap {
   // is gone.
   bool send_plan(const std::vector<std::string>& args, std::string& error);
   // After send_plan(): sends the init its go, with whether AF_UNIX sockets
-  // are allowed. From here on the caller waits for pid(). False (with
+  // are allowed and the loopback services to listen on ("127.0.0.1:5432",
+  // lower/local_services.hpp). From here on the caller waits for pid(). False (with
   // `error`) when the init cannot be told.
-  bool go(bool allow_unix_sockets, std::string& error);
+  bool go(bool allow_unix_sockets, const std::vector<std::string>& local_services, std::string& error);
 
   pid_t pid() const { return pid_; }
   int status_fd() const { return status_fd_; }    // bubblewrap's JSON status

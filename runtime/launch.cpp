@@ -38,6 +38,7 @@
 #include "janitor.hpp"
 #include "lower/bwrap_args.hpp"
 #include "lower/mount_plan.hpp"
+#include "lower/local_services.hpp"
 #include "lower/proxy_table.hpp"
 #include "sandbox/proxy_doors.hpp"
 #include "proxy/denial_notice.hpp"
@@ -432,6 +433,19 @@ int launch(const LaunchOptions& o) {
     return fail(*e);
   }
   const lower::ProxyRuleTable table = std::move(std::get<lower::ProxyRuleTable>(table_or));
+  // The host loopback services the init listens on inside.
+  lower::LocalServices local = lower::local_services(*c.policy);
+  std::vector<std::string> listen_texts;
+  for (const auto& s : local.services) listen_texts.push_back(lower::listen_text(s));
+  if (o.verbose > 0) {
+    for (const auto& s : local.services) {
+      std::fprintf(stderr, "sbrun: inside, %s is the host's %s (%s)\n", lower::listen_text(s).c_str(),
+                   s.subject.text().c_str(), s.rule->origin.target.text().c_str());
+    }
+    for (const auto& n : local.not_forwarded) {
+      std::fprintf(stderr, "sbrun: not listened on inside: %s; clients that use the proxy still reach it\n", n.c_str());
+    }
+  }
   // The init's pid before its go, so that the janitor, if sbrun is killed
   // from here on, waits for the sandbox itself and not only for bubblewrap.
   const pid_t init = read_child_pid(bwrap.status_fd());
@@ -456,7 +470,7 @@ int launch(const LaunchOptions& o) {
     std::fprintf(stderr, "sbrun: interrupted (signal %d) before the command started; it did not run\n", sig);
     return 128 + sig;
   }
-  if (!bwrap.go(!plan->unix_sockets.empty(), error)) {
+  if (!bwrap.go(!plan->unix_sockets.empty(), listen_texts, error)) {
     sigprocmask(SIG_SETMASK, &before, nullptr);
     cleanup();
     return fail(error);
@@ -512,6 +526,7 @@ int launch(const LaunchOptions& o) {
       }
       log.write(std::move(e));
     });
+    server.set_local_services(std::move(local.services));
     server.serve(channel);
     // What only building the sandbox needed (sources, syntax trees, the
     // plan) stays until exit: it lives in sbrun's bump arena, which freeing

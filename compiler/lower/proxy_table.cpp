@@ -209,6 +209,14 @@ std::string rule_reference(const ir::Rule& rule) {
                                      sema::pattern_text(rule.pattern)));
 }
 
+bool names_loopback(const ProxyRuleTable& table, const sema::HostSubject& subject) {
+  if (subject.is_ip || (subject.name != "localhost" && !subject.name.ends_with(".localhost"))) return false;
+  return std::any_of(table.entries().begin(), table.entries().end(), [&](const ProxyEntry& e) {
+    return !e.is_except && e.rule->effect == Effect::Allow && e.pattern.kind == Kind::Exact &&
+           sema::host_matches(e.pattern, subject);
+  });
+}
+
 std::optional<std::string> guard_refusal(const ProxyRuleTable& table, const sema::HostSubject& ip,
                                          const ProxyDecision& d, const std::vector<sema::IpNet>& own) {
   const auto p = sema::protection_of(ip.address, own);

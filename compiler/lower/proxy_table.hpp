@@ -94,6 +94,12 @@ std::string rule_reference(const ir::Rule& rule);
 std::optional<std::string> guard_refusal(const ProxyRuleTable& table, const sema::HostSubject& ip,
                                          const ProxyDecision& d, const std::vector<sema::IpNet>& own = {});
 
+// `localhost` (or a name under it), allowed by a rule naming it exactly
+// (`allow net "localhost:5432"`), opens the loopback addresses it resolves
+// to: the rule says so as plainly as `127.0.0.1:5432` would. A wildcard
+// (`allow net "*"`) never does. (The caller has decided allow.)
+bool names_loopback(const ProxyRuleTable& table, const sema::HostSubject& subject);
+
 // `sbc compile --target proxy`: the entries with their rules and spans.
 nlohmann::json proxy_table_to_json(const ProxyRuleTable& table);
 

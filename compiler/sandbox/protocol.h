@@ -20,6 +20,10 @@ enum {
   /* The byte sent with a descriptor: which door it came through. */
   SB_TAG_HTTP = 'H',
   SB_TAG_SOCKS = 'S',
+  /* A connection to a host loopback service the policy allows, taken on
+   * that service's address and port inside (lower/local_services.hpp). */
+  SB_TAG_LOCAL = 'L',
+  SB_MAX_LOCAL_SERVICES = 64,
   /* The init's end of the socketpair to sbrun's proxy. */
   SB_CHANNEL_FD = 7,
   /* The user's stderr, for the init and the command (bubblewrap's own
@@ -34,11 +38,15 @@ enum {
    * (and release a hold). Sent on the channel, the terminal's job signals
    * stay in order with holds and releases. */
   SB_ORDER_SIGNAL = 'K',
-  /* [SB_ORDER_GO, U]: the first message on the channel, sent once bubblewrap
-   * has read all of its arguments: the init may run the command, with
-   * AF_UNIX sockets allowed when U is 1. Without it (sbrun gone, so
-   * bubblewrap may have read a plan cut short) the init runs nothing. */
+  /* [SB_ORDER_GO, U, SERVICES]: the first message on the channel, sent once
+   * bubblewrap has read all of its arguments: the init may run the command,
+   * with AF_UNIX sockets allowed when U is 1, once it listens on the
+   * loopback services SERVICES names ("127.0.0.1:5432\n[::1]:5432\n", at
+   * most SB_MAX_LOCAL_SERVICES; the message at most SB_GO_MAX bytes).
+   * Without it (sbrun gone, so bubblewrap may have read a plan cut short)
+   * the init runs nothing. */
   SB_ORDER_GO = 'G',
+  SB_GO_MAX = 4096,
 };
 
 #endif

@@ -20,6 +20,7 @@ inline constexpr std::uint16_t kHttpPort = SB_HTTP_PORT;
 inline constexpr std::uint16_t kSocksPort = SB_SOCKS_PORT;
 inline constexpr char kTagHttp = SB_TAG_HTTP;
 inline constexpr char kTagSocks = SB_TAG_SOCKS;
+inline constexpr char kTagLocal = SB_TAG_LOCAL;
 inline constexpr int kChannelFd = SB_CHANNEL_FD;
 inline constexpr int kStderrFd = SB_STDERR_FD;
 inline constexpr char kOrderHold = SB_ORDER_HOLD;

@@ -63,15 +63,17 @@ std::optional<std::string> proxy_refusal(const ir::Policy& policy, const sema::H
   if (table == nullptr) return std::nullopt;
   if (subject.is_ip) return lower::guard_refusal(*table, subject, table->decide(subject));
   // An allowed `localhost` resolves to loopback (127.0.0.1 and ::1 here),
-  // which the guard holds shut unless IP rules open it too.
+  // which the guard holds shut unless a rule names it exactly, or IP rules
+  // open the addresses too.
   const bool loopback_name = subject.name == "localhost" || subject.name.ends_with(".localhost");
   if (d.effect != ir::Effect::Allow || !loopback_name) return std::nullopt;
+  if (lower::names_loopback(*table, subject)) return std::nullopt;
   for (const char* address : {"127.0.0.1", "[::1]"}) {
     const auto a = std::get<sema::HostSubject>(sema::parse_host_subject(address, subject.port));
     if (lower::guard_refusal(*table, a, table->decide(a))) {
-      return fmt::format("`{}` resolves to loopback, which opens only for `allow net` rules naming the addresses "
-                         "too: `127.0.0.1:{}` and `[::1]:{}`",
-                         subject.name, subject.port, subject.port);
+      return fmt::format("`{}` resolves to loopback, which opens only for an `allow net` rule naming `{}` "
+                         "itself, or the addresses too: `127.0.0.1:{}` and `[::1]:{}`",
+                         subject.name, subject.name, subject.port, subject.port);
     }
   }
   return std::nullopt;

@@ -85,6 +85,11 @@ asio::awaitable<Verdict> Gate::check(sema::HostSubject subject) {
   const lower::ProxyDecision d = config_.table->decide(subject);
   if (d.failed) co_return refuse("the proxy rule table could not decide (out of memory); refused");
 
+  // A deny rule is named first; with no rule, the guard says what opens a
+  // guarded address.
+  if (d.effect == Effect::Deny && d.rule != nullptr) {
+    co_return refuse("denied by " + lower::rule_reference(*d.rule), d.rule);
+  }
   if (subject.is_ip) {
     if (auto why = lower::guard_refusal(*config_.table, subject, d, config_.guard.host_addresses())) {
       co_return refuse(std::move(*why), d.rule);
@@ -200,13 +205,17 @@ asio::awaitable<Verdict> Gate::resolve(const sema::HostSubject& subject, Verdict
   }
   // Every address must pass: a name that resolves to one protected address
   // among public ones is refused as a whole (a rebinding signature).
+  // `localhost` allowed by name opens its loopback addresses, and no other.
+  const bool loopback_named = lower::names_loopback(*config_.table, subject);
   for (const sema::IpNet& a : addresses) {
     const ir::Rule* rule = nullptr;
     if (subject.is_ip) {  // the policy decided on this very address above
       v.endpoints.emplace_back(to_asio(a), subject.port);
       continue;
     }
-    if (auto why = address_refusal(a, subject.port, &rule, pinned)) {
+    const auto protection = sema::protection_of(a);
+    const bool opened = loopback_named && protection && protection->why == "loopback";
+    if (auto why = address_refusal(a, subject.port, &rule, pinned || opened)) {
       co_return refuse(subject.name + " resolves to " + a.text() + ": " + *why, rule ? rule : v.rule);
     }
     v.endpoints.emplace_back(to_asio(a), subject.port);

@@ -150,6 +150,9 @@ class ProxyServer::Session {
     if (tag_ == sandbox::kTagSocks) {
       protocol_ = "socks5";
       co_await socks();
+    } else if (tag_ == sandbox::kTagLocal) {
+      protocol_ = "local";
+      co_await local();
     } else {
       protocol_ = "http";
       co_await http_session();
@@ -341,6 +344,21 @@ class ProxyServer::Session {
     co_await tunnel(buffer.substr(request.consumed));
   }
 
+  // A connection to a loopback service inside (lower/local_services.hpp):
+  // the service is the address and port it came in on.
+  asio::awaitable<void> local() {
+    boost::system::error_code ec;
+    const tcp::endpoint here = client_.local_endpoint(ec);
+    const lower::LocalService* service = ec ? nullptr : server_.local_service(endpoint_text(here));
+    if (service == nullptr) {
+      outcome_ = "bad-request";
+      reason_ = "not a loopback service of the policy";
+      co_return;
+    }
+    if (!co_await decide(service->subject) || !co_await dial()) co_return;
+    co_await relay();
+  }
+
   // Refuses a TLS tunnel whose ClientHello names another host than the one
   // the gate allowed (or uses Encrypted Client Hello).
   std::optional<std::string> check_client_hello(const ClientHelloInfo& hello) const {
@@ -360,7 +378,11 @@ class ProxyServer::Session {
     return std::nullopt;
   }
 
-  asio::awaitable<void> tunnel(std::string first) {
+  // Runs `up`, the client-to-upstream side of a tunnel, while the
+  // upstream-to-client pump and the idle watch run beside it (the upstream
+  // may speak first: its bytes flow while `up` still inspects the client's).
+  // Returns when both sides are done.
+  asio::awaitable<void> beside_down_pump(asio::awaitable<void> up) {
     outcome_ = "tunnel";
     asio::steady_timer wake(io_, asio::steady_timer::time_point::max()), idle_timer(io_);
     bool down_done = false, watch_done = false, pumps_done = false, idle_expired = false;
@@ -370,10 +392,25 @@ class ProxyServer::Session {
                        client_, upstream_, up_, down_, limits().idle_timeout, idle_timer, [&] { return pumps_done; },
                        idle_expired, held_until()),
                    finished(watch_done, wake));
+    co_await std::move(up);
+    co_await wait_for(down_done, wake);
+    pumps_done = true;
+    idle_timer.cancel();
+    co_await wait_for(watch_done, wake);
+    if (idle_expired && outcome_ == "tunnel") reason_ = "idle timeout";
+  }
 
+  // A CONNECT or SOCKS tunnel: its first bytes are checked (TLS, HTTP)
+  // before anything reaches the upstream.
+  asio::awaitable<void> tunnel(std::string first) { co_await beside_down_pump(tunnel_up(std::move(first))); }
+
+  // A loopback service's connection: relayed unread, as the rule allows the
+  // service itself.
+  asio::awaitable<void> relay() { co_await beside_down_pump(pump(client_, upstream_, up_)); }
+
+  asio::awaitable<void> tunnel_up(std::string first) {
     // The first bytes from the client: a TLS ClientHello is checked before
-    // anything reaches the upstream (the upstream may speak first: its
-    // bytes already flow to the client meanwhile).
+    // anything reaches the upstream.
     ClientHelloInfo hello;
     while ((hello = parse_client_hello(first)).status == ClientHelloInfo::Status::NeedMore) {
       if (!co_await read_more(first)) break;
@@ -408,11 +445,6 @@ class ProxyServer::Session {
       up_.bytes += first.size();
       if (first.empty() || co_await write_all(upstream_, first)) co_await pump(client_, upstream_, up_);
     }
-    co_await wait_for(down_done, wake);
-    pumps_done = true;
-    idle_timer.cancel();
-    co_await wait_for(watch_done, wake);
-    if (idle_expired && !refusal) reason_ = "idle timeout";
   }
 
   // A tunnel that carries HTTP (http_request.hpp): its first request is
@@ -642,6 +674,17 @@ ProxyServer::ProxyServer(asio::io_context& io, Gate& gate, ProxyLimits limits, L
 
 ProxyServer::~ProxyServer() = default;
 
+void ProxyServer::set_local_services(std::vector<lower::LocalService> services) {
+  local_services_ = std::move(services);
+}
+
+const lower::LocalService* ProxyServer::local_service(const std::string& listen_text) const {
+  for (const auto& s : local_services_) {
+    if (lower::listen_text(s) == listen_text) return &s;
+  }
+  return nullptr;
+}
+
 void ProxyServer::serve(int channel) {
   channel_ = std::make_unique<Channel>(io_, channel);
   receive();
@@ -797,7 +840,9 @@ void ProxyServer::log_unserved() {
       continue;
     }
     nlohmann::json e = {{"event", "net"},
-                        {"protocol", t.tag == sandbox::kTagSocks ? "socks5" : "http"},
+                        {"protocol", t.tag == sandbox::kTagSocks  ? "socks5"
+                                     : t.tag == sandbox::kTagLocal ? "local"
+                                                                   : "http"},
                         {"client", peer_text(t.fd)},
                         {"outcome", "closed"},
                         {"reason", "the run ended before the proxy took the connection"}};

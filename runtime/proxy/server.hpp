@@ -8,6 +8,9 @@
 // sandbox, no socket file to mount or leave behind, and nothing the command
 // can reach but those two ports.
 //
+// The init also listens on the host loopback services the policy allows
+// (lower/local_services.hpp) and hands their connections over the same way.
+//
 // Here each connection becomes one session, a coroutine on sbrun's event
 // loop: read the request (bounded, with a deadline), ask the gate, dial
 // exactly the addresses it returns, then tunnel (CONNECT, SOCKS) or forward
@@ -28,9 +31,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "sandbox/proxy_doors.hpp"
+#include "lower/local_services.hpp"
 #include "proxy/gate.hpp"
 
 namespace sbpolicy::proxy {
@@ -65,6 +70,11 @@ class ProxyServer {
   // ownership of `channel`.
   void serve(int channel);
 
+  // The host loopback services the init listens on inside (tag 'L'); a
+  // connection that came in on one is decided as that service's host and
+  // port, then relayed unread.
+  void set_local_services(std::vector<lower::LocalService> services);
+
   std::size_t active_sessions() const { return active_; }
 
   // Logs the connections still on the channel, which the run ended before
@@ -77,7 +87,7 @@ class ProxyServer {
   void receive();
   void start(int fd, char tag);
   void session_ended(bool served);
-  std::optional<int> take_from_channel(char& tag);
+  const lower::LocalService* local_service(const std::string& listen_text) const;
 
   boost::asio::io_context& io_;
   Gate& gate_;
@@ -88,6 +98,7 @@ class ProxyServer {
   std::size_t active_ = 0;   // sessions served
   std::size_t clients_ = 0;  // sessions served and turned away
   bool paused_ = false;      // not taking connections until one ends
+  std::vector<lower::LocalService> local_services_;
 };
 
 }  // namespace sbpolicy::proxy

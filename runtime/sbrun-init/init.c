@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -43,25 +44,80 @@ static void close_inherited_fds(void) {
   fcntl(SB_CHANNEL_FD, F_SETFD, FD_CLOEXEC);
 }
 
-/* A listening socket on 127.0.0.1:port in the sandbox's own network
- * namespace, or -1. */
-static int listen_loopback(unsigned short port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+/* A listening socket on `address` (struct sockaddr_in or _in6) in the
+ * sandbox's own network namespace, or -1 with errno. */
+static int listen_at(const struct sockaddr* address, socklen_t length) {
+  const int fd = socket(address->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
   const int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (address->sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  /* The accept queue is where a burst waits while sbrun catches up: as
+   * long as the kernel allows (net.core.somaxconn, 4096 by default in a new
+   * network namespace). */
+  if (bind(fd, address, length) != 0 || listen(fd, 4096) != 0) {
+    const int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+/* A listening socket on 127.0.0.1:port, or -1. */
+static int listen_loopback(unsigned short port) {
   struct sockaddr_in a = {0};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  /* The accept queue is where a burst waits while sbrun catches up: as
-   * long as the kernel allows (net.core.somaxconn, 4096 by default in a new
-   * network namespace). */
-  if (bind(fd, (struct sockaddr*)&a, sizeof a) != 0 || listen(fd, 4096) != 0) {
-    close(fd);
-    return -1;
+  return listen_at((struct sockaddr*)&a, sizeof a);
+}
+
+/* Listens on each loopback service of the go ("127.0.0.1:5432\n[::1]:80\n",
+ * protocol.h) and stores the sockets in `out`; returns how many. One that
+ * cannot be listened on is said on stderr and skipped: its service stays
+ * reachable through the proxy. ::1 is skipped silently where the sandbox
+ * has no IPv6. */
+static int listen_services(char* list, int out[SB_MAX_LOCAL_SERVICES]) {
+  int n = 0;
+  for (char* line = list; *line != '\0' && n < SB_MAX_LOCAL_SERVICES;) {
+    char* end = strchr(line, '\n');
+    if (end == NULL) break;
+    *end = '\0';
+    char* colon = strrchr(line, ':');
+    struct sockaddr_storage a;
+    memset(&a, 0, sizeof a);
+    socklen_t length = 0;
+    int ok = colon != NULL;
+    const long port = ok ? strtol(colon + 1, NULL, 10) : 0;
+    ok = ok && port > 0 && port < 65536;
+    if (ok && line[0] == '[' && colon > line && colon[-1] == ']') {
+      colon[-1] = '\0';
+      struct sockaddr_in6* v6 = (struct sockaddr_in6*)&a;
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = htons((unsigned short)port);
+      ok = inet_pton(AF_INET6, line + 1, &v6->sin6_addr) == 1;
+      length = sizeof *v6;
+      colon[-1] = ']';
+    } else if (ok) {
+      *colon = '\0';
+      struct sockaddr_in* v4 = (struct sockaddr_in*)&a;
+      v4->sin_family = AF_INET;
+      v4->sin_port = htons((unsigned short)port);
+      ok = inet_pton(AF_INET, line, &v4->sin_addr) == 1;
+      length = sizeof *v4;
+      *colon = ':';
+    }
+    const int fd = ok ? listen_at((struct sockaddr*)&a, length) : -1;
+    if (fd >= 0) {
+      out[n++] = fd;
+    } else if (!(a.ss_family == AF_INET6 && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT))) {
+      sbrun_say("sbrun: cannot listen on ", line, " inside the sandbox for the host's service: ",
+                ok ? strerror(errno) : "bad address", "\n", (const char*)NULL);
+    }
+    line = end + 1;
   }
-  return fd;
+  return n;
 }
 
 /* Connections accepted and not yet handed to sbrun's proxy, oldest first.
@@ -226,7 +282,9 @@ static char** parse_arguments(int argc, char** argv, int* proxy) {
 }
 
 _Noreturn void sbrun_init_main(int argc, char** argv) {
-  int proxy = 0;
+  /* Static: out of the registers the vfork child below shares with the
+   * init (-Wclobbered). */
+  static int proxy = 0;
   char** command = parse_arguments(argc, argv, &proxy);
   if (command == NULL) {
     sbrun_say("sbrun-init: started by sbrun only (bad arguments)\n", (const char*)NULL);
@@ -265,19 +323,28 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
    * before it has compiled the policy and sends the plan through a pipe;
    * killed while writing it, sbrun leaves bubblewrap a plan cut short, and
    * no go. */
-  char go[2] = {0, 0};
+  static char go[SB_GO_MAX + 1];
   ssize_t got;
-  while ((got = recv(SB_CHANNEL_FD, go, sizeof go, 0)) < 0 && errno == EINTR) {
+  while ((got = recv(SB_CHANNEL_FD, go, SB_GO_MAX, 0)) < 0 && errno == EINTR) {
   }
-  if (got != 2 || go[0] != SB_ORDER_GO) {
+  if (got < 2 || go[0] != SB_ORDER_GO) {
     sbrun_say("sbrun: init: no go from sbrun (it is gone); the command did not run\n", (const char*)NULL);
     _exit(125);
   }
+  go[got] = '\0';
   const int allow_unix = go[1] == 1;
+  /* The host's loopback services, listened on before the command exists,
+   * like the doors. */
+  int services[SB_MAX_LOCAL_SERVICES];
+  const int service_count = proxy ? listen_services(go + 2, services) : 0;
 
-  /* What the init watches once the command runs. */
-  struct pollfd fds[4] = {
+  /* What the init watches once the command runs: signals, the doors, the
+   * channel, the services. */
+  enum { FIRST_SERVICE = 4 };
+  struct pollfd fds[FIRST_SERVICE + SB_MAX_LOCAL_SERVICES] = {
       {signals, POLLIN, 0}, {http, POLLIN, 0}, {socks, POLLIN, 0}, {proxy ? SB_CHANNEL_FD : -1, POLLIN, 0}};
+  for (int i = 0; i < service_count; ++i) fds[FIRST_SERVICE + i] = (struct pollfd){services[i], POLLIN, 0};
+  const nfds_t watched = (nfds_t)(FIRST_SERVICE + service_count);
   int channel_open = fds[3].fd >= 0;
 
   /* The command's child is made with vfork: it shares the init's memory
@@ -304,11 +371,15 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
      * room while the queue holds connections. */
     fds[1].fd = queue.count < QUEUE_MAX ? http : -1;
     fds[2].fd = queue.count < QUEUE_MAX ? socks : -1;
+    for (int i = 0; i < service_count; ++i) fds[FIRST_SERVICE + i].fd = queue.count < QUEUE_MAX ? services[i] : -1;
     fds[3].fd = channel_open ? SB_CHANNEL_FD : -1;
     fds[3].events = POLLIN | (queue.count > 0 && !queue.stalled ? POLLOUT : 0);
-    if (poll(fds, 4, queue.stalled ? 10 : -1) < 0) continue;
+    if (poll(fds, watched, queue.stalled ? 10 : -1) < 0) continue;
     if (fds[1].revents & POLLIN) accept_waiting(http, SB_TAG_HTTP);
     if (fds[2].revents & POLLIN) accept_waiting(socks, SB_TAG_SOCKS);
+    for (int i = 0; i < service_count; ++i) {
+      if (fds[FIRST_SERVICE + i].revents & POLLIN) accept_waiting(services[i], SB_TAG_LOCAL);
+    }
     if (channel_open && queue.count > 0) hand_over();
     if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) {
       /* sbrun holds the sandbox still while it asks the user something on

@@ -34,6 +34,7 @@ from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UPSTREAM = "198.51.100.2"
+LOCAL_SERVICE = 15432  # on the host's 127.0.0.1
 USER = "sbrun-test"
 
 
@@ -94,6 +95,25 @@ class World:
         # Host loopback services: an SSRF that reaches one shows up here.
         for port in (22, 631, 2375, 6379, 9222, 8080):
             threading.Thread(target=self.tripwire, args=(port,), daemon=True).start()
+        # A service on the host's loopback that policies allow (a database, a
+        # dev server): it greets, then echoes.
+        threading.Thread(target=self.local_service, daemon=True).start()
+
+    def local_service(self):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", LOCAL_SERVICE))
+        s.listen(64)
+
+        def serve(c):
+            with c:
+                c.sendall(b"hello from the host's service\n")
+                while data := c.recv(4096):
+                    c.sendall(data)
+
+        while True:
+            c, _ = s.accept()
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
 
     def tripwire(self, port):
         s = socket.socket()
@@ -570,14 +590,16 @@ def _(r):
     expect(r.loopback and r.loopback[0]["port"] == 8080, r.loopback)
 
 
-@case("localhost opens when the loopback addresses it resolves to are opened too (as sbc explain says)",
+@case("localhost allowed by name opens the loopback it resolves to, as the addresses would (sbc explain agrees)",
       "curl -s -m5 -o /dev/null -w 'name %{http_code}\\n' --noproxy '' -x http://127.0.0.1:3128 http://localhost:8080/; "
       "curl -s -m5 -o /dev/null -w 'alone %{http_code}\\n' --noproxy '' -x http://127.0.0.1:3128 http://localhost:6379/",
       policy='allow net "localhost:8080";\nallow net "127.0.0.1:8080";\nallow net "[::1]:8080";\n'
              'allow net "localhost:6379";\n')
 def _(r):
-    expect("alone 403" in r.output, r.output)
-    expect([h["port"] for h in r.loopback] == [8080], r.loopback)
+    # Both reach the host's tripwires (which close without an answer: 000).
+    expect("name 000" in r.output and "alone 000" in r.output, r.output)
+    expect([h["port"] for h in r.loopback] == [8080, 6379], r.loopback)
+    logged(r, host="localhost", port=6379, effect="allow", rule="p.sbpolicy:7:11")
 
 
 @case("NET-20 rebinding: each resolution checked, a mixed answer refused",
@@ -791,6 +813,52 @@ def _(r):
       f"{C} flood 40", args=["--net-max-connections", "10"], timeout=90)
 def _(r):
     expect("200=10" in r.output and "503=30" in r.output, r.output)
+
+
+LOCAL_CLIENT = ("python3 -c '\n"
+                "import socket,sys\n"
+                "for host in sys.argv[1:]:\n"
+                " try:\n"
+                "  s=socket.create_connection((host,15432),timeout=5);s.sendall(b\"ping\\n\");b=b\"\"\n"
+                "  while b.count(b\"\\n\")<2 and (c:=s.recv(100)): b+=c\n"
+                "  print(host, b.decode().strip().replace(chr(10),\" / \") or \"closed\")\n"
+                " except OSError as e: print(host, \"error\", e.errno)' ")
+
+
+@case("a loopback service the policy allows is reached directly, as the host's",
+      LOCAL_CLIENT + "127.0.0.1 localhost",
+      policy='allow net "127.0.0.1:15432";\n', notices=True)
+def _(r):
+    expect("127.0.0.1 hello from the host's service" in r.output, r.output)
+    # localhost inside may be ::1 first; 127.0.0.1 is what is listened on.
+    expect(r.output.count("hello from the host's service / ping") == 2, r.output)
+    e = logged(r, protocol="local", host="127.0.0.1", port=15432, outcome="tunnel", rule="p.sbpolicy:4:11")
+    expect(e["bytes_up"] == 5 and e["bytes_down"] > 30, e)
+
+
+@case("a loopback service allowed by name: localhost inside, on 127.0.0.1 and ::1",
+      LOCAL_CLIENT + "127.0.0.1 ::1 localhost", policy='allow net "localhost:15432";\n')
+def _(r):
+    expect(r.output.count("hello from the host's service / ping") == 3, r.output)
+    logged(r, protocol="local", host="localhost", outcome="tunnel")
+
+
+@case("a loopback service denied over its allow is closed and told; other loopback ports reach nothing",
+      LOCAL_CLIENT + "127.0.0.1; python3 client.py direct 127.0.0.1 6379",
+      policy='allow net "127.0.0.1:15432";\ndeny net "127.0.0.1:15000-16000";\n', notices=True)
+def _(r):
+    expect("hello" not in r.output and "127.0.0.1 closed" in r.output, r.output)
+    expect("refused 127.0.0.1:15432: denied by p.sbpolicy:5:10" in r.output, r.output)
+    expect("refused: 111" in r.output, r.output)  # ECONNREFUSED: nothing listens on 6379 inside
+    logged(r, protocol="local", outcome="refused")
+    no_loopback(r)
+
+
+@case("a block of loopback addresses is not listened on inside, and -v says why",
+      LOCAL_CLIENT + "127.0.0.1", policy='allow net "127.0.0.0/8:15432";\n', args=["-v"], notices=True)
+def _(r):
+    expect("127.0.0.1 error 111" in r.output, r.output)
+    expect("not listened on inside: 127.0.0.0/8:15432" in r.output and "a block of addresses" in r.output, r.output)
 
 
 def check_burst(r, total, busy_ok):
