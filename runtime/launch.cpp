@@ -438,8 +438,9 @@ int launch(const LaunchOptions& o) {
   std::vector<std::string> listen_texts;
   for (const auto& s : local.services) listen_texts.push_back(lower::listen_text(s));
   if (o.verbose > 0) {
-    for (const auto& s : local.services) {
-      std::fprintf(stderr, "sbrun: inside, %s is the host's %s (%s)\n", lower::listen_text(s).c_str(),
+    for (std::size_t i = 0; i < local.services.size(); ++i) {
+      const auto& s = local.services[i];
+      std::fprintf(stderr, "sbrun: inside, %s is the host's %s (%s)\n", listen_texts[i].c_str(),
                    s.subject.text().c_str(), s.rule->origin.target.text().c_str());
     }
     for (const auto& n : local.not_forwarded) {

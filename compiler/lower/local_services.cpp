@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "sandbox/proxy_doors.hpp"
+#include "sema/guarded_ranges.hpp"
 #include "support/text.hpp"
 
 namespace sbpolicy::lower {
@@ -16,16 +17,6 @@ using Kind = sema::HostPattern::Kind;
 sema::IpNet address(std::string_view text) {
   auto s = sema::parse_host_subject(text, 1);
   return std::get<sema::HostSubject>(s).address;
-}
-
-bool is_loopback(const sema::IpNet& a) {
-  static const sema::IpNet v4 = [] {
-    sema::IpNet n = address("127.0.0.0");
-    n.prefix = 8;
-    return n;
-  }();
-  static const sema::IpNet v6 = address("[::1]");
-  return a.family == 4 ? v4.contains(a) : a == v6;
 }
 
 }  // namespace
@@ -42,7 +33,7 @@ LocalServices local_services(const ir::Policy& policy) {
     const auto* p = std::get_if<sema::HostPattern>(&r.pattern);
     if (p == nullptr) continue;
     const bool named = p->kind == Kind::Exact && p->name == "localhost";
-    const bool literal = p->kind == Kind::Address && is_loopback(p->net);
+    const bool literal = p->kind == Kind::Address && sema::is_loopback(p->net);
     if (!named && !literal) continue;
     const std::string where = text::printable(fmt::format("{} ({})", p->text(), r.origin.target.text()));
     const bool one_address = named || p->net.prefix == (p->net.family == 4 ? 32 : 128);

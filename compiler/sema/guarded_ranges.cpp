@@ -7,6 +7,8 @@
 namespace sbpolicy::sema {
 namespace {
 
+constexpr const char* kLoopback = "loopback";
+
 struct Range {
   const char* net;
   const char* why;
@@ -20,7 +22,7 @@ constexpr Range kRanges[] = {
     {"192.0.0.192", "cloud metadata"},
     {"fd00:ec2::254", "cloud metadata"},
     {"0.0.0.0/8", "unspecified"},
-    {"127.0.0.0/8", "loopback"},
+    {"127.0.0.0/8", kLoopback},
     {"169.254.0.0/16", "link-local"},
     {"10.0.0.0/8", "private"},
     {"172.16.0.0/12", "private"},
@@ -30,7 +32,7 @@ constexpr Range kRanges[] = {
     {"224.0.0.0/4", "multicast"},
     {"240.0.0.0/4", "reserved"},
     {"::/128", "unspecified"},
-    {"::1/128", "loopback"},
+    {"::1/128", kLoopback},
     {"fe80::/10", "link-local"},
     {"fec0::/10", "site-local"},
     {"fc00::/7", "unique local"},
@@ -75,6 +77,11 @@ const GuardedRange* guarded_range_of(const IpNet& address) {
     if (r.block.contains(address)) return &r;
   }
   return nullptr;
+}
+
+bool is_loopback(const IpNet& address) {
+  const GuardedRange* r = guarded_range_of(canonical_address(address));
+  return r != nullptr && r->why == kLoopback;
 }
 
 std::optional<Protection> protection_of(const IpNet& raw, const std::vector<IpNet>& own) {

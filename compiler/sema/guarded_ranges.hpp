@@ -40,6 +40,10 @@ struct Protection {
 // address embedded in an IPv6 form (the IPv6 address itself).
 std::optional<Protection> protection_of(const IpNet& address, const std::vector<IpNet>& own = {});
 
+// Whether `address` (full length; an IPv4-mapped form counts as its IPv4)
+// is this machine's loopback: 127.0.0.0/8 or ::1.
+bool is_loopback(const IpNet& address);
+
 // Names that only ever mean this machine or its local network (localhost,
 // *.localhost, *.local, *.internal, metadata, ...): never worth a prompt.
 bool is_local_name(std::string_view canonical_name);

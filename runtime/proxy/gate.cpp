@@ -213,9 +213,7 @@ asio::awaitable<Verdict> Gate::resolve(const sema::HostSubject& subject, Verdict
       v.endpoints.emplace_back(to_asio(a), subject.port);
       continue;
     }
-    const auto protection = sema::protection_of(a);
-    const bool opened = loopback_named && protection && protection->why == "loopback";
-    if (auto why = address_refusal(a, subject.port, &rule, pinned || opened)) {
+    if (auto why = address_refusal(a, subject.port, &rule, pinned || (loopback_named && sema::is_loopback(a)))) {
       co_return refuse(subject.name + " resolves to " + a.text() + ": " + *why, rule ? rule : v.rule);
     }
     v.endpoints.emplace_back(to_asio(a), subject.port);

@@ -189,6 +189,8 @@ std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const 
   if (m.method() != http::verb::connect && text::lowercase(sv(m.method_string())) == "connect") {
     return bad("methods are case-sensitive: write `CONNECT`, not " + text::quote_ascii(sv(m.method_string())));
   }
+  // A fragment is the client's own: never sent, in any form of target.
+  if (target.find('#') != std::string_view::npos) return bad("fragment in the request target");
   if (tunnel != nullptr) {
     const auto refused = [](std::string reason) { return RequestError{403, std::move(reason)}; };
     const std::string tunnel_host = authority_text(*tunnel, 0);
@@ -222,7 +224,6 @@ std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const 
     }
     const std::string_view rest = target.substr(kScheme.size());
     const std::size_t path_at = rest.find_first_of("/?#");
-    if (rest.find('#') != std::string_view::npos) return bad("fragment in the request target");
     auto a = parse_authority(rest.substr(0, path_at), 80);
     if (auto* e = std::get_if<RequestError>(&a)) return *e;
     r.subject = std::get<sema::HostSubject>(a);

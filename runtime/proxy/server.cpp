@@ -111,6 +111,12 @@ std::string http_refusal(unsigned status, std::string reason) {
       status, text, reason, body.size(), body);
 }
 
+// The log's `protocol` of a connection from the door it came in by; an
+// HTTP proxy connection becomes "http-connect" once it asks for a tunnel.
+const char* protocol_of(char tag) {
+  return tag == sandbox::kTagSocks ? "socks5" : tag == sandbox::kTagLocal ? "local" : "http";
+}
+
 std::string endpoint_text(const tcp::endpoint& e) {
   const auto a = e.address();
   return a.is_v6() ? fmt::format("[{}]:{}", a.to_string(), e.port()) : fmt::format("{}:{}", a.to_string(), e.port());
@@ -147,14 +153,12 @@ class ProxyServer::Session {
   }
 
   asio::awaitable<void> run() {
+    protocol_ = protocol_of(tag_);
     if (tag_ == sandbox::kTagSocks) {
-      protocol_ = "socks5";
       co_await socks();
     } else if (tag_ == sandbox::kTagLocal) {
-      protocol_ = "local";
       co_await local();
     } else {
-      protocol_ = "http";
       co_await http_session();
     }
     log();
@@ -349,7 +353,7 @@ class ProxyServer::Session {
   asio::awaitable<void> local() {
     boost::system::error_code ec;
     const tcp::endpoint here = client_.local_endpoint(ec);
-    const lower::LocalService* service = ec ? nullptr : server_.local_service(endpoint_text(here));
+    const lower::LocalService* service = ec ? nullptr : server_.local_service(here);
     if (service == nullptr) {
       outcome_ = "bad-request";
       reason_ = "not a loopback service of the policy";
@@ -678,9 +682,9 @@ void ProxyServer::set_local_services(std::vector<lower::LocalService> services) 
   local_services_ = std::move(services);
 }
 
-const lower::LocalService* ProxyServer::local_service(const std::string& listen_text) const {
+const lower::LocalService* ProxyServer::local_service(const tcp::endpoint& here) const {
   for (const auto& s : local_services_) {
-    if (lower::listen_text(s) == listen_text) return &s;
+    if (s.port == here.port() && s.inside.text() == here.address().to_string()) return &s;
   }
   return nullptr;
 }
@@ -730,14 +734,11 @@ Taken take_one(int channel) {
 }
 
 std::string peer_text(int fd) {
-  sockaddr_storage peer{};
-  socklen_t len = sizeof peer;
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return "?";
-  if (peer.ss_family == AF_INET) {
-    const auto& a = reinterpret_cast<const sockaddr_in&>(peer);
-    return endpoint_text(tcp::endpoint(asio::ip::address_v4(ntohl(a.sin_addr.s_addr)), ntohs(a.sin_port)));
-  }
-  return "?";
+  tcp::endpoint peer;
+  socklen_t len = static_cast<socklen_t>(peer.capacity());
+  if (getpeername(fd, peer.data(), &len) != 0) return "?";
+  peer.resize(len);
+  return endpoint_text(peer);
 }
 
 nlohmann::json lost_event() {
@@ -840,9 +841,7 @@ void ProxyServer::log_unserved() {
       continue;
     }
     nlohmann::json e = {{"event", "net"},
-                        {"protocol", t.tag == sandbox::kTagSocks  ? "socks5"
-                                     : t.tag == sandbox::kTagLocal ? "local"
-                                                                   : "http"},
+                        {"protocol", protocol_of(t.tag)},
                         {"client", peer_text(t.fd)},
                         {"outcome", "closed"},
                         {"reason", "the run ended before the proxy took the connection"}};

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -87,7 +88,8 @@ class ProxyServer {
   void receive();
   void start(int fd, char tag);
   void session_ended(bool served);
-  const lower::LocalService* local_service(const std::string& listen_text) const;
+  // The service whose inside address and port a client connected to.
+  const lower::LocalService* local_service(const boost::asio::ip::tcp::endpoint& here) const;
 
   boost::asio::io_context& io_;
   Gate& gate_;

@@ -73,14 +73,28 @@ static int listen_loopback(unsigned short port) {
   return listen_at((struct sockaddr*)&a, sizeof a);
 }
 
+/* The sockets the init accepts on, each with the tag its connections are
+ * handed over with: the proxy's two doors, then the loopback services. */
+enum { LISTENERS_MAX = 2 + SB_MAX_LOCAL_SERVICES };
+static struct {
+  int fd;
+  char tag;
+} listeners[LISTENERS_MAX];
+static int listener_count;
+
+static void add_listener(int fd, char tag) {
+  listeners[listener_count].fd = fd;
+  listeners[listener_count].tag = tag;
+  ++listener_count;
+}
+
 /* Listens on each loopback service of the go ("127.0.0.1:5432\n[::1]:80\n",
- * protocol.h) and stores the sockets in `out`; returns how many. One that
+ * protocol.h), adding them to the listeners. One that
  * cannot be listened on is said on stderr and skipped: its service stays
  * reachable through the proxy. ::1 is skipped silently where the sandbox
  * has no IPv6. */
-static int listen_services(char* list, int out[SB_MAX_LOCAL_SERVICES]) {
-  int n = 0;
-  for (char* line = list; *line != '\0' && n < SB_MAX_LOCAL_SERVICES;) {
+static void listen_services(char* list) {
+  for (char* line = list; *line != '\0' && listener_count < LISTENERS_MAX;) {
     char* end = strchr(line, '\n');
     if (end == NULL) break;
     *end = '\0';
@@ -110,14 +124,13 @@ static int listen_services(char* list, int out[SB_MAX_LOCAL_SERVICES]) {
     }
     const int fd = ok ? listen_at((struct sockaddr*)&a, length) : -1;
     if (fd >= 0) {
-      out[n++] = fd;
+      add_listener(fd, SB_TAG_LOCAL);
     } else if (!(a.ss_family == AF_INET6 && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT))) {
       sbrun_say("sbrun: cannot listen on ", line, " inside the sandbox for the host's service: ",
                 ok ? strerror(errno) : "bad address", "\n", (const char*)NULL);
     }
     line = end + 1;
   }
-  return n;
 }
 
 /* Connections accepted and not yet handed to sbrun's proxy, oldest first.
@@ -309,12 +322,15 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
 
   /* The proxy's two doors, opened before the command exists so it cannot
    * take the ports first. */
-  const int http = proxy ? listen_loopback(SB_HTTP_PORT) : -1;
-  const int socks = proxy ? listen_loopback(SB_SOCKS_PORT) : -1;
-  if (proxy && (http < 0 || socks < 0)) {
-    char what[96];
-    snprintf(what, sizeof what, "cannot listen on 127.0.0.1:%d and :%d for the proxy", SB_HTTP_PORT, SB_SOCKS_PORT);
-    die(what);
+  if (proxy) {
+    const int http = listen_loopback(SB_HTTP_PORT), socks = listen_loopback(SB_SOCKS_PORT);
+    if (http < 0 || socks < 0) {
+      char what[96];
+      snprintf(what, sizeof what, "cannot listen on 127.0.0.1:%d and :%d for the proxy", SB_HTTP_PORT, SB_SOCKS_PORT);
+      die(what);
+    }
+    add_listener(http, SB_TAG_HTTP);
+    add_listener(socks, SB_TAG_SOCKS);
   }
   const int signals = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
   if (signals < 0) die("cannot watch signals");
@@ -335,17 +351,14 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
   const int allow_unix = go[1] == 1;
   /* The host's loopback services, listened on before the command exists,
    * like the doors. */
-  int services[SB_MAX_LOCAL_SERVICES];
-  const int service_count = proxy ? listen_services(go + 2, services) : 0;
+  if (proxy) listen_services(go + 2);
 
-  /* What the init watches once the command runs: signals, the doors, the
-   * channel, the services. */
-  enum { FIRST_SERVICE = 4 };
-  struct pollfd fds[FIRST_SERVICE + SB_MAX_LOCAL_SERVICES] = {
-      {signals, POLLIN, 0}, {http, POLLIN, 0}, {socks, POLLIN, 0}, {proxy ? SB_CHANNEL_FD : -1, POLLIN, 0}};
-  for (int i = 0; i < service_count; ++i) fds[FIRST_SERVICE + i] = (struct pollfd){services[i], POLLIN, 0};
-  const nfds_t watched = (nfds_t)(FIRST_SERVICE + service_count);
-  int channel_open = fds[3].fd >= 0;
+  /* What the init watches once the command runs: signals, the channel,
+   * the listeners. */
+  enum { SIGNALS, CHANNEL, FIRST_LISTENER };
+  struct pollfd fds[FIRST_LISTENER + LISTENERS_MAX] = {{signals, POLLIN, 0}, {proxy ? SB_CHANNEL_FD : -1, POLLIN, 0}};
+  const nfds_t watched = (nfds_t)(FIRST_LISTENER + listener_count);
+  int channel_open = fds[CHANNEL].fd >= 0;
 
   /* The command's child is made with vfork: it shares the init's memory
    * until it executes the command, so nothing of the init's is copied; it
@@ -367,21 +380,19 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
   }
 
   for (;;) {
-    /* The doors are watched while the queue has room; the channel for
+    /* The listeners are watched while the queue has room; the channel for
      * room while the queue holds connections. */
-    fds[1].fd = queue.count < QUEUE_MAX ? http : -1;
-    fds[2].fd = queue.count < QUEUE_MAX ? socks : -1;
-    for (int i = 0; i < service_count; ++i) fds[FIRST_SERVICE + i].fd = queue.count < QUEUE_MAX ? services[i] : -1;
-    fds[3].fd = channel_open ? SB_CHANNEL_FD : -1;
-    fds[3].events = POLLIN | (queue.count > 0 && !queue.stalled ? POLLOUT : 0);
+    for (int i = 0; i < listener_count; ++i) {
+      fds[FIRST_LISTENER + i] = (struct pollfd){queue.count < QUEUE_MAX ? listeners[i].fd : -1, POLLIN, 0};
+    }
+    fds[CHANNEL].fd = channel_open ? SB_CHANNEL_FD : -1;
+    fds[CHANNEL].events = POLLIN | (queue.count > 0 && !queue.stalled ? POLLOUT : 0);
     if (poll(fds, watched, queue.stalled ? 10 : -1) < 0) continue;
-    if (fds[1].revents & POLLIN) accept_waiting(http, SB_TAG_HTTP);
-    if (fds[2].revents & POLLIN) accept_waiting(socks, SB_TAG_SOCKS);
-    for (int i = 0; i < service_count; ++i) {
-      if (fds[FIRST_SERVICE + i].revents & POLLIN) accept_waiting(services[i], SB_TAG_LOCAL);
+    for (int i = 0; i < listener_count; ++i) {
+      if (fds[FIRST_LISTENER + i].revents & POLLIN) accept_waiting(listeners[i].fd, listeners[i].tag);
     }
     if (channel_open && queue.count > 0) hand_over();
-    if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) {
+    if (fds[CHANNEL].revents & (POLLIN | POLLHUP | POLLERR)) {
       /* sbrun holds the sandbox still while it asks the user something on
        * the terminal the command may share: nothing inside can read the
        * answer or draw over the question meanwhile. */
@@ -392,7 +403,7 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
       if (n >= 1 && order[0] == SB_ORDER_RELEASE) kill(-1, SIGCONT);
       if (n == 2 && order[0] == SB_ORDER_SIGNAL) end_signal(order[1]);
     }
-    if (!(fds[0].revents & POLLIN)) continue;
+    if (!(fds[SIGNALS].revents & POLLIN)) continue;
     struct signalfd_siginfo info;
     while (read(signals, &info, sizeof info) == (ssize_t)sizeof info) {
       if (info.ssi_signo != SIGCHLD) {

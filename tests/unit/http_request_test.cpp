@@ -646,6 +646,9 @@ TEST(HttpInTunnel, TheRequestMustNameTheTunnelsHost) {
   }
   EXPECT_TRUE(tunnel_verdict(head({"GET /a HTTP/1.1", "Host: good.test", "Host: good.test"})).starts_with("400 "));
   EXPECT_TRUE(tunnel_verdict("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").starts_with("400 "));
+  // A fragment is refused in a tunnel as it is in a proxy request: it would
+  // go upstream as part of the path.
+  EXPECT_EQ(tunnel_verdict(head({"GET /a#b HTTP/1.1", "Host: good.test"})), "400 fragment in the request target");
   // The head sent on carries the checked Host and closes after one response.
   const auto t = std::get<sema::HostSubject>(sema::parse_host_subject("good.test:80", 443));
   const auto r = std::get<ProxyRequest>(
