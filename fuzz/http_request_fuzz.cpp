@@ -5,8 +5,11 @@
 // head sbrun writes for a forwarded request is one clean request: CRLF line
 // ends only, no NUL, one request line, one Host, `name: value` fields, the
 // empty line only at the end, and framing that says one thing. Put back in
-// absolute form, that head is accepted and forwards to itself. A violation
-// aborts, which libFuzzer reports as a crash with the input.
+// absolute form, that head is accepted and forwards to itself. The same
+// bytes read as an upstream's response head (a hostile upstream's): what
+// the client gets is one clean head that says the connection closes, and
+// reads back as itself. A violation aborts, which libFuzzer reports as a
+// crash with the input.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +20,7 @@
 #include <variant>
 
 #include "proxy/http_request.hpp"
+#include "proxy/http_response.hpp"
 
 using namespace sbpolicy;
 using namespace sbpolicy::proxy;
@@ -150,6 +154,41 @@ void check_tunnel(std::string_view head, std::string_view input) {
   check_forward_head(r, input);
 }
 
+// An upstream's response head: refused with a printable reason, or
+// rewritten into one clean head with `Connection: close` (final) and no
+// hop-by-hop field, which rewrites to itself.
+void check_response(std::string_view head, std::string_view input) {
+  auto result = rewrite_response_head(head);
+  if (const auto* e = std::get_if<std::string>(&result)) {
+    for (const char c : *e) {
+      if (c < 0x20 || c >= 0x7f) fail("response refusal is not printable ASCII", input, *e);
+    }
+    return;
+  }
+  const ResponseHead& r = std::get<ResponseHead>(result);
+  const std::string& out = r.head;
+  if (!out.starts_with("HTTP/1.1 ") || !out.ends_with("\r\n\r\n") || find_head_end(out) != out.size()) {
+    fail("rewritten response head is not one head", input, out);
+  }
+  if (head_bytes_problem(out, "response head")) fail("rewritten response head has bad bytes", input, out);
+  if (r.status < 100 || r.status > 599 || r.status == 101) fail("response status out of range", input, out);
+  int closes = 0;
+  for (std::size_t at = out.find("\r\n") + 2; at + 2 < out.size();) {
+    const std::size_t end = out.find("\r\n", at);
+    const std::string_view line = std::string_view(out).substr(at, end - at);
+    for (const char* hop : {"connection:", "keep-alive:", "proxy-connection:", "upgrade:"}) {
+      if (starts_with_lower(line, hop) && line != "Connection: close") fail("hop-by-hop field passed on", input, line);
+    }
+    closes += line == "Connection: close";
+    at = end + 2;
+  }
+  if (closes != (r.interim ? 0 : 1)) fail("the final response does not say the connection closes", input, out);
+  auto again = rewrite_response_head(out);
+  if (!std::holds_alternative<ResponseHead>(again) || std::get<ResponseHead>(again).head != out) {
+    fail("rewritten response head does not rewrite to itself", input, out);
+  }
+}
+
 // The classification of a tunnel's first bytes never changes its mind:
 // once a prefix is decided, every longer prefix says the same.
 void check_classification(std::string_view input) {
@@ -183,6 +222,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     check(head, input);
     check_tunnel(head, input);
+    check_response(head, input);
   }
   check_classification(input);
   // And the whole input as a head, trailing bytes included.

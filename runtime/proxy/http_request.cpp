@@ -33,24 +33,6 @@ bool ipv6_char(char c) {
   return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' || c == '.';
 }
 
-// Raw checks Beast does not make (it folds obs-fold lines silently).
-std::optional<RequestError> check_head_bytes(std::string_view head) {
-  for (std::size_t i = 0; i < head.size(); ++i) {
-    const auto c = static_cast<unsigned char>(head[i]);
-    if (c == '\r') {
-      if (i + 1 >= head.size() || head[i + 1] != '\n') return bad("carriage return without line feed");
-      if (i + 2 < head.size() && (head[i + 2] == ' ' || head[i + 2] == '\t')) {
-        return bad("folded header line (obs-fold)");
-      }
-      ++i;
-      continue;
-    }
-    if (c == '\n') return bad("line feed without carriage return");
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return bad("control byte in the request head");
-  }
-  return std::nullopt;
-}
-
 // "host:port", "[v6]:port", or without the port when `default_port` is set.
 std::variant<sema::HostSubject, RequestError> parse_authority(std::string_view a,
                                                               std::optional<std::uint16_t> default_port) {
@@ -139,7 +121,7 @@ TunnelStart classify_request_line(std::string_view b) {
 // inside a tunnel to `*tunnel`.
 std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const sema::HostSubject* tunnel) {
   if (head.size() > kMaxRequestHead) return RequestError{431, kHeadTooLarge};
-  if (auto e = check_head_bytes(head)) return *e;
+  if (auto problem = head_bytes_problem(head, "request head")) return bad(std::move(*problem));
 
   http::request_parser<http::empty_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(kMaxRequestHead));
@@ -267,6 +249,21 @@ std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const 
 }
 
 }  // namespace
+
+std::optional<std::string> head_bytes_problem(std::string_view head, std::string_view kind) {
+  for (std::size_t i = 0; i < head.size(); ++i) {
+    const auto c = static_cast<unsigned char>(head[i]);
+    if (c == '\r') {
+      if (i + 1 >= head.size() || head[i + 1] != '\n') return "carriage return without line feed";
+      if (i + 2 < head.size() && (head[i + 2] == ' ' || head[i + 2] == '\t')) return "folded header line (obs-fold)";
+      ++i;
+      continue;
+    }
+    if (c == '\n') return "line feed without carriage return";
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return "control byte in the " + std::string(kind);
+  }
+  return std::nullopt;
+}
 
 std::size_t find_head_end(std::string_view buffer) {
   // A bare LF ends the head at once: interpret_request_head refuses it, and

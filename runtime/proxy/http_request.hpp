@@ -60,6 +60,12 @@ struct RequestError {
 // ended yet.
 std::size_t find_head_end(std::string_view buffer);
 
+// The raw checks Beast does not make (it folds obs-fold lines silently), on
+// a request or a response head (`kind`): CRLF line endings only, no
+// obs-fold continuation lines, no control bytes or DEL. The first problem
+// found, or nothing.
+std::optional<std::string> head_bytes_problem(std::string_view head, std::string_view kind);
+
 // Interprets one complete request head (up to and including "\r\n\r\n").
 std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view head);
 

@@ -16,6 +16,7 @@
 
 #include "proxy/client_hello.hpp"
 #include "proxy/http_request.hpp"
+#include "proxy/http_response.hpp"
 #include "proxy/socks5.hpp"
 #include "proxy/tunnel.hpp"
 #include "support/text.hpp"
@@ -390,7 +391,7 @@ class ProxyServer::Session {
     outcome_ = "tunnel";
     asio::steady_timer wake(io_, asio::steady_timer::time_point::max()), idle_timer(io_);
     bool down_done = false, watch_done = false, pumps_done = false, idle_expired = false;
-    asio::co_spawn(io_, pump(upstream_, client_, down_), finished(down_done, wake));
+    asio::co_spawn(io_, tunnel_down(), finished(down_done, wake));
     asio::co_spawn(io_,
                    idle_watch(
                        client_, upstream_, up_, down_, limits().idle_timeout, idle_timer, [&] { return pumps_done; },
@@ -402,6 +403,76 @@ class ProxyServer::Session {
     idle_timer.cancel();
     co_await wait_for(watch_done, wake);
     if (idle_expired && outcome_ == "tunnel") reason_ = "idle timeout";
+  }
+
+  // The upstream-to-client side of a tunnel: bytes as they come, unless the
+  // tunnel turned out to carry HTTP. http_in_tunnel decides that before it
+  // sends anything upstream, so before an HTTP server answers.
+  asio::awaitable<void> tunnel_down() {
+    boost::system::error_code ec;
+    co_await upstream_.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && http_in_tunnel_) {
+      co_await relay_response(true);
+    } else {
+      co_await pump(upstream_, client_, down_);
+    }
+  }
+
+  // The response to the one request sent upstream: its head, and the
+  // interim (1xx) heads before it, rewritten for a client whose connection
+  // ends after it (http_response.hpp); then the rest as it comes. A head
+  // that is bad, too long or missing is a 502 when the client has had
+  // nothing yet.
+  asio::awaitable<void> relay_response(bool half_close) {
+    std::string buffer;
+    bool answered = false;  // a head went to the client
+    std::string chunk(1 << 14, '\0');
+    while (true) {
+      std::size_t end = 0;
+      std::variant<ResponseHead, std::string> rewritten;
+      while ((end = find_head_end(buffer)) == 0 && buffer.size() <= kMaxResponseHead) {
+        boost::system::error_code ec;
+        const std::size_t n = co_await upstream_.async_read_some(asio::buffer(chunk.data(), chunk.size()),
+                                                                 asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+        buffer.append(chunk.data(), n);
+        down_.last_activity = Clock::now();
+      }
+      if (end != 0) {
+        rewritten = rewrite_response_head(std::string_view(buffer).substr(0, end));
+      } else if (buffer.size() > kMaxResponseHead) {
+        rewritten = std::string("response head over 64 KiB");
+      } else {
+        rewritten = buffer.empty() ? std::string("the upstream closed the connection without a response")
+                                   : fmt::format("the upstream closed the connection after {} bytes of a response head",
+                                                 buffer.size());
+      }
+      if (const auto* e = std::get_if<std::string>(&rewritten)) {
+        failed_because(*e);
+        if (!answered) co_await write_all(client_, http_refusal(502, *e));
+        close_both_for_down();
+        co_return;
+      }
+      const ResponseHead& response = std::get<ResponseHead>(rewritten);
+      if (!co_await write_all(client_, response.head)) co_return close_both_for_down();
+      answered = true;
+      down_.bytes += response.head.size();
+      buffer.erase(0, end);
+      if (!response.interim) break;
+    }
+    if (!buffer.empty()) {
+      if (!co_await write_all(client_, buffer)) co_return close_both_for_down();
+      down_.bytes += buffer.size();
+    }
+    co_await pump(upstream_, client_, down_, half_close);
+  }
+
+  // The down side failed: both sockets close, as a pump's error closes them.
+  void close_both_for_down() {
+    down_.failed = true;
+    boost::system::error_code ignored;
+    upstream_.close(ignored);
+    client_.close(ignored);
   }
 
   // A CONNECT or SOCKS tunnel: its first bytes are checked (TLS, HTTP)
@@ -485,16 +556,17 @@ class ProxyServer::Session {
     const ProxyRequest& request = std::get<ProxyRequest>(parsed);
     const std::string upstream_head = forward_head(request);
     up_.bytes += upstream_head.size();
+    http_in_tunnel_ = true;  // before the request goes: its response is rewritten
     if (!co_await write_all(upstream_, upstream_head)) co_return;
     if (!co_await forward_body(request, buffer.substr(head_end), head)) {
-      outcome_ = "failed";
       upstream_.close(ignored);
       client_.close(ignored);
     }
   }
 
   // One plain HTTP request: the rewritten head, the body re-framed, and the
-  // response passed back until the upstream closes (Connection: close).
+  // response passed back (its head rewritten) until the upstream closes
+  // (Connection: close).
   asio::awaitable<void> forward(const ProxyRequest& request, std::string rest, std::string_view head) {
     outcome_ = "forwarded";
     const std::string upstream_head = forward_head(request);
@@ -505,7 +577,7 @@ class ProxyServer::Session {
     }
     asio::steady_timer wake(io_, asio::steady_timer::time_point::max()), idle_timer(io_);
     bool down_done = false, watch_done = false, idle_expired = false;
-    asio::co_spawn(io_, pump(upstream_, client_, down_, false), finished(down_done, wake));
+    asio::co_spawn(io_, relay_response(false), finished(down_done, wake));
     asio::co_spawn(
         io_,
         idle_watch(
@@ -516,7 +588,6 @@ class ProxyServer::Session {
     if (!co_await forward_body(request, std::move(rest), head)) {
       // A request cut short is not sent on: the upstream would wait for
       // the rest of it.
-      outcome_ = "failed";
       upstream_.close(ignored);
       client_.close(ignored);
     }
@@ -529,9 +600,8 @@ class ProxyServer::Session {
     if (idle_expired) {
       outcome_ = "failed";
       reason_ = "idle timeout";
-    } else if (down_.failed && outcome_ != "failed") {
-      outcome_ = "failed";
-      reason_ = fmt::format("the response broke off after {} bytes", down_.bytes);
+    } else if (down_.failed) {
+      failed_because(fmt::format("the response broke off after {} bytes", down_.bytes));
     }
   }
 
@@ -548,7 +618,7 @@ class ProxyServer::Session {
     std::uint64_t left = length;
     const std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(left, rest.size()));
     if (first > 0 && !co_await write_all(upstream_, std::string_view(rest).substr(0, first))) {
-      reason_ = "the upstream closed the connection during the request body";
+      failed_because("the upstream closed the connection during the request body");
       co_return false;
     }
     left -= first;
@@ -560,11 +630,11 @@ class ProxyServer::Session {
       const std::size_t n = co_await client_.async_read_some(asio::buffer(chunk.data(), want),
                                                              asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        reason_ = fmt::format("the request body ended after {} of {} bytes", length - left, length);
+        failed_because(fmt::format("the request body ended after {} of {} bytes", length - left, length));
         co_return false;
       }
       if (!co_await write_all(upstream_, std::string_view(chunk.data(), n))) {
-        reason_ = "the upstream closed the connection during the request body";
+        failed_because("the upstream closed the connection during the request body");
         co_return false;
       }
       left -= n;
@@ -584,7 +654,7 @@ class ProxyServer::Session {
     boost::system::error_code ec;
     parser.put(asio::buffer(head.data(), head.size()), ec);
     if (ec || !parser.is_header_done()) {
-      reason_ = "bad request head for a chunked body";
+      failed_because("bad request head for a chunked body");
       co_return false;
     }
     boost::beast::flat_buffer input;
@@ -599,26 +669,35 @@ class ProxyServer::Session {
       co_await http::async_read_some(client_, input, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
-        reason_ = ec == http::error::partial_message || ec == asio::error::eof
-                      ? "the request body ended before its last chunk"
-                      : "bad chunked body: " + ec.message();
+        failed_because(ec == http::error::partial_message || ec == asio::error::eof
+                           ? "the request body ended before its last chunk"
+                           : "bad chunked body: " + ec.message());
         co_return false;
       }
       const std::size_t n = chunk.size() - parser.get().body().size;
       if (n == 0) continue;
       const std::string framed = fmt::format("{:x}\r\n", n) + std::string(chunk.data(), n) + "\r\n";
       if (!co_await write_all(upstream_, framed)) {
-        reason_ = "the upstream closed the connection during the request body";
+        failed_because("the upstream closed the connection during the request body");
         co_return false;
       }
       up_.bytes += n;
       up_.last_activity = Clock::now();
     }
     if (!co_await write_all(upstream_, "0\r\n\r\n")) {
-      reason_ = "the upstream closed the connection during the request body";
+      failed_because("the upstream closed the connection during the request body");
       co_return false;
     }
     co_return true;
+  }
+
+  // The first failure of a session is its reason: one side's failure
+  // closes both sockets, and the other side's error that follows is its
+  // echo, not its cause.
+  void failed_because(std::string reason) {
+    if (outcome_ == "failed") return;
+    outcome_ = "failed";
+    reason_ = std::move(reason);
   }
 
   void log() {
@@ -664,6 +743,7 @@ class ProxyServer::Session {
   Verdict verdict_;
   std::string dialed_;
   PumpState up_, down_;
+  bool http_in_tunnel_ = false;  // the tunnel carries one HTTP request
   LogFn log_;  // a copy: the session may outlive the server at shutdown
   bool logged_ = false;
 };

@@ -8,14 +8,18 @@ on 198.51.100.2, and records everything it sees as JSON lines in LOG_DIR:
                nothing else answers, so a query that is not logged was
                never made
   http.jsonl   every HTTP request on ports 80 and 8080 (method, path, Host,
-               body length); `/git/...` is served by `git http-backend`
+               body length); `/git/...` is served by `git http-backend`,
+               and a Host with a directory in SITE_ROOT is a static site:
+               a file is served as it is, a directory as its index.json
+               or index.html (a package registry, a package index)
   tcp.jsonl    every connection to the raw ports (443, 22, 9443): the first
                bytes received (hex) and their count; 9444 streams without end
 
-usage: servers.py LOG_DIR GIT_ROOT
+usage: servers.py LOG_DIR GIT_ROOT SITE_ROOT
 """
 
 import json
+import mimetypes
 import os
 import socket
 import socketserver
@@ -23,10 +27,11 @@ import struct
 import subprocess
 import sys
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 UPSTREAM = "198.51.100.2"
-LOG_DIR, GIT_ROOT = sys.argv[1], sys.argv[2]
+LOG_DIR, GIT_ROOT, SITE_ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
 _lock = threading.Lock()
 
 
@@ -41,6 +46,8 @@ ZONE = {
     "registry.pkgs.test": [["A", UPSTREAM]],
     "api.pkgs.test": [["A", UPSTREAM]],
     "git.pkgs.test": [["A", UPSTREAM]],
+    "npm.pkgs.test": [["A", UPSTREAM]],
+    "pypi.pkgs.test": [["A", UPSTREAM]],
     "upstream.test": [["A", UPSTREAM]],
     "evil.test": [["A", UPSTREAM]],
     "allowed.test": [["A", UPSTREAM]],
@@ -131,12 +138,39 @@ class Upstream(BaseHTTPRequestHandler):
                            "body_text": body[:200].decode("latin-1")})
         if self.path.startswith("/git/"):
             return self.git(body)
+        site = os.path.join(SITE_ROOT, (self.headers.get("Host") or "").split(":")[0].lower())
+        if os.path.isdir(site):
+            return self.static(site)
         out = f"upstream {self.headers.get('Host')} {self.command} {self.path} body={len(body)}\n".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
         self.wfile.write(out)
+
+    def static(self, site):
+        # npm asks for `/@scope%2fname`: the path is decoded, then kept
+        # inside the site.
+        path = os.path.normpath(urllib.parse.unquote(self.path.partition("?")[0])).lstrip("/")
+        where = os.path.join(site, path)
+        if os.path.isdir(where):
+            where = next((os.path.join(where, i) for i in ("index.json", "index.html")
+                          if os.path.exists(os.path.join(where, i))), where)
+        if path.startswith("..") or not os.path.isfile(where):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        with open(where, "rb") as f:
+            payload = f.read()
+        self.send_response(200)
+        self.send_header("Content-Type", mimetypes.guess_type(where)[0] or "application/octet-stream")
+        if where.endswith((".tgz", ".whl")):  # as registries serve releases: they never change
+            self.send_header("Cache-Control", "public, max-age=31536000, immutable")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
     def git(self, body):
         path, _, query = self.path[len("/git"):].partition("?")
