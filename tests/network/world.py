@@ -206,8 +206,9 @@ def run_sbrun(world, sbrun, case, mode, tty=None):
     argv = [sbrun, "--log", log_path] + quiet + case.get("args", []) + ["p.sbpolicy", "--", "sh", "-c", case["cmd"]]
     # As the user, setpriv --reset-env gives sbrun the user's own home.
     run_home = home if mode == "root" else pwd.getpwnam(USER).pw_dir
-    for d in case.get("home_dirs", []):  # what a user of the tool already has
-        os.makedirs(os.path.join(run_home, d), exist_ok=True)
+    for d in case.get("home_dirs", []):  # what a user of the tool already has, empty
+        shutil.rmtree(os.path.join(run_home, d), ignore_errors=True)
+        os.makedirs(os.path.join(run_home, d))
         subprocess.run(["chown", "-R", USER + ":" + USER, os.path.join(run_home, d.split("/")[0])], check=True)
     subprocess.run(["chown", "-R", USER + ":" + USER, case_dir], check=True)
     if mode == "user":
@@ -311,7 +312,7 @@ CASES = []
 def case(name, cmd, policy="", args=(), users=("root", "user"), tty=None, **kw):
     """Registers a case: `cmd` runs under sbrun with POLICY_BASE (or `base`)
     and `policy`; `check` gets its Result. Other keys: files (written into
-    the workspace), home_dirs (made in the home the run gets), timeout,
+    the workspace), home_dirs (made empty in the home the run gets), timeout,
     notices, piped."""
     def register(check):
         CASES.append(dict(name=name, cmd=cmd, policy=policy, args=list(args), users=users, tty=tty, check=check, **kw))
