@@ -342,6 +342,12 @@ int launch(const LaunchOptions& o) {
                    "empty\n",
                    path.c_str());
     }
+    for (const std::string& path : plan->unneeded_placeholders) {
+      std::fprintf(stderr,
+                   "sbrun: `%s` is protected and does not exist; its directory is not writable, so it cannot be made "
+                   "inside either: no placeholder\n",
+                   path.c_str());
+    }
   }
   if (!o.log_path.empty()) {
     // Never where the sandbox could write (or has written a link): deny,

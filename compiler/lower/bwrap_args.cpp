@@ -87,6 +87,7 @@ nlohmann::json mount_plan_to_json(const MountPlan& plan, const ir::Policy& polic
           {"chdir", plan.chdir},
           {"skipped", plan.skipped},
           {"granted_placeholders", plan.granted_placeholders},
+          {"unneeded_placeholders", plan.unneeded_placeholders},
           {"unix_sockets", plan.unix_sockets},
           {"bwrap_args", bwrap_arguments(plan)}};
 }

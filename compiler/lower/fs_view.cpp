@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/statfs.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -120,6 +121,14 @@ bool PosixFs::list(const std::string& dir, std::vector<DirEntry>& out) {
 
 bool PosixFs::list_exact(const std::string& dir, std::vector<DirEntry>& out, bool& exact) {
   return read_directory(dir, out, true, exact);
+}
+
+bool PosixFs::may_create_in(const std::string& dir) {
+  struct statvfs fs {};
+  if (statvfs(dir.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0) return false;
+  struct stat st {};
+  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return true;  // not known: as if it could
+  return st.st_uid == geteuid() || faccessat(AT_FDCWD, dir.c_str(), W_OK, AT_EACCESS) == 0;
 }
 
 FileKind SnapshotFs::kind(const std::string& path) {

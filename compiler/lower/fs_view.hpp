@@ -38,6 +38,13 @@ class FsView {
     exact = false;
     return list(dir, out);
   }
+  // Could the user the sandbox runs as make a name in `dir` (or make `dir`
+  // writable: its owner can chmod it)? False on a read-only mount, or when
+  // neither owner nor permitted. By default: yes.
+  virtual bool may_create_in(const std::string& dir) {
+    (void)dir;
+    return true;
+  }
 };
 
 class PosixFs : public FsView {
@@ -51,6 +58,8 @@ class PosixFs : public FsView {
   // read (its mtime and ctime before and after): a listing concurrent with a
   // rename may miss a name that lstat would find.
   bool list_exact(const std::string& dir, std::vector<DirEntry>& out, bool& exact) override;
+  // As the process's effective ids: sbrun lowers after leaving root.
+  bool may_create_in(const std::string& dir) override;
 };
 
 // One look at the filesystem: answers each question about a path once and
@@ -70,6 +79,7 @@ class SnapshotFs : public FsView {
   FileKind kind(const std::string& path) override;
   std::optional<std::string> read_link(const std::string& path) override;
   bool list(const std::string& dir, std::vector<DirEntry>& out) override;
+  bool may_create_in(const std::string& dir) override { return inner_.may_create_in(dir); }
 
   // Children asked about before a directory is listed for its names.
   static constexpr unsigned kListAfter = 8;

@@ -90,14 +90,19 @@ std::string_view mount_kind_name(Mount::Kind k);
 
 struct MountPlan {
   // Directories the runtime creates on the host before launch (parents
-  // first), because a protection must be mounted on them; it removes the
-  // ones it created after the sandbox is gone.
+  // first), because a mount must go there: granted directories that do not
+  // exist yet, and a `.git` inside another repository; it removes the ones
+  // it created, and that are still empty, after the sandbox is gone.
   std::vector<std::string> placeholders;
-  // Placeholders that are files (path, content), for protected names that
-  // tools read when present (`.git/commondir`, `.npmrc`, ...): a directory
-  // there would break them. Missing parent directories are made and removed
-  // with them.
+  // Placeholders that are files (path, content): every missing protected
+  // name gets one, at its first missing level (emit.cpp), so that it looks
+  // like an empty read-only file, never like a directory that would break
+  // the tools that read it (`.bashrc`, `.mcp.json`, `.git/config`).
   std::vector<std::pair<std::string, std::string>> placeholder_files;
+  // Missing protected names in a directory the sandbox's user cannot write
+  // (a read-only checkout): they cannot be made inside either, so they get
+  // no placeholder (reported by -v).
+  std::vector<std::string> unneeded_placeholders;
   std::vector<Mount> mounts;
   std::vector<std::pair<std::string, std::string>> env;  // the command's whole environment
   std::string chdir = "/";

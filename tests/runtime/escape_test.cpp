@@ -196,12 +196,16 @@ TEST_P(Escape, FS13_ManyPlaceholdersProtectAndLeaveNothing) {
   for (int i = 0; i < 260; ++i) extra += "deny write \"./missing-" + std::to_string(i) + "\";\n";
   set_policy(extra);
   resnapshot();
+  // Each is an empty file inside (never a directory): not writable, not
+  // removable, nothing below it.
   const Result r = sbrun({"/bin/sh", "-c",
-                          "n=0; for d in missing-*; do [ -d \"$d\" ] && n=$((n+1)); done; echo \"dirs=$n\"; "
-                          "(echo x > missing-0/f) 2>/dev/null || echo protected-0; "
-                          "(echo x > missing-259/f) 2>/dev/null || echo protected-259"});
+                          "n=0; for f in missing-*; do [ -f \"$f\" ] && [ ! -s \"$f\" ] && n=$((n+1)); done; "
+                          "echo \"files=$n\"; "
+                          "(echo x > missing-0 || rm -f missing-0 || mkdir -p missing-0/f) 2>/dev/null || echo protected-0; "
+                          "(echo x > missing-259 || mv missing-259 m || mkdir -p missing-259/f) 2>/dev/null || "
+                          "echo protected-259"});
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.out.find("dirs=260"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("files=260"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("protected-0"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("protected-259"), std::string::npos) << r.out;
   // No waiting: the names are gone before sbrun exits.
@@ -798,8 +802,11 @@ TEST_P(Escape, Lifecycle_KillNineLeavesNothing) {
   const std::string marker = "30." + random_digits(9);
   const pid_t pid = start_sandboxed_sleep(marker);
   ASSERT_GT(pid, 0) << "the sandboxed sleep never started";
-  // Placeholders exist while the sandbox runs (std.agent protects paths the workspace lacks).
-  EXPECT_TRUE(exists(ws_ + "/.vscode")) << "expected placeholders during the run";
+  // Placeholders exist while the sandbox runs (std.agent protects paths the
+  // workspace lacks): empty files on the host, never directories.
+  struct stat st {};
+  EXPECT_EQ(lstat((ws_ + "/.vscode").c_str(), &st), 0) << "expected placeholders during the run";
+  EXPECT_TRUE(S_ISREG(st.st_mode) && st.st_size == 0) << "a placeholder is not an empty file: mode " << st.st_mode;
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   int status = 0;
   waitpid(pid, &status, 0);

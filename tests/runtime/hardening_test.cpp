@@ -102,6 +102,33 @@ TEST_P(Hardening, RootOwnedWorkspaceIsRefusedAsRoot) {
   resnapshot();
 }
 
+// A checkout the sandbox's user cannot write (here: root's) cannot get a
+// name made in it, inside or out: std.agent starts without placeholders
+// there (it used to stop with "cannot create a placeholder"), and the
+// protected names stay impossible to make.
+TEST_P(Hardening, ReadOnlyCheckoutStartsWithoutPlaceholders) {
+  ASSERT_EQ(lchown(ws_.c_str(), 0, 0), 0);
+  ASSERT_EQ(chmod(ws_.c_str(), 0755), 0);
+  resnapshot_keep_owners();
+  RunOptions o;
+  if (GetParam() == Mode::Root) o.extra_args = {"--user", kTestUser, "-v"};
+  else o.extra_args = {"-v"};
+  const Result r = sbrun({"/bin/sh", "-c",
+                          "cat README.md > /dev/null && echo started; "
+                          "(mkdir .vscode || touch .mcp.json) 2>/dev/null || echo refused"},
+                         o);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("started"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("refused"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("its directory is not writable, so it cannot be made inside either: no placeholder"),
+            std::string::npos)
+      << r.err;
+  const auto changes = diff(before_, snapshot(root_), allowed_changes_);
+  EXPECT_TRUE(changes.empty()) << "changed:\n  " << join(changes, "\n  ");
+  ASSERT_EQ(lchown(ws_.c_str(), uid_, gid_), 0);
+  resnapshot();
+}
+
 TEST_P(Hardening, UserOptionChoosesWhoRunsAndRefusesRoot) {
   if (GetParam() == Mode::Root) {
     RunOptions ok;

@@ -21,20 +21,38 @@
 namespace sbpolicy::lower::plan {
 namespace {
 
-// Protected paths that git reads whenever they exist, so that a directory in
-// their place would break git inside the sandbox: their placeholder is a
-// file with this content. `.git/commondir` holds "." (the repository is its
-// own common directory): git dies on any commondir it cannot read. (Inside
-// `.git`, a file placeholder does not show in `git status`; elsewhere it
-// would, and an agent might commit it, so other names keep directories.)
+// A missing protected name must not look like a directory (`.mcp.json`,
+// `.bashrc` and `.git/config` as directories break the tools that read
+// them), so its placeholder is a file: empty, read-only inside (or, when the
+// policy denies reading it, unreadable), and made at the first missing level
+// only, so nothing below it can be made either. Some names get content:
+//  - `.git/commondir` holds "." (the repository is its own common
+//    directory): git dies on a commondir it cannot read;
+//  - a `.git` names, as git's own error will show, why the repository
+//    cannot be made inside and where to make it instead. Except inside
+//    another repository (the workspace is a subdirectory of one): there a
+//    `.git` file would stop git's search for the enclosing repository, in
+//    the sandbox and on the host, where an empty directory does not; its
+//    placeholder is an empty read-only directory.
 constexpr std::pair<std::string_view, std::string_view> kFilePlaceholders[] = {
-    {"/.git/commondir", ".\n"}, {"/.git/config", ""}, {"/.git/config.worktree", ""}};
+    {"/.git/commondir", ".\n"},
+    {"/.git", "gitdir: /sbrun: .git is protected in the sandbox and did not exist when it started; run `git init` "
+              "or `git clone` outside the sandbox\n"}};
 
-std::optional<std::string_view> file_placeholder_content(std::string_view path) {
+std::string_view file_placeholder_content(std::string_view path) {
   for (const auto& [suffix, content] : kFilePlaceholders) {
     if (path.size() > suffix.size() && path.substr(path.size() - suffix.size()) == suffix) return content;
   }
-  return std::nullopt;
+  return "";
+}
+
+// Does a directory above `dir` hold a `.git`?
+bool inside_a_repository(FsView& fs, std::string_view dir) {
+  for (std::string_view up = dir; up != "/";) {
+    up = parent_of(up);
+    if (fs.kind(std::string(up == "/" ? "" : up) + "/.git") != FileKind::Missing) return true;
+  }
+  return false;
 }
 
 // Is the nearest existing ancestor of `path` a directory?
@@ -136,13 +154,15 @@ MountPlan emit_plan(LoweringContext& cx, const PointTable& table, const Concrete
     Access children;
   };
   std::vector<Frame> stack;
+  // Missing paths below which nothing can be made: placeholders, and the
+  // ones whose directory the sandbox cannot write (no placeholder needed).
+  std::vector<std::string> sealed_tops;
+  std::vector<std::string>& unmade = plan.unneeded_placeholders;
   const auto& points = table.points;
   for (auto at = points.begin(); at != points.end(); ++at) {
     // Named, not structured, bindings: lambdas below capture them.
     const std::string& path = at->first;
     const Point& p = at->second;
-    const auto next = std::next(at);
-    const bool has_points_below = next != points.end() && strictly_below(next->first, path);
     while (!stack.empty() && !strictly_below(path, stack.back().path)) stack.pop_back();
     const Access parent = stack.empty() ? Access::None : stack.back().children;
     const auto mount = [&](Mount::Kind k, std::string src, std::string why) {
@@ -185,29 +205,58 @@ MountPlan emit_plan(LoweringContext& cx, const PointTable& table, const Concrete
         const FileKind kind = cx.fs.kind(path);
         const bool exists = kind != FileKind::Missing;
         const bool pin = p.kind == Point::Kind::Pin;
-        // Nothing can be made below an existing file: it is pinned (a
-        // mount point: not replaced by a directory) and needs no placeholder.
-        const bool under_file = !exists && !under_directory(cx.fs, path);
-        const bool granted_placeholder = !exists && !under_file && missing_grant(cx, path, p, parent);
-        const bool placeholder =
+        // Nothing can be made below an existing file (it is pinned: a mount
+        // point, not replaced by a directory), below a placeholder, or in
+        // a directory the sandbox's user cannot write (a read-only
+        // checkout): such a path needs no placeholder.
+        const bool sealed = !exists && (!under_directory(cx.fs, path) ||
+                                        std::any_of(sealed_tops.begin(), sealed_tops.end(), [&](const std::string& top) {
+                                          return strictly_below(path, top);
+                                        }));
+        const bool granted_placeholder = !exists && !sealed && missing_grant(cx, path, p, parent);
+        bool placeholder =
             granted_placeholder ||
-            (!exists && !under_file && parent == Access::ReadWrite && (pin || p.access != Access::ReadWrite));
-        if (!exists && !placeholder) {
-          if (p.access != Access::None && !under_file) plan.skipped.push_back(path);
+            (!exists && !sealed && parent == Access::ReadWrite && (pin || p.access != Access::ReadWrite));
+        if (placeholder && !granted_placeholder && !cx.fs.may_create_in(std::string(parent_of(path)))) {
+          placeholder = false;
+          sealed_tops.push_back(path);
+          unmade.push_back(path);
           stack.push_back({path, parent});
           continue;
         }
-        // A leaf some tool reads when present gets an empty file (or the
-        // content it needs), not a directory that would break the tool.
-        const std::optional<std::string_view> content =
-            placeholder && !has_points_below && !pin ? file_placeholder_content(path) : std::nullopt;
-        if (content) {
-          plan.placeholder_files.emplace_back(path, std::string(*content));
-        } else if (placeholder) {
+        if (!exists && !placeholder) {
+          if (p.access != Access::None && !sealed) plan.skipped.push_back(path);
+          stack.push_back({path, parent});
+          continue;
+        }
+        // A missing protected name: a file (see kFilePlaceholders), or for
+        // a `.git` inside another repository an empty directory; nothing is
+        // made below it.
+        const bool protected_placeholder = placeholder && !granted_placeholder;
+        const bool empty_dir = protected_placeholder && path.ends_with("/.git") &&
+                               inside_a_repository(cx.fs, parent_of(path));
+        if (protected_placeholder) sealed_tops.push_back(path);
+        if (protected_placeholder && !empty_dir) {
+          plan.placeholder_files.emplace_back(path, std::string(file_placeholder_content(path)));
+          mount(p.access == Access::None ? Mount::Kind::MaskFile : Mount::Kind::RoBind,
+                p.access == Access::None ? "" : path,
+                p.access == Access::None ? "denied; a placeholder file, so it cannot be created"
+                                         : "read-only; a placeholder file, so it cannot be created");
+          stack.push_back({path, Access::None});
+          continue;
+        }
+        if (placeholder) {
           plan.placeholders.push_back(path);
           if (granted_placeholder) plan.granted_placeholders.push_back(path);
         }
-        const bool dir = content ? false : !exists || kind == FileKind::Directory;
+        if (empty_dir) {
+          mount(p.access == Access::None ? Mount::Kind::MaskDir : Mount::Kind::RoBind,
+                p.access == Access::None ? "" : path,
+                "an empty read-only directory, so a repository cannot be made here (inside another one)");
+          stack.push_back({path, Access::None});
+          continue;
+        }
+        const bool dir = !exists || kind == FileKind::Directory;
         if (p.access == Access::ReadWrite && (parent != Access::ReadWrite || pin)) {
           mount(Mount::Kind::Bind, path,
                 pin                   ? "a parent of a protected path, pinned so it cannot be renamed"
