@@ -52,6 +52,58 @@ namespace sbpolicy::runtime {
 
 namespace {
 
+// `std.agent`, `std.dev.node`: a standard library module named as the
+// policy, and no file of that name here.
+bool names_std_module(const std::string& policy) {
+  if (!policy.starts_with("std.") || access(policy.c_str(), F_OK) == 0) return false;
+  bool part_start = true;
+  for (const char c : policy.substr(4)) {
+    if (c == '.') {
+      if (part_start) return false;
+      part_start = true;
+      continue;
+    }
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    part_start = false;
+  }
+  return !part_start;
+}
+
+// When the command is on this machine but not in the sandbox (`cargo` in
+// ~/.cargo/bin, which the policy does not grant), what to tell the user if
+// it is not found inside (exit 127): where it is, and the grant to add.
+// Empty when the sandbox sees it, or the host does not have it either.
+std::string missing_command_hint(const lower::MountPlan& plan, lower::FsView& fs, const std::string& command,
+                                 const std::string& home) {
+  std::vector<std::string> candidates;
+  if (command.find('/') != std::string::npos) {
+    candidates.push_back(command);
+  } else {
+    std::string path = "/usr/local/bin:/usr/bin:/bin";
+    for (const auto& [name, value] : plan.env) {
+      if (name == "PATH") path = value;
+    }
+    for (std::size_t at = 0; at <= path.size();) {
+      const std::size_t end = std::min(path.find(':', at), path.size());
+      if (end > at && path[at] == '/') candidates.push_back(path.substr(at, end - at) + "/" + command);
+      at = end + 1;
+    }
+  }
+  std::string hidden;
+  for (const std::string& candidate : candidates) {
+    if (candidate.front() != '/' || access(candidate.c_str(), X_OK) != 0) continue;
+    if (lower::visible_in_plan(plan, fs, candidate)) return "";  // found inside: another cause
+    if (hidden.empty()) hidden = candidate;
+  }
+  if (hidden.empty()) return "";
+  std::string dir = hidden.substr(0, hidden.rfind('/'));
+  if (!home.empty() && (dir == home || dir.starts_with(home + "/"))) dir = "~" + dir.substr(home.size());
+  return fmt::format(
+      "sbrun: `{}` is {} on this machine, which the policy does not let the sandbox see; to run it, grant its "
+      "directory (and whatever else it needs): allow read \"{}\";\n",
+      command, hidden, dir);
+}
+
 // The sandbox init's host pid, for signal forwarding (0 until known).
 volatile sig_atomic_t g_init_pid = 0;
 // sbrun's end of the proxy channel, once the init holds the other (-1 before).
@@ -275,7 +327,14 @@ int launch(const LaunchOptions& o) {
   // The standard library modules as checked when sbrun was built: only the
   // user's own files are compiled here (sema/std_summary.hpp).
   load.std_summaries = driver::embedded_std_summaries();
-  driver::compile_file(c, o.policy, load);
+  if (names_std_module(o.policy)) {
+    // `sbrun std.agent -- cmd`: a module of the standard library as the
+    // whole policy, when no file has that name.
+    char cwd[4096];
+    driver::compile_text(c, o.policy, getcwd(cwd, sizeof cwd) ? cwd : "/", "version 1;\nuse " + o.policy + ";\n", load);
+  } else {
+    driver::compile_file(c, o.policy, load);
+  }
   const RenderOptions render{RenderFormat::Human, color_wanted(STDERR_FILENO)};
   if (c.diags.has_errors() || c.root_unreadable) {
     std::fputs(render_diagnostics(c.diags, c.sources, render).c_str(), stderr);
@@ -561,6 +620,10 @@ int launch(const LaunchOptions& o) {
     std::fprintf(stderr, "sbrun: bubblewrap: %s", late.c_str());
   }
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (code == 127 && !o.command.empty()) {
+    const std::string hint = missing_command_hint(*plan, fs, o.command.front(), bindings.home);
+    if (!hint.empty()) (void)!::write(STDERR_FILENO, hint.data(), hint.size());
+  }
   log.write({{"event", "exit"}, {"status", code}});
   // Done: the policy, its rule table and the rest are left to the kernel,
   // which frees them faster than their destructors (~0.3 ms for std.agent).

@@ -31,7 +31,7 @@ inline constexpr char kOrderGo = SB_ORDER_GO;
 // HTTP(S)_PROXY for HTTP clients, ALL_PROXY as socks5h (names resolved by
 // the proxy, never inside the sandbox, where there is no DNS), NO_PROXY for
 // the sandbox's own loopback, each also in lowercase, which curl, git, pip
-// and npm read.
+// and npm read; NODE_USE_ENV_PROXY, which Node.js's built-in fetch needs.
 inline std::vector<std::pair<std::string, std::string>> proxy_environment() {
   const std::string http = "http://127.0.0.1:" + std::to_string(kHttpPort);
   const std::string socks = "socks5h://127.0.0.1:" + std::to_string(kSocksPort);
@@ -44,6 +44,8 @@ inline std::vector<std::pair<std::string, std::string>> proxy_environment() {
     env.emplace_back(name, value);
     env.emplace_back(text::lowercase(name), value);
   }
+  // Node.js's own fetch and http read the variables above only with this.
+  env.emplace_back("NODE_USE_ENV_PROXY", "1");
   return env;
 }
 

@@ -12,7 +12,10 @@
 
 namespace sbpolicy::sbc {
 
-enum Exit { kOk = 0, kPolicyErrors = 1, kUsage = 2, kInternal = 3 };
+enum Exit { kOk = 0, kPolicyErrors = 1, kUsage = 2, kInternal = 3, kExplainAsk = 4, kExplainDeny = 5 };
+
+// Is `path` an existing directory (following links)?
+bool is_directory(const std::string& path);
 
 struct CommonOptions {
   std::string format = "human";  // human | plain | json
@@ -37,6 +40,7 @@ struct CompileOptions {
   std::string workspace;  // bindings for path targets
   std::string home;
   bool target_strict = false;
+  bool target_given = false;  // --target was on the command line
 };
 int run_compile(const CommonOptions& common, const CompileOptions& options);
 
@@ -46,6 +50,7 @@ struct ExplainOptions {
   std::string subject;
   std::string workspace;
   std::string home;
+  bool exit_code = false;  // exit by the decision: 0 allow, 4 ask, 5 deny
 };
 int run_explain(const CommonOptions& common, const ExplainOptions& options);
 

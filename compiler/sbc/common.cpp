@@ -1,6 +1,13 @@
+#include <sys/stat.h>
+
 #include "sbc/commands.hpp"
 
 namespace sbpolicy::sbc {
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 RenderOptions render_options(const CommonOptions& common) {
   RenderOptions r;

@@ -20,6 +20,21 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     std::fprintf(stderr, "sbc: --format table prints the proxy table: use it with --target proxy and no --emit\n");
     return kUsage;
   }
+  // The front end's dumps are the same for every target: a target named
+  // with them would be ignored, so it is refused.
+  if ((options.emit == "ast" || options.emit == "ir") && options.target_given && options.target != "ir") {
+    std::fprintf(stderr, "sbc: --emit %s dumps the front end's output, which no target changes: drop --target %s\n",
+                 options.emit.c_str(), options.target.c_str());
+    return kUsage;
+  }
+  if (!options.home.empty() && !is_directory(options.home)) {
+    std::fprintf(stderr, "sbc: --home %s: no such directory\n", options.home.c_str());
+    return kUsage;
+  }
+  if (!options.workspace.empty() && !is_directory(options.workspace)) {
+    std::fprintf(stderr, "sbc: --workspace %s: no such directory\n", options.workspace.c_str());
+    return kUsage;
+  }
   const RenderOptions render = render_options(common);
   driver::Compilation c;
   driver::compile_file(c, options.file, load_options(common));

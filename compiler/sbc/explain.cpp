@@ -16,6 +16,7 @@
 #include "sema/guarded_ranges.hpp"
 #include "lower/resolved_paths.hpp"
 #include "sbc/commands.hpp"
+#include "support/suggest.hpp"
 
 namespace sbpolicy::sbc {
 
@@ -79,15 +80,28 @@ std::optional<std::string> proxy_refusal(const ir::Policy& policy, const sema::H
   return std::nullopt;
 }
 
+// With --exit-code: the decision the command meets (the proxy's refusal
+// or the Linux sandbox's own answer, where they differ from the rules').
+int exit_status(const ExplainOptions& options, ir::Effect rules, const std::optional<lower::SandboxOverride>& on_linux,
+                const std::optional<std::string>& at_proxy) {
+  if (!options.exit_code) return kOk;
+  ir::Effect effect = rules;
+  if (on_linux) effect = on_linux->effect;
+  if (at_proxy) effect = ir::Effect::Deny;
+  return effect == ir::Effect::Allow ? kOk : effect == ir::Effect::Ask ? kExplainAsk : kExplainDeny;
+}
+
 }  // namespace
 
 int run_explain(const CommonOptions& common, const ExplainOptions& options) {
   const auto op = parse_operation(options.operation);
   if (!op) {
-    std::fprintf(stderr, "sbc explain: unknown operation `%s` (expected read, write, net, unix or env)\n",
-                 options.operation.c_str());
+    const auto near = closest_match(options.operation, {"read", "write", "net", "unix", "env"});
+    std::fprintf(stderr, "sbc explain: unknown operation `%s`%s (expected read, write, net, unix or env)\n",
+                 options.operation.c_str(), near ? ("; did you mean `" + *near + "`?").c_str() : "");
     return kUsage;
   }
+
   const RenderOptions render = render_options(common);
   driver::Compilation c;
   driver::compile_file(c, options.file, load_options(common));
@@ -166,7 +180,7 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
                                 {"matching", rules(d.matching)},
                                 {"bindings", {{"workspace", bindings.workspace}, {"home", bindings.home}, {"tmpdir", bindings.tmpdir}}}};
     std::fputs((out.dump(2) + "\n").c_str(), stdout);
-    return kOk;
+    return exit_status(options, d.effect, on_linux, at_proxy);
   }
   std::string text = fmt::format("{} {} {}\n", sema::effect_name(d.effect), options.operation, subject_text);
   if (!resolved_from.empty()) text += fmt::format("  (resolved from {}, through symlinks)\n", resolved_from);
@@ -184,7 +198,7 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
     text += fmt::format("  (workspace {}, home {})\n", bindings.workspace, bindings.home);
   }
   std::fputs(text.c_str(), stdout);
-  return kOk;
+  return exit_status(options, d.effect, on_linux, at_proxy);
 }
 
 }  // namespace sbpolicy::sbc

@@ -1,14 +1,16 @@
 // sbc: the policy compiler and authoring tool. A straight line: parse the
 // command line, run one subcommand, exit with its status.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include "sbc/commands.hpp"
+#include "support/suggest.hpp"
 
-#ifndef SBPOLICY_VERSION
-#define SBPOLICY_VERSION "0.0.0"
-#endif
+#include "build_info.hpp"
 
 using namespace sbpolicy::sbc;
 
@@ -36,7 +38,7 @@ void add_common(CLI::App* cmd, CommonOptions& common, bool table = false) {
 int main(int argc, char** argv) {
   try {
     CLI::App app{"sbc: check, compile and explain sandbox policies (.sbpolicy)", "sbc"};
-    app.set_version_flag("--version", "sbc " SBPOLICY_VERSION);
+    app.set_version_flag("--version", "sbc " SBPOLICY_VERSION " (commit " SBPOLICY_COMMIT "; " SBPOLICY_BUILD_TYPE " build)");
     app.require_subcommand(1);
     CommonOptions common;
 
@@ -56,7 +58,7 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"ast", "ir", "bind", "expand", "resolve", "points"}));
     compile_cmd->add_option("-o,--output", compile.output, "Write to this file (atomically) instead of stdout");
     compile_cmd->add_option("--workspace", compile.workspace, "bwrap: the workspace directory (default: .)");
-    compile_cmd->add_option("--home", compile.home, "bwrap: the home directory (default: $HOME)");
+    compile_cmd->add_option("--home", compile.home, "bwrap: the home directory (default: $HOME); must exist");
     compile_cmd->add_flag("--target-strict", compile.target_strict,
                           "Make every rule the target cannot enforce exactly an error");
     add_common(compile_cmd, common, /*table=*/true);
@@ -67,8 +69,23 @@ int main(int argc, char** argv) {
     explain_cmd->add_option("operation", explain.operation, "read, write, net, unix or env")->required();
     explain_cmd->add_option("subject", explain.subject, "A path, host[:port] or variable name")->required();
     explain_cmd->add_option("--workspace", explain.workspace, "The workspace directory (default: .)");
-    explain_cmd->add_option("--home", explain.home, "The home directory (default: $HOME)");
+    explain_cmd->add_option("--home", explain.home,
+                            "The home directory (default: $HOME); one that does not exist here is taken as given");
+    explain_cmd->add_flag("--exit-code", explain.exit_code,
+                          "Exit by the decision: 0 allow, 4 ask, 5 deny (errors stay 1-3)");
     add_common(explain_cmd, common);
+
+    // A mistyped command gets the one it resembles.
+    if (argc > 1 && argv[1][0] != '-') {
+      const std::string word = argv[1];
+      const std::vector<std::string> commands = {"check", "compile", "explain"};
+      if (std::find(commands.begin(), commands.end(), word) == commands.end()) {
+        const auto near = sbpolicy::closest_match(word, commands);
+        std::fprintf(stderr, "sbc: unknown command `%s`; %s\n", word.c_str(),
+                     near ? ("did you mean `" + *near + "`?").c_str() : "the commands are check, compile and explain");
+        return kUsage;
+      }
+    }
 
     try {
       app.parse(argc, argv);
@@ -77,6 +94,7 @@ int main(int argc, char** argv) {
       return code == 0 ? kOk : kUsage;
     }
     if (check_cmd->parsed()) return run_check(common, check);
+    compile.target_given = compile_cmd->get_option("--target")->count() > 0;
     if (compile_cmd->parsed()) return run_compile(common, compile);
     if (explain_cmd->parsed()) return run_explain(common, explain);
     return kUsage;

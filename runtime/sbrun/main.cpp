@@ -5,20 +5,57 @@
 // What runs inside the sandbox (the init, ssh's ProxyCommand) is the
 // program sbrun-init, next to this one.
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <string>
 
-
+#include "build_info.hpp"
 #include "launch.hpp"
 
-#ifndef SBPOLICY_VERSION
-#define SBPOLICY_VERSION "0.0.0"
-#endif
+extern char** environ;
 
 using namespace sbpolicy::runtime;
+
+namespace {
+
+// `bwrap --version`'s first line, or nothing when it cannot be run.
+std::string bubblewrap_version(const std::string& bwrap) {
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return "";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  char* argv[] = {const_cast<char*>(bwrap.c_str()), const_cast<char*>("--version"), nullptr};
+  pid_t pid = -1;
+  const int spawned = posix_spawn(&pid, bwrap.c_str(), &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  std::string text;
+  char buf[256];
+  for (ssize_t n; spawned == 0 && (n = read(out[0], buf, sizeof buf)) > 0 && text.size() < 4096;) text.append(buf, n);
+  close(out[0]);
+  int status = 0;
+  if (spawned != 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return "";
+  return text.substr(0, text.find('\n'));
+}
+
+// What --version says: the build, and the bubblewrap sbrun would start.
+std::string version_text(const std::string& bwrap) {
+  std::string text = "sbrun " SBPOLICY_VERSION " (commit " SBPOLICY_COMMIT "; " SBPOLICY_BUILD_TYPE " build)\n";
+  const std::string found = bubblewrap_version(bwrap);
+  if (found.empty()) return text + "bubblewrap: not found at " + bwrap + " (install it: apt-get install bubblewrap)";
+  return text + "bubblewrap: " + found + ", at " + bwrap;
+}
+
+}  // namespace
 
 // CLI11 would print `sbrun [OPTIONS] policy`: the command after `--` is
 // ours to split off, so the usage line is written here, once.
@@ -44,9 +81,9 @@ int main(int argc, char** argv) {
 
     CLI::App app{"sbrun: run a command inside the sandbox a policy describes", "sbrun"};
     app.formatter(std::make_shared<UsageFormatter>());
-    app.set_version_flag("--version", "sbrun " SBPOLICY_VERSION);
+    app.set_version_flag("--version", [&o] { return version_text(o.bwrap); });
     app.footer("Exit status: the command's (128+N when killed by signal N); 125 when the sandbox cannot be set up.");
-    app.add_option("policy", o.policy, "The .sbpolicy file")->required();
+    app.add_option("policy", o.policy, "The .sbpolicy file, or a standard library module (std.agent)")->required();
     app.add_option("--workspace", o.workspace, "The workspace directory, `.` in the policy (default: current directory)");
     app.add_option("--user", o.user,
                    "When started as root: run as this user (name or uid). Default: the workspace's owner; "

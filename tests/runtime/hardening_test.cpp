@@ -129,6 +129,29 @@ TEST_P(Hardening, ReadOnlyCheckoutStartsWithoutPlaceholders) {
   resnapshot();
 }
 
+// A command that is on this machine but outside what the policy shows
+// (a toolchain in the home): after the init's "No such file or directory"
+// and the 127, sbrun says where it is and the grant to add.
+TEST_P(Hardening, CommandOutsideTheSandboxIsNamedWithTheGrantToAdd) {
+  const std::string bin = home_ + "/.cargo/bin";
+  mkdirs(bin);
+  write_file(bin + "/cargo-like", "#!/bin/sh\necho ran\n");
+  ASSERT_EQ(chmod((bin + "/cargo-like").c_str(), 0755), 0);
+  chown_tree(home_ + "/.cargo", uid_, gid_);
+  resnapshot();
+  const Result r = sbrun({bin + "/cargo-like"});
+  EXPECT_EQ(r.status, 127) << r.err;
+  EXPECT_EQ(r.out.find("ran"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("is " + bin + "/cargo-like on this machine, which the policy does not let the sandbox see"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("allow read \"~/.cargo/bin\";"), std::string::npos) << r.err;
+  // A command the sandbox sees but that fails with 127 itself gets no hint.
+  const Result own = sbrun({"/bin/sh", "-c", "exit 127"});
+  EXPECT_EQ(own.status, 127);
+  EXPECT_EQ(own.err.find("on this machine"), std::string::npos) << own.err;
+}
+
 TEST_P(Hardening, UserOptionChoosesWhoRunsAndRefusesRoot) {
   if (GetParam() == Mode::Root) {
     RunOptions ok;
