@@ -9,6 +9,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "support/text.hpp"
+
 namespace sbpolicy {
 
 namespace {
@@ -29,22 +31,28 @@ std::size_t scalar_count(std::string_view s) {
 void render_excerpt(std::string& out, const SourceFile& file, Span span, char mark, std::string_view label,
                     std::size_t gutter, const Style& style, std::string_view mark_color) {
   const LineCol start = file.line_col(span.begin);
-  std::string line(file.line_text(start.line));
+  const std::string_view raw_line = file.line_text(start.line);
+  // Invisible characters are shown escaped (text::visible), never raw: the
+  // carets are placed on the line as shown.
+  std::string line = text::visible(raw_line);
   std::replace(line.begin(), line.end(), '\t', ' ');
   // Carets cover the span on its first line, at least one column wide.
   const std::string_view text = file.text();
   std::uint32_t end = std::min<std::uint32_t>(span.end, static_cast<std::uint32_t>(text.size()));
   const auto newline = text.find('\n', span.begin);
   if (newline != std::string_view::npos && newline < end) end = static_cast<std::uint32_t>(newline);
-  const std::size_t width =
-      std::max<std::size_t>(1, end > span.begin ? scalar_count(text.substr(span.begin, end - span.begin)) : 0);
+  const std::size_t line_begin = static_cast<std::size_t>(raw_line.data() - text.data());
+  const std::size_t pad =
+      span.begin >= line_begin ? scalar_count(text::visible(text.substr(line_begin, span.begin - line_begin))) : 0;
+  const std::size_t width = std::max<std::size_t>(
+      1, end > span.begin ? scalar_count(text::visible(text.substr(span.begin, end - span.begin))) : 0);
   const std::string number = std::to_string(start.line);
   const std::string bar = style.wrap("1;34", "|");
   out += fmt::format("{:>{}} {}\n", "", gutter, bar);
   out += fmt::format("{} {} {}\n", style.wrap("1;34", fmt::format("{:>{}}", number, gutter)), bar, line);
   std::string marks(width, mark);
-  if (!label.empty()) marks += fmt::format(" {}", label);
-  out += fmt::format("{:>{}} {} {:>{}}{}\n", "", gutter, bar, "", start.column - 1, style.wrap(mark_color, marks));
+  if (!label.empty()) marks += fmt::format(" {}", text::visible(label));
+  out += fmt::format("{:>{}} {} {:>{}}{}\n", "", gutter, bar, "", pad, style.wrap(mark_color, marks));
 }
 
 std::string location(const SourceMap& sources, Span span) {
@@ -61,7 +69,7 @@ std::string render_human(const Diagnostics& diags, const SourceMap& sources, boo
     const bool error = d.severity == Severity::Error;
     const std::string_view color_code = error ? "1;31" : "1;33";
     out += style.wrap(color_code, fmt::format("{}[{}]", severity_name(d.severity), info.id));
-    out += style.wrap("1", fmt::format(": {}", d.message));
+    out += style.wrap("1", fmt::format(": {}", text::visible(d.message)));
     out += '\n';
     // The gutter is wide enough for every line number shown.
     std::size_t gutter = 1;
@@ -83,10 +91,12 @@ std::string render_human(const Diagnostics& diags, const SourceMap& sources, boo
     const bool tail = !d.help.empty() || !d.notes.empty();
     if (tail && d.primary.span.valid()) out += fmt::format("{:>{}} {}\n", "", gutter, style.wrap("1;34", "|"));
     for (const std::string& note : d.notes) {
-      out += fmt::format("{:>{}} {} {}\n", "", gutter, style.wrap("1;34", "="), style.wrap("1", "note:") + " " + note);
+      out += fmt::format("{:>{}} {} {}\n", "", gutter, style.wrap("1;34", "="),
+                         style.wrap("1", "note:") + " " + text::visible(note));
     }
     if (!d.help.empty()) {
-      out += fmt::format("{:>{}} {} {}\n", "", gutter, style.wrap("1;34", "="), style.wrap("1", "help:") + " " + d.help);
+      out += fmt::format("{:>{}} {} {}\n", "", gutter, style.wrap("1;34", "="),
+                         style.wrap("1", "help:") + " " + text::visible(d.help));
     }
     out += '\n';
   }
@@ -107,18 +117,22 @@ std::string render_json(const Diagnostics& diags, const SourceMap& sources) {
   for (const Diagnostic& d : diags.all()) {
     const CodeInfo& info = code_info(d.code);
     nlohmann::json labels = nlohmann::json::array();
-    for (const Label& l : d.secondary) labels.push_back({{"span", span_json(sources, l.span)}, {"message", l.message}});
+    for (const Label& l : d.secondary) {
+      labels.push_back({{"span", span_json(sources, l.span)}, {"message", text::visible(l.message)}});
+    }
+    std::vector<std::string> notes;
+    for (const std::string& n : d.notes) notes.push_back(text::visible(n));
     nlohmann::json fixits = nlohmann::json::array();
     for (const FixIt& f : d.fixits) fixits.push_back({{"span", span_json(sources, f.span)}, {"replacement", f.replacement}});
     list.push_back({{"code", info.id},
                     {"name", info.name},
                     {"severity", severity_name(d.severity)},
-                    {"message", d.message},
+                    {"message", text::visible(d.message)},
                     {"span", span_json(sources, d.primary.span)},
-                    {"label", d.primary.message},
+                    {"label", text::visible(d.primary.message)},
                     {"secondary", labels},
-                    {"notes", d.notes},
-                    {"help", d.help.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.help)},
+                    {"notes", notes},
+                    {"help", d.help.empty() ? nlohmann::json(nullptr) : nlohmann::json(text::visible(d.help))},
                     {"fixits", fixits},
                     {"docs", fmt::format("docs/diagnostics.md#{}", info.slug)}});
   }

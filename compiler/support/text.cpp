@@ -34,6 +34,32 @@ std::uint32_t decode_unit(std::string_view s, std::size_t i, std::size_t* len) {
   return v;
 }
 
+bool invisible(std::uint32_t v) {
+  return v < 0x20 || v == 0x7f || (v >= 0x80 && v < 0xa0) || v == 0x061c || (v >= 0x200b && v <= 0x200f) ||
+         (v >= 0x202a && v <= 0x202e) || (v >= 0x2060 && v <= 0x2069) || v == 0xfeff;
+}
+
+std::string visible(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t len;
+    const std::uint32_t v = decode_unit(s, i, &len);
+    char buf[16];
+    if (v >= 0x110000) {
+      std::snprintf(buf, sizeof buf, "\\x{%02X}", static_cast<unsigned char>(s[i]));
+      out += buf;
+    } else if (v != '\t' && invisible(v)) {
+      std::snprintf(buf, sizeof buf, "\\u{%04X}", static_cast<unsigned>(v));
+      out += buf;
+    } else {
+      out.append(s.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
+
 namespace {
 
 std::string quote_as(std::string_view s, bool ascii) {
@@ -42,7 +68,7 @@ std::string quote_as(std::string_view s, bool ascii) {
   while (i < s.size() && out.size() < 64) {
     std::size_t len;
     const std::uint32_t v = decode_unit(s, i, &len);
-    if (v >= 0x110000 || v < 0x20 || v == 0x7f || (ascii && v >= 0x80)) {
+    if (v >= 0x110000 || invisible(v) || (ascii && v >= 0x80)) {
       for (std::size_t k = 0; k < len; ++k) {
         char buf[8];
         std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[i + k]));

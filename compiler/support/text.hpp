@@ -27,7 +27,18 @@ std::string lowercase(std::string_view s);
 // returned as 0x110000 + the byte (never a code point).
 std::uint32_t decode_unit(std::string_view s, std::size_t i, std::size_t* len);
 
-// User text for a message: in backticks, control characters and invalid
+// A character that changes how text displays without being seen: C0 and C1
+// controls (tab included), DEL, the bidirectional formatting characters,
+// zero-width characters and the byte order mark.
+bool invisible(std::uint32_t code_point);
+
+// `s` with every invisible character (tab aside) as \u{XXXX} and every
+// invalid UTF-8 byte as \x{NN}: what a diagnostic shows of the user's
+// text, never the characters themselves (a U+202E would reorder the line
+// that warns about it).
+std::string visible(std::string_view s);
+
+// User text for a message: in backticks, invisible characters and invalid
 // UTF-8 bytes as \xNN, cut (at a character) after about 64 bytes with
 // `...`, so a 4 KB input cannot flood a message and half a character never
 // reaches JSON output. ASCII text stays ASCII (an HTTP reason carries it).

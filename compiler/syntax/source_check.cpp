@@ -72,13 +72,15 @@ bool check_source_text(const SourceFile& file, Diagnostics& diags, std::size_t m
     } else if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
       diags.report(Code::E0101, Span{id, at, end}, fmt::format("control character U+{:04X} in source", static_cast<unsigned>(cp)))
           .label("control character")
-          .help("write it as an escape inside a string (`\\u{…}`), or remove it");
+          .help(fmt::format("write it as an escape inside a string (`\\u{{{:04X}}}`), or remove it",
+                            static_cast<unsigned>(cp)));
       ++errors;
     } else if (is_bidi_control(cp)) {
       diags.report(Code::E0101, Span{id, at, end},
                    fmt::format("bidirectional formatting character U+{:04X} in source", static_cast<unsigned>(cp)))
           .label("can make the text display differently from what it means")
-          .help("remove it; inside a string write it as `\\u{…}` if it is really meant");
+          .help(fmt::format("remove it; inside a string write it as `\\u{{{:04X}}}` if it is really meant",
+                            static_cast<unsigned>(cp)));
       ++errors;
     }
     if (errors >= max_errors) {

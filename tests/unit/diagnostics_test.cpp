@@ -11,6 +11,7 @@
 #include "driver/pipeline.hpp"
 #include "support/render.hpp"
 #include "support/suggest.hpp"
+#include "support/text.hpp"
 
 using namespace sbpolicy;
 
@@ -74,6 +75,28 @@ TEST(Diagnostics, HumanRendering) {
             "\n");
   const std::string colored = render_diagnostics(c->diags, c->sources, {RenderFormat::Human, true});
   EXPECT_NE(colored.find("\x1b["), std::string::npos);
+}
+
+// A diagnostic never prints the invisible characters it is about (a
+// U+202E would reorder the very line that warns about it), in any format:
+// they are shown as \u{XXXX}, and the carets point at what is shown.
+TEST(Diagnostics, InvisibleCharactersAreNeverEchoedRaw) {
+  auto c = compile("allow read \"./a\u202eb\";\nallow reed\u200b \"./x\u0007\";\n");
+  ASSERT_FALSE(c->diags.all().empty());
+  for (const RenderFormat f : {RenderFormat::Plain, RenderFormat::Human, RenderFormat::Json}) {
+    const std::string out = render_diagnostics(c->diags, c->sources, {f, false});
+    for (const char* raw : {"\u202e", "\u200b", "\a"}) {
+      EXPECT_EQ(out.find(raw), std::string::npos) << "a raw invisible character in:\n" << out;
+    }
+  }
+  const std::string plain = render_diagnostics(c->diags, c->sources, {RenderFormat::Plain, false});
+  EXPECT_NE(plain.find("1 | allow read \"./a\\u{202E}b\";\n"
+                       "  |                ^^^^^^^^ can make the text display differently from what it means\n"),
+            std::string::npos)
+      << plain;
+  EXPECT_NE(plain.find("write it as `\\u{202E}`"), std::string::npos) << plain;
+  EXPECT_EQ(text::visible("a\tb\x01\xff\u2067c"), "a\tb\\u{0001}\\x{FF}\\u{2067}c");
+  EXPECT_EQ(text::quote("a\u202eb"), "`a\\xe2\\x80\\xaeb`");
 }
 
 TEST(Diagnostics, CaretsLandOnTheOffendingPartOfAString) {
