@@ -1,5 +1,9 @@
 #include "driver/pipeline.hpp"
 
+#include <fmt/format.h>
+
+#include <map>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,6 +53,34 @@ void compile_text(Compilation& c, const std::string& display_name, const std::st
                   const sema::LoadOptions& options) {
   c.program = sema::load_program_text(display_name, base_dir, std::move(text), c.sources, c.diags, options);
   finish(c);
+}
+
+bool in_stdlib(const Compilation& c, Span span) {
+  if (!span.valid()) return false;
+  for (const sema::LoadedFile& f : c.program.files) {
+    if (f.file == span.file) return f.is_stdlib;
+  }
+  return false;
+}
+
+Diagnostics users_own(const Compilation& c, const Diagnostics& all, bool verbose, std::string& summary) {
+  Diagnostics shown;
+  std::map<std::string, std::size_t> hidden;  // code -> count
+  std::size_t total = 0;
+  shown.append_if(all, [&](const Diagnostic& d) {
+    if (verbose || d.severity == Severity::Error || !in_stdlib(c, d.primary.span)) return true;
+    ++hidden[std::string(code_info(d.code).id)];
+    ++total;
+    return false;
+  });
+  summary.clear();
+  if (total == 0) return shown;
+  std::string codes;
+  for (const auto& [code, n] : hidden) codes += fmt::format("{}{} x{}", codes.empty() ? "" : ", ", code, n);
+  summary = fmt::format("note: {} finding{} in the standard library's own rules ({}), which this policy cannot "
+                        "change; -v shows them\n",
+                        total, total == 1 ? "" : "s", codes);
+  return shown;
 }
 
 }  // namespace sbpolicy::driver

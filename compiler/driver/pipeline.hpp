@@ -33,4 +33,13 @@ void compile_file(Compilation& c, const std::string& path, const sema::LoadOptio
 void compile_text(Compilation& c, const std::string& display_name, const std::string& base_dir, std::string text,
                   const sema::LoadOptions& options);
 
+// Is `span` in a standard library module of `c` (a file the user cannot
+// edit)? Findings there are summarised, and strict modes do not apply.
+bool in_stdlib(const Compilation& c, Span span);
+
+// The diagnostics of `all` to show: everything, or with `verbose` false
+// everything but the warnings and notes located in standard library
+// modules, which `summary` then counts in one line ("" when none).
+Diagnostics users_own(const Compilation& c, const Diagnostics& all, bool verbose, std::string& summary);
+
 }  // namespace sbpolicy::driver

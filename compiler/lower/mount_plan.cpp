@@ -45,7 +45,7 @@ void LoweringContext::fidelity(Code code, const ir::Rule& rule, std::string mess
   if (!reported_.insert(std::make_pair(code, rule.id)).second) return;
   auto d = diags.report(code, rule.origin.target.span, std::move(message));
   d.label("on Linux (bubblewrap)");
-  if (options.target_strict) {
+  if (options.strict_for(rule)) {
     d.as_error();
     failed = true;
   }

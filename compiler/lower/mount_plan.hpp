@@ -122,6 +122,12 @@ struct LowerOptions {
   // are recreated inside, so the paths the command is told still lead there.
   std::vector<std::string> anchors_as_given;
   bool target_strict = false;
+  // Files of the standard library: --target-strict is for the user's own
+  // rules, never for files the user cannot edit.
+  std::set<FileId> library_files;
+  bool strict_for(const ir::Rule& rule) const {
+    return target_strict && library_files.count(rule.origin.target.span.file) == 0;
+  }
   // The ids of `ask` rules the user allowed at launch; other asks grant nothing.
   std::set<std::uint32_t> asks_allowed;
   // The invoking environment; `env` rules choose what passes.

@@ -1,12 +1,13 @@
 // sbc's subcommands. main.cpp parses options with CLI11 and calls one of
 // these; each returns the process exit status:
 //   0 success, 1 policy errors (or warnings with --fail-level warning),
-//   2 usage or I/O error, 3 internal error.
+//   2 usage or I/O error, 3 internal error; explain --exit-code: 4 ask, 5 deny.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "driver/pipeline.hpp"
 #include "sema/loader.hpp"
 #include "support/render.hpp"
 
@@ -22,9 +23,22 @@ struct CommonOptions {
   std::string color = "auto";    // auto | always | never
   std::string fail_level = "error";
   std::string stdlib_dir;        // development: a directory to use instead of the embedded stdlib
+  bool verbose = false;          // show the standard library's own findings too
+  std::vector<std::string> allowed;  // warning codes accepted (--allow W0100)
 };
 
 RenderOptions render_options(const CommonOptions& common);
+
+// What a command reports of `all`: `shown` (the user's own findings, and
+// the standard library's with -v; codes the user allowed left out),
+// `own` (the user's own, not allowed: what --fail-level looks at), and a
+// line counting the standard library's findings when they are not shown.
+struct Findings {
+  Diagnostics shown;
+  Diagnostics own;
+  std::string library_summary;
+};
+Findings findings(const driver::Compilation& c, const Diagnostics& all, const CommonOptions& common);
 sema::LoadOptions load_options(const CommonOptions& common);
 
 struct CheckOptions {

@@ -1,5 +1,7 @@
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "sbc/commands.hpp"
 
 namespace sbpolicy::sbc {
@@ -26,6 +28,18 @@ sema::LoadOptions load_options(const CommonOptions& common) {
   sema::LoadOptions o;
   o.stdlib_dir = common.stdlib_dir;
   return o;
+}
+
+Findings findings(const driver::Compilation& c, const Diagnostics& all, const CommonOptions& common) {
+  const auto allowed = [&](const Diagnostic& d) {
+    return d.severity != Severity::Error && std::find(common.allowed.begin(), common.allowed.end(),
+                                                      code_info(d.code).id) != common.allowed.end();
+  };
+  Findings f;
+  const Diagnostics users = driver::users_own(c, all, common.verbose, f.library_summary);
+  f.shown.append_if(users, [&](const Diagnostic& d) { return !allowed(d); });
+  f.own.append_if(all, [&](const Diagnostic& d) { return !allowed(d) && !driver::in_stdlib(c, d.primary.span); });
+  return f;
 }
 
 }  // namespace sbpolicy::sbc

@@ -38,7 +38,11 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
   const RenderOptions render = render_options(common);
   driver::Compilation c;
   driver::compile_file(c, options.file, load_options(common));
-  if (!c.diags.all().empty()) std::fputs(render_diagnostics(c.diags, c.sources, render).c_str(), stderr);
+  const Findings front = findings(c, c.diags, common);
+  if (!front.shown.all().empty()) std::fputs(render_diagnostics(front.shown, c.sources, render).c_str(), stderr);
+  if (!front.library_summary.empty() && render.format != RenderFormat::Json) {
+    std::fputs(front.library_summary.c_str(), stderr);
+  }
   if (c.root_unreadable) return kUsage;
 
   const bool lowering_stage = lower::LoweringDumps{}.stage(options.emit) != nullptr;
@@ -62,11 +66,19 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     lower::LowerOptions lo = driver::lowering_options(options.workspace, options.home);
     driver::protect_git_metadata(c, lo.bindings);
     lo.target_strict = options.target_strict;
+    for (const sema::LoadedFile& f : c.program.files) {
+      if (f.is_stdlib) lo.library_files.insert(f.file);
+    }
     lower::PosixFs fs;
     Diagnostics lowering;
     lower::LoweringDumps dumps;
     const auto plan = lower::lower_to_mount_plan(*c.policy, fs, lo, lowering, &dumps);
-    if (!lowering.all().empty()) std::fputs(render_diagnostics(lowering, c.sources, render).c_str(), stderr);
+    // The standard library's own findings: one line, unless -v.
+    const Findings found = findings(c, lowering, common);
+    if (!found.shown.all().empty()) std::fputs(render_diagnostics(found.shown, c.sources, render).c_str(), stderr);
+    if (!found.library_summary.empty() && render.format != RenderFormat::Json) {
+      std::fputs(found.library_summary.c_str(), stderr);
+    }
     if (lowering_stage) {
       // A stage's output is shown even when a later stage refused the plan:
       // it is how far the lowering got.
@@ -80,7 +92,8 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
       j["note"] = "ask rules are shown as denied; sbrun settles them at launch";
       content = j.dump(2) + "\n";
     }
-    if (common.fail_level == "warning" && lowering.warning_count() > 0) return kPolicyErrors;
+    // --fail-level is about the user's own files.
+    if (common.fail_level == "warning" && found.own.warning_count() > 0) return kPolicyErrors;
   } else if (options.target == "proxy" && options.emit != "ir") {
     if (!c.policy) return kPolicyErrors;
     auto table = lower::ProxyRuleTable::build(*c.policy);
@@ -99,7 +112,7 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     return kUsage;
   }
   if (c.diags.has_errors() || lowering_failed) return kPolicyErrors;
-  if (common.fail_level == "warning" && c.diags.warning_count() > 0) return kPolicyErrors;
+  if (common.fail_level == "warning" && front.own.warning_count() > 0) return kPolicyErrors;
   return kOk;
 }
 

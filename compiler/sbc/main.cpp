@@ -31,6 +31,12 @@ void add_common(CLI::App* cmd, CommonOptions& common, bool table = false) {
       ->capture_default_str();
   cmd->add_option("--stdlib", common.stdlib_dir,
                   "Use the standard library policies under DIR/std/ instead of the built-in ones");
+  cmd->add_flag("-v,--verbose", common.verbose,
+                "Show the standard library's own findings (by default one line counts them)");
+  cmd->add_option("--allow", common.allowed, "Accept this warning code: not shown, never fails (repeatable)")
+      ->check([](const std::string& code) -> std::string {
+        return sbpolicy::is_warning_code(code) ? "" : "`" + code + "` is not a warning code (docs/diagnostics.md)";
+      });
 }
 
 }  // namespace

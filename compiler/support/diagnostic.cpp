@@ -25,6 +25,13 @@ std::string_view severity_name(Severity severity) {
   return severity == Severity::Error ? "error" : "warning";
 }
 
+bool is_warning_code(std::string_view id) {
+  for (const CodeInfo& c : all_codes()) {
+    if (c.id == id) return c.severity != Severity::Error;
+  }
+  return false;
+}
+
 DiagnosticBuilder& DiagnosticBuilder::label(std::string message) {
   d_.primary.message = std::move(message);
   return *this;

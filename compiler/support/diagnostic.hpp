@@ -34,6 +34,8 @@ struct CodeInfo {
 };
 
 const CodeInfo& code_info(Code code);
+// Is `id` ("W0100") the id of a code whose severity is a warning or a note?
+bool is_warning_code(std::string_view id);
 const std::vector<CodeInfo>& all_codes();
 std::string_view severity_name(Severity severity);
 

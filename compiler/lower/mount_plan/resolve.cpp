@@ -198,7 +198,7 @@ class Resolution {
                                             "in are not bound",
                                             path, kUnixWalkBudget));
       d.label("on Linux (bubblewrap)").help("name the socket, or the directory that holds it");
-      if (cx_.options.target_strict) {
+      if (cx_.options.strict_for(rule)) {
         d.as_error();
         cx_.failed = true;
       }
