@@ -51,6 +51,15 @@ Verdict refuse(std::string reason, const ir::Rule* rule = nullptr, unsigned stat
   return v;
 }
 
+// Allowed (by a rule or an answer, kept in `decided`), but with no address
+// to dial: 502 / SOCKS 0x04, logged as a failure of an allowed host.
+Verdict unreachable(std::string reason, const Verdict& decided) {
+  Verdict v = refuse(std::move(reason), decided.rule, 502, 0x04);
+  v.answer = decided.answer;
+  v.unreachable = true;
+  return v;
+}
+
 }  // namespace
 
 struct Gate::Pending {
@@ -197,7 +206,7 @@ asio::awaitable<Verdict> Gate::resolve(const sema::HostSubject& subject, Verdict
     const auto results = co_await resolver.async_resolve(subject.name, std::to_string(subject.port),
                                                          asio::ip::resolver_base::numeric_service,
                                                          asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return refuse("cannot resolve " + subject.name + ": " + ec.message(), v.rule, 502, 0x04);
+    if (ec) co_return unreachable("cannot resolve " + subject.name + ": " + ec.message(), v);
     for (const auto& r : results) {
       const sema::IpNet a = from_asio(r.endpoint().address());
       if (std::find(addresses.begin(), addresses.end(), a) == addresses.end()) addresses.push_back(a);
@@ -218,7 +227,7 @@ asio::awaitable<Verdict> Gate::resolve(const sema::HostSubject& subject, Verdict
     }
     v.endpoints.emplace_back(to_asio(a), subject.port);
   }
-  if (v.endpoints.empty()) co_return refuse("no address for " + subject.name, v.rule, 502, 0x04);
+  if (v.endpoints.empty()) co_return unreachable("no address for " + subject.name, v);
   v.allowed = true;
   co_return v;
 }

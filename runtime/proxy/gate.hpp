@@ -57,6 +57,7 @@ struct Verdict {
   std::string reason;                                     // for refusals and the log: printable ASCII
   const ir::Rule* rule = nullptr;                         // the deciding rule, if any
   std::string answer;                                     // for asks: "allow once", "allow for this run", "deny", ...
+  bool unreachable = false;  // the policy allowed it, but the name has no address: a failure, not a denial
   std::vector<boost::asio::ip::tcp::endpoint> endpoints;  // when allowed: exactly what to dial
 };
 

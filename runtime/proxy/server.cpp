@@ -227,7 +227,7 @@ class ProxyServer::Session {
     }
     verdict_ = co_await server_.gate_.check(subject);
     if (!verdict_.allowed) {
-      outcome_ = "refused";
+      outcome_ = verdict_.unreachable ? "failed" : "refused";
       reason_ = verdict_.reason;
     }
     co_return verdict_.allowed;
@@ -715,7 +715,11 @@ class ProxyServer::Session {
       e["host"] = subject_.is_ip ? subject_.address.text() : subject_.name;
       e["port"] = subject_.port;
       // A connection turned away was never decided.
-      if (outcome_ != "busy") e["effect"] = verdict_.allowed && outcome_ != "refused" ? "allow" : "deny";
+      // The decision, not the connection's fate: an allowed host whose
+      // name did not resolve is `allow`, with outcome `failed`.
+      if (outcome_ != "busy") {
+        e["effect"] = (verdict_.allowed && outcome_ != "refused") || verdict_.unreachable ? "allow" : "deny";
+      }
       if (verdict_.rule) {
         e["rule"] = verdict_.rule->origin.target.text();
         e["rule_effect"] = sema::effect_name(verdict_.rule->effect);

@@ -69,6 +69,19 @@ def _(r):
     expect(e.get("reason") == "response head over 64 KiB", e)
 
 
+@case("an allowed host whose name does not resolve: 502 / SOCKS 0x04, logged as a failure of an allowed host",
+      "curl -sS -m5 -D- -o /dev/null http://gone.pkgs.test/; "
+      "curl -sS -m5 -o /dev/null -x socks5h://127.0.0.1:1080 http://gone.pkgs.test/ 2>&1 | head -1",
+      policy='allow net "*.pkgs.test";\n', notices=True)
+def _(r):
+    expect("502" in r.output and "X-Sbrun-Reason: cannot resolve gone.pkgs.test" in r.output, r.output)
+    events = [e for e in r.net if e.get("host") == "gone.pkgs.test"]
+    expect(len(events) == 2 and all(e["effect"] == "allow" and e["outcome"] == "failed" and
+                                    e["reason"].startswith("cannot resolve gone.pkgs.test") for e in events), events)
+    # Not a refusal: no "sbrun: refused" notice.
+    expect("sbrun: refused" not in r.output, r.output)
+
+
 @case("socks5h allowed", "curl -sS -m5 -x socks5h://127.0.0.1:1080 http://registry.pkgs.test/c")
 def _(r):
     expect("upstream registry.pkgs.test GET /c" in r.output, r.output)
