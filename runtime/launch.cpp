@@ -324,6 +324,9 @@ int launch(const LaunchOptions& o) {
   driver::Compilation c;
   sema::LoadOptions load;
   load.stdlib_dir = o.stdlib_dir;
+  if (struct stat st {}; !o.stdlib_dir.empty() && (stat(o.stdlib_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
+    return fail(fmt::format("--stdlib {}: no such directory", o.stdlib_dir));
+  }
   // The standard library modules as checked when sbrun was built: only the
   // user's own files are compiled here (sema/std_summary.hpp).
   load.std_summaries = driver::embedded_std_summaries();

@@ -99,6 +99,10 @@ int main(int argc, char** argv) {
       const int code = app.exit(e);
       return code == 0 ? kOk : kUsage;
     }
+    if (!common.stdlib_dir.empty() && !is_directory(common.stdlib_dir)) {
+      std::fprintf(stderr, "sbc: --stdlib %s: no such directory\n", common.stdlib_dir.c_str());
+      return kUsage;
+    }
     if (check_cmd->parsed()) return run_check(common, check);
     compile.target_given = compile_cmd->get_option("--target")->count() > 0;
     if (compile_cmd->parsed()) return run_compile(common, compile);

@@ -165,6 +165,17 @@ bool HostParser::parse(HostPattern& out) {
     return fail(Code::E0301, 0, n, "expected a host pattern, found a url", "a url",
                 "write only the host, as in `example.com` or `example.com:8080`");
   }
+  if (first != '[' && slash != kNpos && slash > 0 && !std::strchr("/~.$", first) &&
+      !looks_like_ip(text_.substr(0, slash))) {
+    // `github.com/org/repo`: a host, then a path on it. The network rule
+    // takes the host; what a process does there is not a net rule's.
+    return fail(Code::E0301, slash, n,
+                subject_ ? "expected a host, found a host and a path" : "expected a host pattern, found a host and a path",
+                "a path on the host",
+                "a `net` rule takes a host: write " + std::string(1, '`') + std::string(text_.substr(0, slash)) +
+                    "` (it allows the whole host; rules per repository or path do not exist: `git` rules are "
+                    "reserved for a later version)");
+  }
   if (std::strchr("/~.$", first) || (first != '[' && slash != kNpos && !looks_like_ip(text_.substr(0, slash)))) {
     return fail(Code::E0301, 0, n, subject_ ? "expected a host, found a path" : "expected a host pattern, found a path",
                 "a path", "net rules take host names such as `example.com`; paths belong in `read`/`write` rules");

@@ -155,9 +155,18 @@ void report_unanchored(std::string_view text, PatternErrors& errors) {
   bool hostish = text.find('.') != kNpos && std::all_of(text.begin(), text.end(), [](char c) {
                    return glob::is_variable_char(c) || c == '.' || c == '-' || c == '*' || c == ':';
                  });
-  hostish = hostish || text.find("://") != kNpos;
   std::string help = "path patterns start with `/`, `~`, `./` or `$VAR`; ";
-  help += hostish ? "did you mean a `net` rule?" : "did you mean " + quote("./" + std::string(text)) + "?";
+  if (text.substr(0, 7) == "file://") {
+    // A file URL names a path: `file:///etc/passwd` is `/etc/passwd`.
+    const std::string_view path = text.substr(7);
+    help += "a file URL is a path: did you mean " + quote(path.empty() || path.front() != '/' ? "/" + std::string(path)
+                                                                                              : std::string(path)) +
+            "?";
+  } else if (hostish || text.find("://") != kNpos) {
+    help += "did you mean a `net` rule?";
+  } else {
+    help += "did you mean " + quote("./" + std::string(text)) + "?";
+  }
   errors.push_back(make_error(Code::E0300, 0, text.size(), "expected a path pattern, found " + quote(text),
                               "not an anchored path", std::move(help)));
 }

@@ -168,6 +168,8 @@ class FileResolver {
           .help("move the `let` above its first use");
       return nullptr;
     }
+    const auto& broken = file_.module.unparsed_lets;
+    if (std::find(broken.begin(), broken.end(), name.text) != broken.end()) return nullptr;  // its `let` is in error
     std::vector<std::string> names(let_order_.begin(), let_order_.end());
     auto d = diags_.report(Code::E0202, name.span, fmt::format("undefined name `{}`", name.text));
     d.label("not defined in this file");

@@ -1,5 +1,7 @@
 #include "support/suggest.hpp"
 
+#include "support/text.hpp"
+
 #include <algorithm>
 
 namespace sbpolicy {
@@ -25,6 +27,10 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  // The same word in another case (`READ`, `Allow`) first, however long.
+  for (const auto& c : candidates) {
+    if (c != word && text::lowercase(c) == text::lowercase(word)) return c;
+  }
   const std::size_t limit = word.size() <= 4 ? 1 : word.size() <= 8 ? 2 : 3;
   std::optional<std::string> best;
   std::size_t best_distance = limit + 1;

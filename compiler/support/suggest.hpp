@@ -13,8 +13,8 @@ namespace sbpolicy {
 // transpositions), so `raed` is one edit from `read`.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
-// The candidate closest to `word`, if it is close enough to be a plausible
-// typo: at most 1 edit for words up to 4 characters, 2 up to 8, 3 beyond.
+// The candidate closest to `word`: the same word in another case, else
+// one close enough to be a plausible typo: at most 1 edit for words up to 4 characters, 2 up to 8, 3 beyond.
 // Ties go to the earliest candidate, so suggestions are deterministic.
 std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string>& candidates);
 

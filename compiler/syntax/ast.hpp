@@ -76,6 +76,9 @@ struct Statement {
 struct Module {
   FileId file = kNoFile;
   std::vector<Statement> statements;
+  // Names of `let` statements that had a syntax error: their uses are not
+  // also reported as undefined (one mistake, one error).
+  std::vector<std::string> unparsed_lets;
 };
 
 }  // namespace sbpolicy::ast

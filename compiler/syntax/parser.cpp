@@ -8,6 +8,7 @@
 #include <policy_grammar.hpp>
 #include <string_view>
 
+#include "support/text.hpp"
 #include "syntax/source_check.hpp"
 
 namespace sbpolicy::syntax {
@@ -80,6 +81,30 @@ SBP_EXPECT(hex_digits, E0104, "expected 1 to 6 hexadecimal digits in `\\u{…}`"
 SBP_EXPECT(brace_close, E0104, "expected `}` to close `\\u{…}`")
 #undef SBP_EXPECT
 
+// A target that is not one, told what it looks like: the mistakes people
+// make coming from shells, YAML and other policy languages.
+void target_help(std::string_view rest, const ParserState& st, SyntaxFailure& f) {
+  if (rest.empty()) return;
+  const std::string op = st.operation ? st.operation->text : "read";
+  const char c = rest.front();
+  if (c == '\'') {
+    f.label = "single quote";
+    f.help = "strings use double quotes: `\"./src\"`";
+  } else if (c == '[') {
+    f.label = "a list";
+    f.help = fmt::format("list the targets with commas (`allow {} \"./a\", \"./b\";`), or name the list with "
+                         "`let` (`let dirs = [\"./a\", \"./b\"];` then `allow {} dirs;`)",
+                         op, op);
+  } else if (c == ',') {
+    f.label = "a second operation?";
+    f.help = "one operation per rule; `allow write \"./a\";` alone also grants reading it (write implies read)";
+  } else if (c == '.' || c == '/' || c == '~' || c == '$' || c == '*') {
+    f.label = "not quoted";
+    const std::size_t n = std::min<std::size_t>(rest.find_first_of(" \t\r\n;,"), 64);
+    f.help = fmt::format("patterns are quoted: `\"{}\"`", text::visible(rest.substr(0, n)));
+  }
+}
+
 template <typename Rule>
 struct Control : pegtl::normal<Rule> {
   template <typename Input, typename... States>
@@ -102,6 +127,20 @@ struct Control : pegtl::normal<Rule> {
       f.begin = at > 0 ? at - 1 : at;
       f.end = at + 1;
       f.help = "the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\r` and `\\u{HEX}`";
+    }
+    if constexpr (std::is_same_v<Rule, g::semi>) {
+      // `allow read "./a" "./b"`: a target where `;` was expected is a
+      // missing comma, not a missing `;`.
+      if (!in.empty() && in.peek_char() == '"' && (st.operation || st.let_name)) {
+        f.message = "expected `,` between targets, or `;`";
+        f.begin = at;
+        f.end = at + 1;
+        f.label = "another target here";
+        f.help = "separate targets with commas: `\"./a\", \"./b\"`";
+        f.insert_semicolon_at.reset();
+      }
+    } else if constexpr (std::is_same_v<Rule, g::target_list> || std::is_same_v<Rule, g::target>) {
+      target_help(std::string_view(in.current(), static_cast<std::size_t>(in.end() - in.current())), st, f);
     }
     throw f;
   }
@@ -464,6 +503,7 @@ ast::Module parse_module(const SourceFile& file, Diagnostics& diags, const Parse
       if (st.statement) module.statements.push_back(std::move(*st.statement));
       pos = static_cast<std::size_t>(in.current() - text.data());
     } catch (const SyntaxFailure& f) {
+      if (st.let_name) module.unparsed_lets.push_back(st.let_name->text);
       auto d = diags.report(f.code, Span{file.id(), f.begin, std::max(f.end, f.begin)}, f.message);
       if (!f.label.empty()) d.label(f.label);
       if (!f.help.empty()) d.help(f.help);

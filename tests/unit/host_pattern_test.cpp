@@ -163,7 +163,7 @@ const Bad kErrors[] = {
     {"./x", Code::E0301, 0, 3},
     {".example.com", Code::E0301, 0, 12},
     {"$HOME", Code::E0301, 0, 5},
-    {"example.com/path", Code::E0301, 0, 16},
+    {"example.com/path", Code::E0301, 11, 16},  // the path on the host
     {"https://example.com", Code::E0301, 0, 19},
     {"exa mple.com", Code::E0307, 3, 4},
     {"user@example.com", Code::E0307, 4, 5},
