@@ -67,9 +67,12 @@ struct version_number : pegtl::plus<pegtl::digit> {};
 struct version_stmt : pegtl::seq<kw_version, sep, pegtl::must<version_number>, sep, pegtl::must<semi>> {};
 
 // use std.base;   use "../org/baseline.sbpolicy";
+// use std.secrets except "./test/fixtures/**";   (a carve-out of its denies)
 struct module_path : pegtl::seq<identifier, pegtl::star<pegtl::one<'.'>, identifier>> {};
 struct use_target : pegtl::sor<string_lit, module_path> {};
-struct use_stmt : pegtl::seq<kw_use, sep, pegtl::must<use_target>, sep, pegtl::must<semi>> {};
+struct target_list;
+struct use_except : pegtl::seq<kw_except, sep, pegtl::must<target_list>> {};
+struct use_stmt : pegtl::seq<kw_use, sep, pegtl::must<use_target>, sep, pegtl::opt<use_except>, pegtl::must<semi>> {};
 
 // let registries = ["registry.pkgs.test", "*.pkgs.test"];
 struct value;

@@ -104,7 +104,13 @@ class Loader {
     // Copy the use statements: loading more files grows program.files.
     std::vector<ast::UseStmt> uses;
     if (const auto& summary = program.files[index].summary) {
-      for (const auto& u : summary->uses) uses.push_back({true, u.module, {}, Span{file.id(), u.begin, u.end}});
+      for (const auto& u : summary->uses) {
+        ast::UseStmt use;
+        use.is_stdlib = true;
+        use.module = u.module;
+        use.target_span = Span{file.id(), u.begin, u.end};
+        uses.push_back(std::move(use));
+      }
     }
     for (const auto& s : program.files[index].module.statements) {
       if (const auto* u = std::get_if<ast::UseStmt>(&s.node)) uses.push_back(*u);
@@ -112,39 +118,42 @@ class Loader {
     for (const ast::UseStmt& use : uses) {
       std::vector<ImportStep> next = program.files[index].chain;
       next.push_back({file.id(), use.target_span});
-      follow(use, file, is_stdlib, base_dir, std::move(next));
+      const FileId loaded = follow(use, file, is_stdlib, base_dir, std::move(next));
+      if (loaded != kNoFile) program.files[index].imports.emplace_back(use.target_span, loaded);
     }
     stack_.pop_back();
   }
 
  private:
-  void follow(const ast::UseStmt& use, const SourceFile& from, bool from_stdlib, const std::string& base_dir,
-              std::vector<ImportStep> chain) {
+  // Loads what `use` names (and what that imports); the file it names, or
+  // kNoFile when it could not be loaded.
+  FileId follow(const ast::UseStmt& use, const SourceFile& from, bool from_stdlib, const std::string& base_dir,
+                std::vector<ImportStep> chain) {
     if (chain.size() > options_.max_import_depth) {
       diags_.report(Code::E0207, use.target_span,
                     fmt::format("imports are nested more than {} deep", options_.max_import_depth))
           .label("this import is too deep");
-      return;
+      return kNoFile;
     }
     if (sources_.size() >= options_.max_files) {
       diags_.report(Code::E0105, use.target_span,
                     fmt::format("a policy may load at most {} files", options_.max_files));
-      return;
+      return kNoFile;
     }
     std::string display, canonical, text, next_base, read_from;
     bool is_stdlib = false;
     if (use.is_stdlib) {
-      if (!resolve_stdlib(use, display, canonical, text)) return;
+      if (!resolve_stdlib(use, display, canonical, text)) return kNoFile;
       is_stdlib = true;
     } else {
       if (from_stdlib) {
         diags_.report(Code::E0205, use.target_span, "a standard library policy can only use `std.` modules");
-        return;
+        return kNoFile;
       }
       const std::string& raw = use.path.value;
       if (raw.empty() || raw.find('\0') != std::string::npos) {
         diags_.report(Code::E0205, use.target_span, "empty import path");
-        return;
+        return kNoFile;
       }
       const std::string path = raw.front() == '/' ? raw : base_dir + "/" + raw;
       std::string error;
@@ -152,7 +161,7 @@ class Loader {
         diags_.report(Code::E0205, use.target_span, fmt::format("cannot read `{}`: {}", raw, error))
             .label("imported here")
             .note(fmt::format("the path is relative to the directory of `{}`", from.name()));
-        return;
+        return kNoFile;
       }
       display = relative_display(from, raw);
       next_base = directory_of(canonical);
@@ -170,10 +179,12 @@ class Loader {
           .label("this import closes the cycle")
           .note(fmt::format("cycle: {}", cycle))
           .help("move the shared rules into a file that both import");
-      return;
+      return kNoFile;
     }
-    if (sources_.find_canonical(canonical) != nullptr) return;  // a diamond: loaded once
+    if (const SourceFile* loaded = sources_.find_canonical(canonical)) return loaded->id();  // a diamond: loaded once
     add(display, canonical, std::move(text), is_stdlib, next_base, std::move(chain), std::move(read_from));
+    const SourceFile* added = sources_.find_canonical(canonical);
+    return added != nullptr ? added->id() : kNoFile;
   }
 
   // The summary built for this module's text, with its spans in `file`;

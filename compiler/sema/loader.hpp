@@ -72,6 +72,9 @@ struct LoadedFile {
   // importing file's directory joined with the `use` path), before symlinks
   // were resolved; empty for the embedded standard library and for text.
   std::string read_from;
+  // What each of its `use` statements loaded (by the span of the use's
+  // target), also when another path had loaded it first.
+  std::vector<std::pair<Span, FileId>> imports;
 };
 
 struct Program {

@@ -90,6 +90,8 @@ class FileResolver {
         bind(*let);
       } else if (const auto* rule = std::get_if<ast::RuleStmt>(&s.node)) {
         check_rule(*rule, s);
+      } else if (const auto* use = std::get_if<ast::UseStmt>(&s.node)) {
+        carve_out(*use);
       }
     }
     for (const auto& name : let_order_) {
@@ -274,6 +276,23 @@ class FileResolver {
     return ok;
   }
 
+  // `use M except ...`: typed as path patterns here, applied to M's deny
+  // rules once every file is resolved (apply_carve_outs).
+  void carve_out(const ast::UseStmt& use) {
+    if (use.excepts.empty()) return;
+    std::vector<std::pair<Pattern, Flat>> patterns;
+    if (!targets(use.excepts, Kind::Path, patterns)) return;
+    if (patterns.empty()) {
+      diags_.report(Code::E0209, use.excepts.front().span(), "this `except` list has no targets")
+          .label("expands to an empty list")
+          .help("remove the `except` clause or give it targets");
+      return;
+    }
+    CarveOut c{file_.file, use.target_span, use.except_keyword, {}};
+    for (auto& [p, f] : patterns) c.patterns.push_back(std::move(p));
+    out_.carve_outs.push_back(std::move(c));
+  }
+
   void check_rule(const ast::RuleStmt& rule, const ast::Statement& s) {
     const auto eff = effect(rule.effect);
     const auto op = operation(rule.operation);
@@ -379,6 +398,61 @@ class FileResolver {
 
 }  // namespace
 
+namespace {
+
+// Each carve-out joins the excepts of every deny rule about paths (read,
+// write, unix) in the module its `use` loaded and the modules that one
+// imports, however else they were reached; told as W0004 (what a reviewer
+// must see: a part of an imported protection no longer holds).
+void apply_carve_outs(const Program& program, const SourceMap& sources, CheckedPolicy& out, Diagnostics& diags) {
+  const auto loaded_file = [&](FileId id) -> const LoadedFile* {
+    for (const LoadedFile& f : program.files) {
+      if (f.file == id) return &f;
+    }
+    return nullptr;
+  };
+  for (const CarveOut& c : out.carve_outs) {
+    const LoadedFile* from = loaded_file(c.file);
+    FileId target = kNoFile;
+    for (const auto& [span, id] : from != nullptr ? from->imports : std::vector<std::pair<Span, FileId>>{}) {
+      if (span == c.use_target) target = id;
+    }
+    if (target == kNoFile) continue;  // the import failed, and said so
+    std::set<FileId> reach{target};
+    for (std::vector<FileId> todo{target}; !todo.empty();) {
+      const LoadedFile* f = loaded_file(todo.back());
+      todo.pop_back();
+      if (f == nullptr) continue;
+      for (const auto& [span, id] : f->imports) {
+        if (reach.insert(id).second) todo.push_back(id);
+      }
+    }
+    std::size_t lifted = 0;
+    for (CheckedRule& r : out.rules) {
+      if (r.effect != Effect::Deny || reach.count(r.file) == 0) continue;
+      if (r.operation != Operation::Read && r.operation != Operation::Write && r.operation != Operation::Unix) continue;
+      r.excepts.insert(r.excepts.end(), c.patterns.begin(), c.patterns.end());
+      ++lifted;
+    }
+    std::string paths;
+    for (const Pattern& p : c.patterns) paths += fmt::format("{}`{}`", paths.empty() ? "" : ", ", pattern_text(p));
+    const std::string module = sources.file(target).name();
+    if (lifted == 0) {
+      diags.report(Code::W0004, c.except_keyword, fmt::format("this carve-out lifts no deny rule of `{}`", module))
+          .label("nothing to carve out")
+          .help("remove it: the module denies nothing about paths");
+    } else {
+      diags.report(Code::W0004, c.except_keyword,
+                   fmt::format("{} deny rule{} of `{}` no longer cover{} {}", lifted, lifted == 1 ? "" : "s", module,
+                               lifted == 1 ? "s" : "", paths))
+          .label("carve-out")
+          .note("an allow of the policy decides there now; `sbc explain` shows the rules a path meets");
+    }
+  }
+}
+
+}  // namespace
+
 CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, Diagnostics& diags) {
   CheckedPolicy out;
   for (const LoadedFile& file : program.files) {
@@ -392,6 +466,7 @@ CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, 
     }
     FileResolver(file, sources, diags, out).run();
   }
+  apply_carve_outs(program, sources, out, diags);
   return out;
 }
 

@@ -45,8 +45,18 @@ struct CheckedRule {
   std::vector<ImportStep> chain;
 };
 
+// `use M except P, ...;`: the paths P that the deny rules of M, and of the
+// modules M imports, no longer cover (applied by resolve_program).
+struct CarveOut {
+  FileId file;        // the file with the `use`
+  Span use_target;    // the use's target (what it loaded: LoadedFile::imports)
+  Span except_keyword;
+  std::vector<Pattern> patterns;  // path patterns
+};
+
 struct CheckedPolicy {
   std::vector<CheckedRule> rules;
+  std::vector<CarveOut> carve_outs;
 };
 
 CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, Diagnostics& diags);

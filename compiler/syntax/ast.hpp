@@ -53,6 +53,10 @@ struct UseStmt {
   std::string module;  // "std.dev.node" when is_stdlib
   StringLit path;      // when !is_stdlib
   Span target_span;
+  // `except ...`: paths the imported module's deny rules (and those of the
+  // modules it imports) do not cover, each a StringLit or a Name.
+  std::vector<Value> excepts;
+  Span except_keyword;  // invalid when there is no carve-out
 };
 
 struct LetStmt {

@@ -43,6 +43,7 @@ nlohmann::json module_to_json(const ast::Module& module, const SourceMap& source
       j = {{"kind", "use"}};
       if (u->is_stdlib) j["module"] = u->module;
       else j["path"] = u->path.value;
+      if (!u->excepts.empty()) j["except"] = values_json(u->excepts, sources);
     } else if (const auto* l = std::get_if<ast::LetStmt>(&s.node)) {
       j = {{"kind", "let"}, {"name", l->name.text}, {"value", value_json(l->value, sources)}};
     } else {

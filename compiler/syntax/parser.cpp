@@ -382,14 +382,16 @@ template <>
 struct Action<g::use_stmt> {
   template <typename Input>
   static void apply(const Input& in, ParserState& st) {
+    const std::size_t split = st.except_mark.value_or(st.values.size());
     if (!st.use) {
-      // The target was a string literal.
+      // The target was a string literal: the first value.
       ast::UseStmt use;
-      use.path = std::get<ast::StringLit>(std::move(st.values.back().node));
+      use.path = std::get<ast::StringLit>(std::move(st.values.front().node));
       use.target_span = use.path.span;
-      st.values.pop_back();
       st.use = std::move(use);
     }
+    for (std::size_t i = split; i < st.values.size(); ++i) st.use->excepts.push_back(std::move(st.values[i]));
+    st.use->except_keyword = st.except_keyword;
     st.statement = ast::Statement{std::move(*st.use), st.span(in.begin(), in.end())};
   }
 };
