@@ -19,11 +19,6 @@ std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; 
 RequestError bad(std::string reason) { return {400, std::move(reason)}; }
 
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
@@ -142,7 +137,7 @@ std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const 
   std::string host_value;
   for (const auto& f : m) {
     const std::string name = text::lowercase(sv(f.name_string()));
-    const std::string_view value = trim(sv(f.value()));
+    const std::string_view value = trim_ows(sv(f.value()));
     if (name == "host") {
       ++host_fields;
       host_value = std::string(value);
@@ -233,22 +228,30 @@ std::variant<ProxyRequest, RequestError> interpret(std::string_view head, const 
                                 "content-length",
                                 "host"};
   for (const auto& f : m) {
-    if (text::lowercase(sv(f.name_string())) != "connection") continue;
-    std::string_view list = sv(f.value());
-    while (!list.empty()) {
-      const std::size_t comma = list.find(',');
-      drop.insert(text::lowercase(trim(list.substr(0, comma))));
-      list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    }
+    if (text::lowercase(sv(f.name_string())) == "connection") add_connection_options(sv(f.value()), drop);
   }
   for (const auto& f : m) {
     if (drop.count(text::lowercase(sv(f.name_string())))) continue;
-    r.fields.emplace_back(std::string(sv(f.name_string())), std::string(trim(sv(f.value()))));
+    r.fields.emplace_back(std::string(sv(f.name_string())), std::string(trim_ows(sv(f.value()))));
   }
   return r;
 }
 
 }  // namespace
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+void add_connection_options(std::string_view value, std::set<std::string>& names) {
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    names.insert(text::lowercase(trim_ows(value.substr(0, comma))));
+    value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+  }
+}
 
 std::optional<std::string> head_bytes_problem(std::string_view head, std::string_view kind) {
   for (std::size_t i = 0; i < head.size(); ++i) {

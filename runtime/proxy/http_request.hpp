@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -65,6 +66,13 @@ std::size_t find_head_end(std::string_view buffer);
 // obs-fold continuation lines, no control bytes or DEL. The first problem
 // found, or nothing.
 std::optional<std::string> head_bytes_problem(std::string_view head, std::string_view kind);
+
+// `s` without the optional whitespace (spaces, tabs) around it.
+std::string_view trim_ows(std::string_view s);
+
+// Adds the options a `Connection` field's value lists ("keep-alive, x-a"),
+// lowercased, to `names`: the fields a proxy must not pass on.
+void add_connection_options(std::string_view value, std::set<std::string>& names);
 
 // Interprets one complete request head (up to and including "\r\n\r\n").
 std::variant<ProxyRequest, RequestError> interpret_request_head(std::string_view head);

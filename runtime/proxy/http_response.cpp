@@ -15,11 +15,6 @@ namespace {
 
 std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 }  // namespace
 
@@ -50,13 +45,7 @@ std::variant<ResponseHead, std::string> rewrite_response_head(std::string_view h
   // would name it.
   std::set<std::string> drop = {"connection", "keep-alive", "proxy-connection", "upgrade", "close"};
   for (const auto& f : m) {
-    if (text::lowercase(sv(f.name_string())) != "connection") continue;
-    std::string_view list = sv(f.value());
-    while (!list.empty()) {
-      const std::size_t comma = list.find(',');
-      drop.insert(text::lowercase(trim(list.substr(0, comma))));
-      list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    }
+    if (text::lowercase(sv(f.name_string())) == "connection") add_connection_options(sv(f.value()), drop);
   }
   drop.erase("content-length");
   drop.erase("transfer-encoding");
@@ -64,7 +53,7 @@ std::variant<ResponseHead, std::string> rewrite_response_head(std::string_view h
   out.head = "HTTP/1.1 " + std::to_string(out.status) + " " + std::string(sv(m.reason())) + "\r\n";
   for (const auto& f : m) {
     if (drop.count(text::lowercase(sv(f.name_string())))) continue;
-    out.head += std::string(sv(f.name_string())) + ": " + std::string(trim(sv(f.value()))) + "\r\n";
+    out.head += std::string(sv(f.name_string())) + ": " + std::string(trim_ows(sv(f.value()))) + "\r\n";
   }
   if (!out.interim) out.head += "Connection: close\r\n";
   out.head += "\r\n";
