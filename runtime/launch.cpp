@@ -53,20 +53,11 @@ namespace sbpolicy::runtime {
 namespace {
 
 // `std.agent`, `std.dev.node`: a standard library module named as the
-// policy, and no file of that name here.
+// policy, and no file of that name here. (The `use` it becomes checks the
+// name, and lists the modules when there is none such.)
 bool names_std_module(const std::string& policy) {
-  if (!policy.starts_with("std.") || access(policy.c_str(), F_OK) == 0) return false;
-  bool part_start = true;
-  for (const char c : policy.substr(4)) {
-    if (c == '.') {
-      if (part_start) return false;
-      part_start = true;
-      continue;
-    }
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-    part_start = false;
-  }
-  return !part_start;
+  return policy.starts_with("std.") && policy.find_first_of("/;\n") == std::string::npos &&
+         access(policy.c_str(), F_OK) != 0;
 }
 
 // When the command is on this machine but not in the sandbox (`cargo` in

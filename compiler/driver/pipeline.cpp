@@ -4,8 +4,6 @@
 
 #include <map>
 
-#include "ir/evaluator.hpp"
-
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,61 +12,9 @@ namespace sbpolicy::driver {
 
 namespace {
 
-// `std.secrets` for std/secrets.sbpolicy, `"../org/b.sbpolicy"` for a file:
-// how a `use` names the module a rule came from.
-std::string use_name(const Compilation& c, Span rule) {
-  for (const sema::LoadedFile& f : c.program.files) {
-    if (f.file != rule.file) continue;
-    std::string name = c.sources.file(f.file).name();
-    if (!f.is_stdlib) return "\"" + name + "\"";
-    if (name.ends_with(".sbpolicy")) name.resize(name.size() - 9);
-    for (char& ch : name) ch = ch == '/' ? '.' : ch;
-    return name;
-  }
-  return "";
-}
-
-// W0005: an allow (or ask) about paths, in the root file, that a deny of an
-// imported module wins over on the very path it names: it does nothing,
-// unless carved out at the import. Decided on the rule's literal path
-// with stand-in anchors (the same for both rules, so the answer does not
-// depend on them); globs are not judged.
-void warn_shadowed_allows(Compilation& c) {
-  sema::PathBindings bindings;
-  bindings.home = "/home/user";
-  bindings.workspace = "/workspace";
-  for (const ir::Rule& r : c.policy->rules) {
-    if (r.effect == ir::Effect::Deny || r.origin.target.span.file != c.program.root) continue;
-    if (r.operation != ir::Operation::Read && r.operation != ir::Operation::Write && r.operation != ir::Operation::Unix) {
-      continue;
-    }
-    const auto* pattern = std::get_if<sema::PathPattern>(&r.pattern);
-    if (pattern == nullptr) continue;
-    const auto bound = sema::bind_literal_prefix(*pattern, bindings);
-    if (!bound || !bound->rest.empty()) continue;
-    const ir::Decision d = ir::decide(*c.policy, r.operation, bound->prefix, bindings);
-    if (d.effect != ir::Effect::Deny || d.deciding.empty()) continue;
-    const ir::Rule& deny = *d.deciding.front();
-    if (deny.origin.target.span.file == c.program.root) continue;
-    const std::string module = use_name(c, deny.origin.target.span);
-    if (module.empty()) continue;
-    c.diags
-        .report(Code::W0005, r.origin.target.span,
-                fmt::format("this {} does nothing: `deny {} \"{}\"` of {} wins over it",
-                            sema::effect_name(r.effect), sema::operation_name(deny.operation),
-                            sema::pattern_text(deny.pattern), deny.origin.target.text()))
-        .label("shadowed by an imported deny")
-        .help(fmt::format("a deny beats an allow; carve the path out where it is imported: `use {} except \"{}\";`",
-                          module, sema::pattern_text(r.pattern)));
-  }
-}
-
 void finish(Compilation& c) {
   sema::CheckedPolicy checked = sema::resolve_program(c.program, c.sources, c.diags);
-  if (!c.diags.has_errors()) {
-    c.policy = ir::build_policy(c.program, std::move(checked), c.sources);
-    warn_shadowed_allows(c);
-  }
+  if (!c.diags.has_errors()) c.policy = ir::build_policy(c.program, std::move(checked), c.sources);
   c.diags.sort();
 }
 

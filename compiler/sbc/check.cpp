@@ -4,44 +4,11 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-
-#include "driver/bindings.hpp"
+#include "driver/lints.hpp"
 #include "driver/pipeline.hpp"
 #include "sbc/commands.hpp"
 
 namespace sbpolicy::sbc {
-
-namespace {
-
-// W0100 where `sbc compile --target bwrap` would give it, without lowering:
-// each path rule of the user's own files whose target or except has a
-// wildcard past its literal prefix is expanded against the filesystem at
-// launch on Linux. (The standard library's are the library's business.)
-void warn_launch_globs(driver::Compilation& c) {
-  const sema::PathBindings bindings = driver::bindings_from_environment("", "", false);
-  const auto is_glob = [&](const sema::Pattern& p) {
-    const auto* path = std::get_if<sema::PathPattern>(&p);
-    if (path == nullptr) return false;
-    const auto bound = sema::bind_literal_prefix(*path, bindings);
-    return bound && !bound->rest.empty();
-  };
-  for (const ir::Rule& r : c.policy->rules) {
-    if (r.operation != ir::Operation::Read && r.operation != ir::Operation::Write && r.operation != ir::Operation::Unix) {
-      continue;
-    }
-    if (driver::in_stdlib(c, r.origin.target.span)) continue;
-    if (!is_glob(r.pattern) && std::none_of(r.excepts.begin(), r.excepts.end(), is_glob)) continue;
-    c.diags
-        .report(Code::W0100, r.origin.target.span,
-                fmt::format("`{}` is expanded against the filesystem at launch; paths created later are not covered",
-                            sema::pattern_text(r.pattern)))
-        .label("on Linux (bubblewrap)");
-  }
-  c.diags.sort();
-}
-
-}  // namespace
 
 int run_check(const CommonOptions& common, const CheckOptions& options) {
   const RenderOptions render = render_options(common);
@@ -52,7 +19,8 @@ int run_check(const CommonOptions& common, const CheckOptions& options) {
     driver::Compilation c;
     driver::compile_file(c, file, load_options(common));
     unreadable = unreadable || c.root_unreadable;
-    if (c.policy) warn_launch_globs(c);
+    driver::warn_shadowed_allows(c);
+    driver::warn_launch_globs(c);
     // The user's own findings; the standard library's are one line, or
     // shown with -v, and never fail --fail-level warning.
     const Findings found = findings(c, c.diags, common);

@@ -4,6 +4,7 @@
 
 #include "driver/bindings.hpp"
 #include "driver/guards.hpp"
+#include "driver/lints.hpp"
 #include "driver/pipeline.hpp"
 #include "lower/bwrap_args.hpp"
 #include "lower/proxy_table.hpp"
@@ -38,6 +39,7 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
   const RenderOptions render = render_options(common);
   driver::Compilation c;
   driver::compile_file(c, options.file, load_options(common));
+  driver::warn_shadowed_allows(c);
   const Findings front = findings(c, c.diags, common);
   if (!front.shown.all().empty()) std::fputs(render_diagnostics(front.shown, c.sources, render).c_str(), stderr);
   if (!front.library_summary.empty() && render.format != RenderFormat::Json) {

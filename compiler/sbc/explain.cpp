@@ -144,7 +144,7 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
     subject = canonical;
   }
 
-  const bool paths = *op == sema::Operation::Read || *op == sema::Operation::Write || *op == sema::Operation::Unix;
+  const bool paths = sema::takes_paths(*op);
   const ir::Decision resolved_decision = ir::decide(paths ? resolved : *c.policy, *op, subject, bindings);
   // Report the rules as written: the same ids in the compiled policy.
   ir::Decision d = resolved_decision;

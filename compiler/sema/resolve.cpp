@@ -430,7 +430,7 @@ void apply_carve_outs(const Program& program, const SourceMap& sources, CheckedP
     std::size_t lifted = 0;
     for (CheckedRule& r : out.rules) {
       if (r.effect != Effect::Deny || reach.count(r.file) == 0) continue;
-      if (r.operation != Operation::Read && r.operation != Operation::Write && r.operation != Operation::Unix) continue;
+      if (!takes_paths(r.operation)) continue;
       r.excepts.insert(r.excepts.end(), c.patterns.begin(), c.patterns.end());
       ++lifted;
     }

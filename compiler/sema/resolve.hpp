@@ -29,6 +29,10 @@ enum class Operation : std::uint8_t { Read, Write, Net, Unix, Env };
 
 std::string_view effect_name(Effect effect);
 std::string_view operation_name(Operation op);
+// Do rules of `op` take path patterns (read, write, unix)?
+constexpr bool takes_paths(Operation op) {
+  return op == Operation::Read || op == Operation::Write || op == Operation::Unix;
+}
 
 using Pattern = std::variant<PathPattern, HostPattern, EnvPattern>;
 std::string pattern_text(const Pattern& pattern);

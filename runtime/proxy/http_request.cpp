@@ -18,8 +18,6 @@ std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; 
 
 RequestError bad(std::string reason) { return {400, std::move(reason)}; }
 
-
-
 bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
 }

@@ -15,7 +15,6 @@ namespace {
 
 std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
-
 }  // namespace
 
 std::variant<ResponseHead, std::string> rewrite_response_head(std::string_view head) {

@@ -402,7 +402,9 @@ class ProxyServer::Session {
     pumps_done = true;
     idle_timer.cancel();
     co_await wait_for(watch_done, wake);
-    if (idle_expired && outcome_ == "tunnel") reason_ = "idle timeout";
+    // The idle watch closed both sides: whatever either side saw after
+    // that (a response that never came) was its echo.
+    if (idle_expired && (outcome_ == "tunnel" || outcome_ == "failed")) reason_ = "idle timeout";
   }
 
   // The upstream-to-client side of a tunnel: bytes as they come, unless the

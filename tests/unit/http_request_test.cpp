@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http_head.hpp"
+
 #include <cstdio>
 #include <initializer_list>
 #include <string>
@@ -20,15 +22,7 @@ namespace {
 using namespace std::string_literals;
 using namespace std::string_view_literals;
 
-// A request head from its lines: CRLF after each, then the empty line.
-std::string head(std::initializer_list<std::string_view> lines) {
-  std::string out;
-  for (std::string_view line : lines) {
-    out += line;
-    out += "\r\n";
-  }
-  return out + "\r\n";
-}
+using http_testing::head;
 
 // The head with its control bytes spelled out, for failure messages.
 std::string printable(std::string_view bytes) {

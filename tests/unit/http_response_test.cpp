@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http_head.hpp"
+
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -14,14 +16,7 @@ namespace {
 
 using namespace std::string_view_literals;
 
-std::string head(std::initializer_list<std::string_view> lines) {
-  std::string out;
-  for (std::string_view line : lines) {
-    out += line;
-    out += "\r\n";
-  }
-  return out + "\r\n";
-}
+using http_testing::head;
 
 // The rewritten head, or "502 " and the reason.
 std::string rewrite(std::string_view bytes) {
