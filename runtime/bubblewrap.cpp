@@ -17,29 +17,40 @@
 
 namespace sbpolicy::runtime {
 
-std::vector<std::string> Bubblewrap::command_line(const std::vector<std::string>& command) {
-  std::vector<std::string> line = {"--", "/proc/self/fd/4", "--sbrun-init", "--proxy", "--"};
+std::vector<std::string> Bubblewrap::command_line(const std::vector<std::string>& command, unsigned terminal_fds) {
+  std::vector<std::string> line = {"--", "/proc/self/fd/4", "--sbrun-init", "--proxy"};
+  if (terminal_fds != 0) line.push_back(fmt::format("--terminal={}", terminal_fds & 7u));
+  line.push_back("--");
   line.insert(line.end(), command.begin(), command.end());
   return line;
 }
 
 bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const std::vector<std::string>& command,
-                       const std::vector<int>& inherited, std::string& error) {
+                       const ChildStdio& stdio, const std::vector<int>& inherited, std::string& error) {
   for (int fd : inherited) {
-    if (fd <= sandbox::kStderrFd) {
+    if (fd <= sandbox::kTerminalFd) {
       error = "a descriptor for bubblewrap collides with its fixed ones";
       return false;
     }
   }
   int plan[2] = {-1, -1}, status[2] = {-1, -1}, started[2] = {-1, -1}, channel[2] = {-1, -1}, errors[2] = {-1, -1};
   const int exe = open(init.c_str(), O_RDONLY | O_CLOEXEC);
-  const int user_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
-  if (exe < 0 || user_stderr < 0 || pipe2(plan, O_CLOEXEC) != 0 || pipe2(status, O_CLOEXEC) != 0 ||
-      pipe2(started, O_CLOEXEC) != 0 || pipe2(errors, O_CLOEXEC) != 0 ||
+  // A closed stdin or stdout stays closed (nothing is moved onto it).
+  const int user_stdin = fcntl(stdio.in, F_DUPFD_CLOEXEC, 0);
+  const bool stdin_ok = user_stdin >= 0 || errno == EBADF;
+  const int user_stdout = fcntl(stdio.out, F_DUPFD_CLOEXEC, 0);
+  const bool stdout_ok = user_stdout >= 0 || errno == EBADF;
+  const int user_stderr = fcntl(stdio.err, F_DUPFD_CLOEXEC, 0);
+  // Nothing on 9 without a terminal of its own.
+  const bool with_terminal = stdio.terminal >= 0;
+  const int terminal = with_terminal ? fcntl(stdio.terminal, F_DUPFD_CLOEXEC, 0) : -1;
+  if (exe < 0 || !stdin_ok || !stdout_ok || user_stderr < 0 || (with_terminal && terminal < 0) ||
+      pipe2(plan, O_CLOEXEC) != 0 ||
+      pipe2(status, O_CLOEXEC) != 0 || pipe2(started, O_CLOEXEC) != 0 || pipe2(errors, O_CLOEXEC) != 0 ||
       socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) {
     error = fmt::format("cannot prepare the sandbox init: {}", std::strerror(errno));
-    for (int fd : {exe, user_stderr, plan[0], plan[1], status[0], status[1], started[0], started[1], errors[0],
-                   errors[1], channel[0], channel[1]}) {
+    for (int fd : {exe, user_stdin, user_stdout, user_stderr, terminal, plan[0], plan[1], status[0], status[1],
+                   started[0], started[1], errors[0], errors[1], channel[0], channel[1]}) {
       if (fd >= 0) close(fd);
     }
     return false;
@@ -53,21 +64,26 @@ bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const 
   // Everything the child needs is made here: it is started with vfork (no
   // copy of sbrun's page tables) and runs on sbrun's memory until execve, so
   // it only makes system calls. The descriptors go first above 100 (so no
-  // dup2 overwrites another source), then onto 3-7; dup2 clears
+  // dup2 overwrites another source), then onto 0-9; dup2 clears
   // close-on-exec. sbrun keeps the plan's write end, close-on-exec: no
   // other process holds it open.
-  static_assert(sandbox::kChannelFd == 7 && sandbox::kStderrFd == 8);
-  // 3-8 as above, and bubblewrap's own stderr (2): the pipe of its messages.
-  const int theirs[] = {plan[0], exe, status[1], started[1], channel[1], user_stderr, errors[1]};
-  const int targets[] = {3, 4, 5, 6, 7, 8, STDERR_FILENO};
-  constexpr int kMoved = 7;
-  int high[kMoved] = {-1, -1, -1, -1, -1, -1, -1};
+  static_assert(sandbox::kChannelFd == 7 && sandbox::kStderrFd == 8 && sandbox::kTerminalFd == 9);
+  // 0 and 1, 3-9 as above, and bubblewrap's own stderr (2): the pipe of its
+  // messages.
+  const int theirs[] = {user_stdin, user_stdout, plan[0],     exe,      status[1],
+                        started[1], channel[1],  user_stderr, terminal, errors[1]};
+  const int targets[] = {STDIN_FILENO, STDOUT_FILENO, 3, 4, 5, 6, 7, 8, 9, STDERR_FILENO};
+  constexpr int kMoved = 10;
+  int high[kMoved] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
   bool ok = true;
   for (int i = 0; i < kMoved && ok; ++i) {
+    if (theirs[i] < 0) continue;  // a closed stdin or stdout, or no terminal socket
     high[i] = fcntl(theirs[i], F_DUPFD_CLOEXEC, 100);
     ok = high[i] >= 0;
   }
-  for (int fd : theirs) close(fd);
+  for (int fd : theirs) {
+    if (fd >= 0) close(fd);
+  }
   if (!ok) {
     error = fmt::format("cannot prepare the sandbox init: {}", std::strerror(errno));
     for (int fd : high) {
@@ -75,7 +91,7 @@ bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const 
     }
     return false;
   }
-  const std::vector<std::string> line = command_line(command);
+  const std::vector<std::string> line = command_line(command, stdio.terminal >= 0 ? stdio.terminal_fds : 0u);
   std::vector<char*> argv = {const_cast<char*>(bwrap.c_str()), const_cast<char*>("--args"), const_cast<char*>("3")};
   for (const auto& a : line) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -90,7 +106,7 @@ bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const 
     setpgid(0, 0);  // terminal signals reach sbrun, which forwards them
     for (int s : kForwardedSignals) signal(s, SIG_DFL);
     for (int i = 0; i < kMoved; ++i) {
-      if (dup2(high[i], targets[i]) < 0) _exit(kSetupFailed);
+      if (high[i] >= 0 && dup2(high[i], targets[i]) < 0) _exit(kSetupFailed);
     }
     for (int fd : inherited) {
       if (fcntl(fd, F_SETFD, 0) != 0) _exit(kSetupFailed);
@@ -103,7 +119,9 @@ bool Bubblewrap::start(const std::string& bwrap, const std::string& init, const 
     _exit(kSetupFailed);
   }
   const int fork_errno = errno;
-  for (int fd : high) close(fd);
+  for (int fd : high) {
+    if (fd >= 0) close(fd);
+  }
   if (pid < 0) {
     error = fmt::format("cannot start bubblewrap: {}", std::strerror(fork_errno));
     return false;

@@ -18,8 +18,10 @@
 // The child's descriptors: 3 the plan (`--args 3`), 4 sbrun-init (the init,
 // run as /proc/self/fd/4), 5 bubblewrap's JSON status, 6 the init's
 // "started" byte, 7 the channel (sandbox::kChannelFd), 8 the user's stderr
-// (sandbox::kStderrFd), which the init makes the command's; bubblewrap's own
-// stderr (2) is a pipe whose messages sbrun turns into its own.
+// (sandbox::kStderrFd), which the init makes the command's, and 9 the
+// terminal socket when the sandbox has a terminal of its own
+// (sandbox::kTerminalFd, docs/terminal.md); bubblewrap's own stderr (2) is a
+// pipe whose messages sbrun turns into its own.
 #pragma once
 
 #include <sys/types.h>
@@ -29,19 +31,29 @@
 
 namespace sbpolicy::runtime {
 
+// What bubblewrap, the init and the command get for standard descriptors:
+// sbrun's own, unless the sandbox has a terminal of its own (terminal.hpp),
+// which gives /dev/null in place of the real terminal and relay pipes.
+struct ChildStdio {
+  int in = 0, out = 1, err = 2;
+  int terminal = -1;          // the init's end of the terminal socket, or -1
+  unsigned terminal_fds = 0;  // bit N: the command's descriptor N is the sandbox's pty
+};
+
 class Bubblewrap {
  public:
   // Starts `bwrap --args 3 -- /proc/self/fd/4 --sbrun-init --proxy -- COMMAND`,
-  // with `init` (sbrun-init) on descriptor 4, in a process group of its own
+  // with `init` (sbrun-init) on descriptor 4, `stdio` as its 0, 1, 8 (and
+  // 9), in a process group of its own
   // (terminal signals reach sbrun, which forwards them), killed if sbrun
   // dies. False (with `error`) when it cannot be started.
-  // `inherited` (descriptors above 7, close-on-exec here) stay open in
+  // `inherited` (descriptors above 9, close-on-exec here) stay open in
   // bubblewrap under their numbers: the bind sources its plan names by
   // descriptor.
   bool start(const std::string& bwrap, const std::string& init, const std::vector<std::string>& command,
-             const std::vector<int>& inherited, std::string& error);
+             const ChildStdio& stdio, const std::vector<int>& inherited, std::string& error);
   // bubblewrap's command line after `--args 3`, as start() passes it.
-  static std::vector<std::string> command_line(const std::vector<std::string>& command);
+  static std::vector<std::string> command_line(const std::vector<std::string>& command, unsigned terminal_fds = 0);
 
   // Writes the plan (NUL-terminated arguments) and closes the pipe: the
   // sandbox is being built from here. False (with `error`) when bubblewrap

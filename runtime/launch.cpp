@@ -41,6 +41,7 @@
 #include "lower/local_services.hpp"
 #include "lower/proxy_table.hpp"
 #include "sandbox/proxy_doors.hpp"
+#include "terminal.hpp"
 #include "proxy/denial_notice.hpp"
 #include "proxy/gate.hpp"
 #include "proxy/net_prompt.hpp"
@@ -467,11 +468,34 @@ int launch(const LaunchOptions& o) {
   }
   std::vector<std::string> args = lower::bwrap_arguments(*plan, runtime_files, &sources.by_path());
   args.insert(args.end(), {"--as-pid-1", "--json-status-fd", "5"});
-  if (!bwrap.start(o.bwrap, image.init, o.command, sources.descriptors(), error)) {
+  // A terminal of its own for the sandbox when sbrun's stdin is one
+  // (docs/terminal.md); pipes on stdout and stderr relayed too when network
+  // questions can come, so none of the command's output overtakes one.
+  Terminal terminal;
+  const bool own_terminal = o.pty && Terminal::wanted();
+  if (own_terminal) {
+    const bool questions =
+        o.ask == AskMode::Prompt && std::any_of(c.policy->rules.begin(), c.policy->rules.end(), [](const ir::Rule& r) {
+          return r.effect == ir::Effect::Ask && r.operation == ir::Operation::Net;
+        });
+    if (!terminal.prepare(questions, error)) {
+      cleanup();
+      return fail(error);
+    }
+  }
+  if (o.verbose > 0) {
+    std::fprintf(stderr, "sbrun: %s\n",
+                 own_terminal ? "the command runs on a terminal of its own (/dev/pts inside), relayed to this one"
+                 : o.pty      ? "stdin is not a terminal in the foreground: the command shares sbrun's descriptors"
+                              : "--no-pty: the command shares sbrun's descriptors, without job control");
+  }
+  if (!bwrap.start(o.bwrap, image.init, o.command, own_terminal ? terminal.stdio() : ChildStdio{},
+                   sources.descriptors(), error)) {
     cleanup();
     return fail(error);
   }
   sources.close_all();
+  terminal.started();
   janitor.watch(bwrap.pid());
 
   // 7. The plan to bubblewrap, the rule table, and the go to the init.
@@ -543,6 +567,8 @@ int launch(const LaunchOptions& o) {
   ssize_t got;
   while ((got = read(bwrap.started_fd(), &started, 1)) < 0 && errno == EINTR) {
   }
+  // The init makes the terminal, then waits for its modes and size.
+  const bool relayed = own_terminal && got == 1 && terminal.attach();
 
   // 8. The proxy, until bubblewrap exits (the init, and so the sandbox,
   // is gone then). A thread waits for bubblewrap; the event loop serves.
@@ -556,11 +582,19 @@ int launch(const LaunchOptions& o) {
     auto work = boost::asio::make_work_guard(io);
     std::unique_ptr<proxy::NetPrompter> prompter;
     if (o.ask == AskMode::Prompt) {
+      // On a terminal of its own the command is not stopped for a question:
+      // the relay holds its output and the keys (terminal.hpp).
       const int channel_fd = channel;
-      prompter = std::make_unique<proxy::NetPrompter>("/dev/tty", std::chrono::seconds(60), [channel_fd](bool hold) {
-        const char order = hold ? sandbox::kOrderHold : sandbox::kOrderRelease;
-        (void)send(channel_fd, &order, 1, MSG_NOSIGNAL);
-      });
+      Terminal* relay = relayed ? &terminal : nullptr;
+      prompter = std::make_unique<proxy::NetPrompter>(
+          "/dev/tty", std::chrono::seconds(60), [channel_fd, relay](bool hold) {
+            if (relay != nullptr) {
+              hold ? relay->hold() : relay->release();
+              return;
+            }
+            const char order = hold ? sandbox::kOrderHold : sandbox::kOrderRelease;
+            (void)send(channel_fd, &order, 1, MSG_NOSIGNAL);
+          });
     }
     proxy::GateConfig gc;
     gc.table = &table;
@@ -604,6 +638,8 @@ int launch(const LaunchOptions& o) {
     prompter.reset();
     g_channel_fd = -1;
   }
+  // What the command wrote last, then the terminal as it was.
+  terminal.finish();
   cleanup();
   if (got != 1) {
     log.write({{"event", "setup-failed"}});

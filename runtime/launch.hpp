@@ -55,6 +55,7 @@ struct LaunchOptions {
   int verbose = 0;
   bool quiet = false;  // no line on stderr for refused connections
   bool target_strict = false;  // refuse to run when a rule is only approximated
+  bool pty = true;  // a terminal of its own when stdin is one (docs/terminal.md)
   std::string stdlib_dir;
   std::string bwrap = "/usr/bin/bwrap";
   NetOptions net;

@@ -47,6 +47,19 @@ enum {
    * the init runs nothing. */
   SB_ORDER_GO = 'G',
   SB_GO_MAX = 4096,
+  /* The init's end of the terminal socket (SOCK_SEQPACKET), given only when
+   * the sandbox has a pseudo-terminal of its own (docs/terminal.md;
+   * `--sbrun-init --terminal=MASK`, bit N: the command's descriptor N is the
+   * pty). The init makes the pair from the sandbox's /dev/ptmx and sends
+   * [SB_TERM_MASTER] with the master as SCM_RIGHTS; sbrun answers
+   * SB_TERM_READY once the pty has the real terminal's modes and size, and
+   * the command runs then. The init says SB_TERM_STOPPED when the command
+   * stopped itself (Ctrl-Z), and sbrun SB_TERM_CONTINUE when it may go on. */
+  SB_TERMINAL_FD = 9,
+  SB_TERM_MASTER = 'P',
+  SB_TERM_READY = 'R',
+  SB_TERM_STOPPED = 'Z',
+  SB_TERM_CONTINUE = 'C',
 };
 
 #endif

@@ -27,6 +27,7 @@ inline constexpr char kOrderHold = SB_ORDER_HOLD;
 inline constexpr char kOrderRelease = SB_ORDER_RELEASE;
 inline constexpr char kOrderSignal = SB_ORDER_SIGNAL;
 inline constexpr char kOrderGo = SB_ORDER_GO;
+inline constexpr int kTerminalFd = SB_TERMINAL_FD;
 
 // HTTP(S)_PROXY for HTTP clients, ALL_PROXY as socks5h (names resolved by
 // the proxy, never inside the sandbox, where there is no DNS), NO_PROXY for

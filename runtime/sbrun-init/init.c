@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "sandbox/protocol.h"
@@ -32,16 +34,76 @@ static _Noreturn void die(const char* what) {
   _exit(125);
 }
 
-/* Closes every inherited descriptor but the proxy channel, which is kept for
- * the init alone (close-on-exec, so the command never has it). */
+/* Closes every inherited descriptor but the proxy channel and the terminal
+ * socket, which are kept for the init alone (close-on-exec, so the command
+ * never has them). */
 static void close_inherited_fds(void) {
-  const unsigned ranges[2][2] = {{3u, SB_CHANNEL_FD - 1u}, {SB_CHANNEL_FD + 1u, ~0u}};
-  for (int r = 0; r < 2; ++r) {
+  _Static_assert(SB_CHANNEL_FD + 2 == SB_TERMINAL_FD, "the ranges below");
+  const unsigned ranges[3][2] = {
+      {3u, SB_CHANNEL_FD - 1u}, {SB_CHANNEL_FD + 1u, SB_TERMINAL_FD - 1u}, {SB_TERMINAL_FD + 1u, ~0u}};
+  for (int r = 0; r < 3; ++r) {
     if (syscall(SYS_close_range, ranges[r][0], ranges[r][1], 0u) == 0) continue;
     const long max = sysconf(_SC_OPEN_MAX);
     for (long fd = ranges[r][0]; fd <= (long)ranges[r][1] && fd < max && fd < 65536; ++fd) close((int)fd);
   }
   fcntl(SB_CHANNEL_FD, F_SETFD, FD_CLOEXEC);
+  fcntl(SB_TERMINAL_FD, F_SETFD, FD_CLOEXEC);
+}
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+/* The sandbox's own terminal (docs/terminal.md): a pair from the sandbox's
+ * /dev/ptmx (bubblewrap's fresh devpts, so the command's `tty` is
+ * /dev/pts/N of the sandbox). The master goes to sbrun, which relays it to
+ * the real terminal; the init keeps no copy. The init's session (bubblewrap
+ * made it one, `--new-session`) takes the pty as its controlling terminal:
+ * the command then runs in a process group of its own in that session, the
+ * terminal's foreground one, whose parent (the init) is in the same session,
+ * so its stops (Ctrl-Z, SIGTSTP) take effect (the kernel discards them in an
+ * orphaned process group, which a command leading its own session would be).
+ * Returns the other end once sbrun has given the pair the real terminal's
+ * modes and size; exits without running anything when sbrun is gone. */
+static int make_terminal(void) {
+  const int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) die("cannot open /dev/ptmx for the sandbox's terminal");
+  int locked = 0;
+  if (ioctl(master, TIOCSPTLCK, &locked) != 0) die("cannot unlock the sandbox's terminal");
+  const int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) die("cannot open the sandbox's terminal");
+  char tag = SB_TERM_MASTER;
+  struct iovec iov = {&tag, 1};
+  union {
+    struct cmsghdr align;
+    char bytes[CMSG_SPACE(sizeof(int))];
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {0};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.bytes;
+  msg.msg_controllen = sizeof control.bytes;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof master);
+  ssize_t n;
+  while ((n = sendmsg(SB_TERMINAL_FD, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  }
+  close(master);
+  char ready = 0;
+  while (n == 1 && (n = recv(SB_TERMINAL_FD, &ready, 1, 0)) < 0 && errno == EINTR) {
+  }
+  if (n != 1 || ready != SB_TERM_READY) {
+    sbrun_say("sbrun: init: sbrun did not take the terminal (it is gone); the command did not run\n",
+              (const char*)NULL);
+    _exit(125);
+  }
+  (void)setsid(); /* already the session's leader under bubblewrap: fails harmlessly */
+  if (ioctl(slave, TIOCSCTTY, 0) != 0) die("cannot take the sandbox's terminal");
+  return slave;
 }
 
 /* A listening socket on `address` (struct sockaddr_in or _in6) in the
@@ -281,24 +343,38 @@ static void exec_command(char** argv) {
   if (denied) errno = EACCES;
 }
 
-/* The command's argv in the init's own: `--sbrun-init [--proxy] -- CMD
- * ARGS...`. (Whether AF_UNIX is allowed comes with sbrun's go on the
- * channel, decided after bubblewrap has started.) NULL when malformed. */
-static char** parse_arguments(int argc, char** argv, int* proxy) {
+/* The command's argv in the init's own: `--sbrun-init [--proxy]
+ * [--terminal=MASK] -- CMD ARGS...`, MASK a digit 1-7 (bit N: the command's
+ * descriptor N is the sandbox's terminal). (Whether AF_UNIX is allowed comes
+ * with sbrun's go on the channel, decided after bubblewrap has started.)
+ * NULL when malformed. */
+static char** parse_arguments(int argc, char** argv, int* proxy, int* terminal) {
   int i = 1;
   if (i >= argc || strcmp(argv[i], "--sbrun-init") != 0) return NULL;
   for (++i; i < argc && strcmp(argv[i], "--") != 0; ++i) {
-    if (strcmp(argv[i], "--proxy") != 0) return NULL;
-    *proxy = 1;
+    if (strcmp(argv[i], "--proxy") == 0) {
+      *proxy = 1;
+    } else if (strncmp(argv[i], "--terminal=", 11) == 0 && argv[i][11] >= '1' && argv[i][11] <= '7' &&
+               argv[i][12] == '\0') {
+      *terminal = argv[i][11] - '0';
+    } else {
+      return NULL;
+    }
   }
   return i + 1 < argc ? argv + i + 1 : NULL;
+}
+
+/* Tells sbrun, on the terminal socket, that the command stopped itself. */
+static void say_stopped(void) {
+  const char z = SB_TERM_STOPPED;
+  (void)!send(SB_TERMINAL_FD, &z, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 _Noreturn void sbrun_init_main(int argc, char** argv) {
   /* Static: out of the registers the vfork child below shares with the
    * init (-Wclobbered). */
-  static int proxy = 0;
-  char** command = parse_arguments(argc, argv, &proxy);
+  static int proxy = 0, terminal = 0;
+  char** command = parse_arguments(argc, argv, &proxy, &terminal);
   if (command == NULL) {
     sbrun_say("sbrun-init: started by sbrun only (bad arguments)\n", (const char*)NULL);
     _exit(125);
@@ -352,11 +428,16 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
   /* The host's loopback services, listened on before the command exists,
    * like the doors. */
   if (proxy) listen_services(go + 2);
+  /* The sandbox's own terminal, once sbrun has set it up. Static, like
+   * `proxy`. */
+  static int slave = -1;
+  if (terminal) slave = make_terminal();
 
   /* What the init watches once the command runs: signals, the channel,
-   * the listeners. */
-  enum { SIGNALS, CHANNEL, FIRST_LISTENER };
-  struct pollfd fds[FIRST_LISTENER + LISTENERS_MAX] = {{signals, POLLIN, 0}, {proxy ? SB_CHANNEL_FD : -1, POLLIN, 0}};
+   * the terminal socket, the listeners. */
+  enum { SIGNALS, CHANNEL, TERMINAL, FIRST_LISTENER };
+  struct pollfd fds[FIRST_LISTENER + LISTENERS_MAX] = {
+      {signals, POLLIN, 0}, {proxy ? SB_CHANNEL_FD : -1, POLLIN, 0}, {terminal ? SB_TERMINAL_FD : -1, POLLIN, 0}};
   const nfds_t watched = (nfds_t)(FIRST_LISTENER + listener_count);
   int channel_open = fds[CHANNEL].fd >= 0;
 
@@ -367,6 +448,23 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
   const pid_t child = vfork();
   if (child < 0) die("cannot fork");
   if (child == 0) {
+    /* On its terminal, the command is the foreground process group: job
+     * control works inside (make_terminal). tcsetpgrp from a background
+     * group raises SIGTTOU, blocked meanwhile. */
+    if (slave >= 0) {
+      sigset_t ttou;
+      sigemptyset(&ttou);
+      sigaddset(&ttou, SIGTTOU);
+      sigprocmask(SIG_BLOCK, &ttou, NULL);
+      if (setpgid(0, 0) != 0 || tcsetpgrp(slave, getpid()) != 0) {
+        sbrun_say("sbrun: cannot give the command its terminal: ", strerror(errno), "\n", (const char*)NULL);
+        _exit(125);
+      }
+      for (int fd = 0; fd < 3; ++fd) {
+        if ((terminal & (1 << fd)) && dup2(slave, fd) < 0) _exit(125);
+      }
+      sigprocmask(SIG_UNBLOCK, &ttou, NULL);
+    }
     sigprocmask(SIG_UNBLOCK, &all, NULL);
     const char* error = sbrun_load_seccomp_filter(allow_unix);
     if (error != NULL) {
@@ -378,6 +476,7 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
     sbrun_say("sbrun: cannot run `", command[0], "` in the sandbox: ", strerror(e), "\n", (const char*)NULL);
     _exit(e == ENOENT ? 127 : 126);
   }
+  if (slave >= 0) close(slave);
 
   for (;;) {
     /* The listeners are watched while the queue has room; the channel for
@@ -403,6 +502,14 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
       if (n >= 1 && order[0] == SB_ORDER_RELEASE) kill(-1, SIGCONT);
       if (n == 2 && order[0] == SB_ORDER_SIGNAL) end_signal(order[1]);
     }
+    if (fds[TERMINAL].revents & (POLLIN | POLLHUP | POLLERR)) {
+      /* sbrun continues a command that stopped itself once the user brought
+       * sbrun back (`fg`): its whole process group, as a shell would. */
+      char order = 0;
+      const ssize_t n = recv(SB_TERMINAL_FD, &order, 1, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) fds[TERMINAL].fd = -1;
+      if (n == 1 && order == SB_TERM_CONTINUE && kill(-child, SIGCONT) != 0) kill(child, SIGCONT);
+    }
     if (!(fds[SIGNALS].revents & POLLIN)) continue;
     struct signalfd_siginfo info;
     while (read(signals, &info, sizeof info) == (ssize_t)sizeof info) {
@@ -415,8 +522,11 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
       }
       int status = 0;
       pid_t pid;
-      while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      /* On its own terminal, a command that stops itself is said to sbrun,
+       * which stops too, so the user's shell gets the terminal back. */
+      while ((pid = waitpid(-1, &status, WNOHANG | (terminal ? WUNTRACED : 0))) > 0) {
         if (pid != child) continue; /* an orphan reparented to us: reaped */
+        if (WIFSTOPPED(status)) say_stopped();
         if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
         if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
       }

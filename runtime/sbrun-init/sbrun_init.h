@@ -9,7 +9,7 @@
 #ifndef SBPOLICY_RUNTIME_SBRUN_INIT_H
 #define SBPOLICY_RUNTIME_SBRUN_INIT_H
 
-/* PID 1 of the sandbox: `--sbrun-init [--proxy] -- CMD [ARGS...]`.
+/* PID 1 of the sandbox: `--sbrun-init [--proxy] [--terminal=MASK] -- CMD [ARGS...]`.
  *
  * bubblewrap runs it as PID 1 of the sandbox's PID namespace (`--as-pid-1`),
  * from the program sbrun-init passed in as a file descriptor. It closes every
@@ -20,7 +20,8 @@
  * the signals sbrun sends it (SIGINT, SIGTERM, SIGHUP, SIGQUIT to every
  * process of the sandbox, like a terminal's job signals; the rest to the
  * command), stops and continues the sandbox while sbrun asks the user a
- * question, reaps every orphan, and exits with the command's status (128+N
+ * question, gives the command the sandbox's own terminal when asked to
+ * (docs/terminal.md), reaps every orphan, and exits with the command's status (128+N
  * when killed by signal N). When the init dies, the kernel kills everything
  * left in the namespace. Never returns; exits 125 on bad arguments or any
  * setup failure, saying why. */

@@ -110,6 +110,8 @@ int main(int argc, char** argv) {
     app.add_flag("-q,--quiet", o.quiet, "Do not print a line on stderr for each refused host and port");
     app.add_flag("--target-strict", o.target_strict,
                  "Refuse to run when a rule can only be approximated here (launch-time globs, ...)");
+    app.add_flag("!--no-pty", o.pty,
+                 "Let the command share sbrun's terminal instead of giving it one of its own (no job control)");
     app.add_option("--stdlib", o.stdlib_dir, "Use the standard library policies under DIR/std/");
     app.add_option("--resolve", o.net.resolve,
                    "HOST:IP: the proxy dials IP for HOST without DNS (repeatable; the address is your choice, "
