@@ -196,6 +196,9 @@ void Terminal::finish() {
     sigemptyset(&sa.sa_mask);
     for (int s : kRelayedSignals) sigaction(s, &sa, nullptr);
   }
+  // What the terminal answered to the command's last queries (cursor
+  // position, a reported title) is not left for the shell to read as typed.
+  if (raw_) (void)tcflush(real_, TCIFLUSH);
   set_raw(false);
   started();
   for (int* fd : {&socket_, &master_, &pipes_[0].read, &pipes_[1].read, &g_wake[0], &g_wake[1]}) {
