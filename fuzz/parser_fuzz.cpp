@@ -20,7 +20,7 @@ using namespace sbpolicy;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   sema::MemoryReader reader;
   reader.files = {
-      {"/fuzz/a.sbpolicy", "allow read \"/a\";\n"},
+      {"/fuzz/a.sbpolicy", "allow read \"/a\";\nlimit memory 2G;\n"},
       {"/fuzz/bad.sbpolicy", "alow reed \"x\"\n"},
       {"/fuzz/loop.sbpolicy", "use \"fuzz.sbpolicy\";\n"},
   };

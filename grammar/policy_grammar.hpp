@@ -34,6 +34,7 @@ struct kw_version : keyword<TAO_PEGTL_STRING("version")> {};
 struct kw_use : keyword<TAO_PEGTL_STRING("use")> {};
 struct kw_let : keyword<TAO_PEGTL_STRING("let")> {};
 struct kw_except : keyword<TAO_PEGTL_STRING("except")> {};
+struct kw_limit : keyword<TAO_PEGTL_STRING("limit")> {};
 
 // String literals: "…" on one line, with the escapes \" \\ \n \t \r and
 // \u{1-6 hex digits}. The decoded value is checked (no NUL, no surrogates)
@@ -92,7 +93,16 @@ struct except_clause : pegtl::seq<kw_except, sep, pegtl::must<target_list>> {};
 struct rule_stmt : pegtl::seq<effect_word, sep, pegtl::must<operation_word>, sep, pegtl::must<target_list>,
                               pegtl::opt<except_clause>, pegtl::must<semi>> {};
 
-struct statement : pegtl::sor<version_stmt, use_stmt, let_stmt, rule_stmt> {};
+// limit memory 4G;   limit wall_time 30m;   limit processes 512;
+// The kind is an identifier and the value a quantity (digits and a unit)
+// or a string, both checked by sema (which suggests corrections).
+struct limit_kind : identifier {};
+struct quantity : pegtl::seq<pegtl::digit, pegtl::star<pegtl::sor<ident_other, pegtl::one<'.'>>>> {};
+struct limit_value : pegtl::sor<quantity, string_lit> {};
+struct limit_stmt : pegtl::seq<kw_limit, sep, pegtl::must<limit_kind>, sep, pegtl::must<limit_value>, sep,
+                               pegtl::must<semi>> {};
+
+struct statement : pegtl::sor<version_stmt, use_stmt, let_stmt, limit_stmt, rule_stmt> {};
 
 // The whole language, for analysis; the parser drives `statement` itself.
 struct file : pegtl::seq<sep, pegtl::star<statement, sep>, pegtl::eof> {};

@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "limits.hpp"
+
 namespace sbpolicy::runtime {
 
 // What bubblewrap, the init and the command get for standard descriptors:
@@ -63,7 +65,8 @@ class Bubblewrap {
   // are allowed and the loopback services to listen on ("127.0.0.1:5432",
   // lower/local_services.hpp). From here on the caller waits for pid(). False (with
   // `error`) when the init cannot be told.
-  bool go(bool allow_unix_sockets, const std::vector<std::string>& local_services, std::string& error);
+  bool go(bool allow_unix_sockets, const std::vector<CommandRlimit>& rlimits,
+          const std::vector<std::string>& local_services, std::string& error);
 
   pid_t pid() const { return pid_; }
   int status_fd() const { return status_fd_; }    // bubblewrap's JSON status

@@ -15,6 +15,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -41,6 +42,7 @@
 #include "lower/local_services.hpp"
 #include "lower/proxy_table.hpp"
 #include "sandbox/proxy_doors.hpp"
+#include "limits.hpp"
 #include "terminal.hpp"
 #include "proxy/denial_notice.hpp"
 #include "proxy/gate.hpp"
@@ -342,6 +344,20 @@ int launch(const LaunchOptions& o) {
   std::map<std::string, std::vector<sema::IpNet>> pins;
   if (std::string e; !parse_pins(o.net.resolve, pins, e)) return fail(e);
 
+  // The resource limits, and how this machine enforces each (limits.hpp);
+  // the cgroup hierarchy is looked at only when a limit could use it.
+  const bool needs_cgroup = [&] {
+    Limits probe(*c.policy, o.limits, CgroupSupport{true, false, {}});
+    return probe.wants_cgroup();
+  }();
+  Limits run_limits(*c.policy, o.limits, needs_cgroup ? CgroupSupport::detect() : CgroupSupport{});
+  if (const auto notes = run_limits.per_process_notes(); !notes.empty() && (o.verbose > 0 || o.target_strict)) {
+    for (const std::string& n : notes) {
+      std::fprintf(stderr, "sbrun: %s[W0106]: %s\n", o.target_strict ? "error" : "warning", n.c_str());
+    }
+    if (o.target_strict) return fail("--target-strict: a limit cannot be enforced as the policy means here");
+  }
+
   // 2. Bindings, canonical now (what the kernel will resolve), and the rest
   // of what lowering needs from this machine.
   lower::LowerOptions lo = driver::lowering_options(workspace, "");
@@ -435,6 +451,7 @@ int launch(const LaunchOptions& o) {
     // The command is on bwrap's own command line (bwrap reads options only
     // from --args), behind sbrun's init.
     plan_json["bwrap_command"] = Bubblewrap::command_line(o.command);
+    if (!run_limits.empty()) plan_json["limits"] = run_limits.describe();
     std::fputs((plan_json.dump(2) + "\n").c_str(), stdout);
     return 0;
   }
@@ -540,6 +557,16 @@ int launch(const LaunchOptions& o) {
   }
   g_init_pid = init;
   janitor.watch(init);
+  // The memory and process limits' scope, before the command exists: all
+  // it starts is inside.
+  if (run_limits.wants_cgroup()) {
+    std::string note;
+    run_limits.enter_scope({bwrap.pid(), init}, note);
+    if (!note.empty()) std::fprintf(stderr, "sbrun: limits: %s\n", note.c_str());
+  }
+  if (o.verbose > 0) {
+    for (const std::string& line : run_limits.describe()) std::fprintf(stderr, "sbrun: limit: %s\n", line.c_str());
+  }
   // The go, with the job signals held: one that came during the setup
   // stops it here; one that comes now is forwarded once the channel is
   // sbrun's to write (after the go, which must be its first message).
@@ -554,7 +581,7 @@ int launch(const LaunchOptions& o) {
     std::fprintf(stderr, "sbrun: interrupted (signal %d) before the command started; it did not run\n", sig);
     return 128 + sig;
   }
-  if (!bwrap.go(!plan->unix_sockets.empty(), listen_texts, error)) {
+  if (!bwrap.go(!plan->unix_sockets.empty(), run_limits.command_rlimits(), listen_texts, error)) {
     sigprocmask(SIG_SETMASK, &before, nullptr);
     cleanup();
     return fail(error);
@@ -573,6 +600,7 @@ int launch(const LaunchOptions& o) {
   // 8. The proxy, until bubblewrap exits (the init, and so the sandbox,
   // is gone then). A thread waits for bubblewrap; the event loop serves.
   int status = 0;
+  bool wall_expired = false;
   {
     const std::size_t descriptor_limit = raise_descriptor_limit();
     // Before the event loop: sessions it still holds when it is destroyed
@@ -622,6 +650,27 @@ int launch(const LaunchOptions& o) {
     });
     server.set_local_services(std::move(local.services));
     server.serve(channel);
+    // The wall-clock limit: SIGTERM to every process of the sandbox, as a
+    // job signal; SIGKILL to its init (and so to all of it) 5 s later.
+    boost::asio::steady_timer wall(io), wall_kill(io);
+    if (const auto seconds = run_limits.wall_seconds()) {
+      wall.expires_after(std::chrono::seconds(*seconds));
+      wall.async_wait([&, init](const boost::system::error_code& ec) {
+        if (ec) return;
+        wall_expired = true;
+        const AppliedLimit& l = *run_limits.find(LimitKind::WallTime);
+        const std::string text = fmt::format(
+            "sbrun: the wall_time limit of {} ({}) is reached: stopping the command (SIGTERM, SIGKILL in 5 s)\n",
+            sema::format_limit_value(l.kind, l.value), l.from);
+        (void)!::write(STDERR_FILENO, text.data(), text.size());
+        log.write({{"event", "limit"}, {"limit", "wall_time"}, {"value", l.value}});
+        forward_signal(SIGTERM);
+        wall_kill.expires_after(std::chrono::seconds(5));
+        wall_kill.async_wait([init](const boost::system::error_code& e) {
+          if (!e) kill(init, SIGKILL);
+        });
+      });
+    }
     // What only building the sandbox needed (sources, syntax trees, the
     // plan) stays until exit: it lives in sbrun's bump arena, which freeing
     // would not give back (compiler/support/bump_new.cpp).
@@ -649,7 +698,13 @@ int launch(const LaunchOptions& o) {
   if (const std::string late = bwrap.take_messages(); !late.empty()) {
     std::fprintf(stderr, "sbrun: bubblewrap: %s", late.c_str());
   }
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (wall_expired) {
+    // As timeout(1) does: the command did not end, it was ended.
+    code = kWallTimeExceeded;
+  } else if (const std::string text = run_limits.outcome(code); !text.empty()) {
+    (void)!::write(STDERR_FILENO, text.data(), text.size());
+  }
   if (code == 127 && !o.command.empty()) {
     const std::string hint = missing_command_hint(*plan, fs, o.command.front(), bindings.home);
     if (!hint.empty()) (void)!::write(STDERR_FILENO, hint.data(), hint.size());

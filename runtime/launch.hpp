@@ -20,12 +20,15 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/protocol.h"
+#include "limits.hpp"
 #include "prompt.hpp"
+#include "sandbox/protocol.h"
 
 namespace sbpolicy::runtime {
 
 inline constexpr int kSetupFailed = 125;
+// The command was ended at its wall_time limit (as timeout(1) says).
+inline constexpr int kWallTimeExceeded = 124;
 
 // The signals sbrun forwards to the sandbox's init, and the job signals
 // among them (they end a run: delivered to every process of the sandbox).
@@ -59,6 +62,7 @@ struct LaunchOptions {
   std::string stdlib_dir;
   std::string bwrap = "/usr/bin/bwrap";
   NetOptions net;
+  std::vector<LimitOverride> limits;  // --limit KIND=VALUE|none, over the policy's
 };
 
 // Returns 125 when the sandbox cannot be set up, 0 after --dry-run. Once the

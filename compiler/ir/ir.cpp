@@ -44,7 +44,28 @@ Policy build_policy(const sema::Program& program, sema::CheckedPolicy checked, c
   };
   std::sort(policy.rules.begin(), policy.rules.end(), [&](const Rule& a, const Rule& b) { return key(a) < key(b); });
   for (std::size_t i = 0; i < policy.rules.size(); ++i) policy.rules[i].id = static_cast<std::uint32_t>(i);
+  // Files are resolved in load order, so the first of equal limits is the
+  // first file's.
+  for (const sema::LimitKind kind : sema::kLimitKinds) {
+    const sema::CheckedLimit* lowest = nullptr;
+    for (const sema::CheckedLimit& l : checked.limits) {
+      if (l.kind == kind && (lowest == nullptr || l.value < lowest->value)) lowest = &l;
+    }
+    if (lowest == nullptr) continue;
+    Limit limit{kind, lowest->value, {}};
+    limit.origin.target = locate(sources, lowest->value_span);
+    limit.origin.statement = locate(sources, lowest->statement);
+    for (const auto& step : lowest->chain) limit.origin.via.push_back(locate(sources, step.use_span));
+    policy.limits.push_back(std::move(limit));
+  }
   return policy;
+}
+
+const Limit* find_limit(const Policy& policy, LimitKind kind) {
+  for (const Limit& l : policy.limits) {
+    if (l.kind == kind) return &l;
+  }
+  return nullptr;
 }
 
 }  // namespace sbpolicy::ir

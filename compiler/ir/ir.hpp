@@ -45,10 +45,24 @@ struct Rule {
   Origin origin;
 };
 
+using sema::LimitKind;
+
+// A resource limit of the policy: the smallest of its kind across the files
+// (ties: the first file in load order), where it came from.
+struct Limit {
+  LimitKind kind;
+  std::uint64_t value = 0;  // bytes, seconds or a count (sema::limit_unit)
+  Origin origin;            // target: the value; statement: the `limit`
+};
+
 struct Policy {
   std::vector<std::string> files;  // display names, in load order, root first
   std::vector<Rule> rules;
+  std::vector<Limit> limits;  // at most one per kind, in kind order
 };
+
+// The policy's limit of `kind`, or null.
+const Limit* find_limit(const Policy& policy, LimitKind kind);
 
 Policy build_policy(const sema::Program& program, sema::CheckedPolicy checked, const SourceMap& sources);
 

@@ -76,7 +76,22 @@ nlohmann::json rule_to_json(const Rule& rule) {
 nlohmann::json policy_to_json(const Policy& policy) {
   nlohmann::json rules = nlohmann::json::array();
   for (const Rule& r : policy.rules) rules.push_back(rule_to_json(r));
-  return {{"schema_version", kIrSchemaVersion}, {"files", policy.files}, {"rules", rules}};
+  nlohmann::json out = {{"schema_version", kIrSchemaVersion}, {"files", policy.files}, {"rules", rules}};
+  // Only when there are any: policies without limits read as before.
+  if (!policy.limits.empty()) {
+    nlohmann::json limits = nlohmann::json::array();
+    for (const Limit& l : policy.limits) {
+      nlohmann::json via = nlohmann::json::array();
+      for (const auto& v : l.origin.via) via.push_back(location(v));
+      limits.push_back({{"kind", sema::limit_name(l.kind)},
+                        {"value", l.value},
+                        {"text", sema::format_limit_value(l.kind, l.value)},
+                        {"origin", {{"target", location(l.origin.target)}, {"statement", location(l.origin.statement)},
+                                    {"via", via}}}});
+    }
+    out["limits"] = std::move(limits);
+  }
+  return out;
 }
 
 }  // namespace sbpolicy::ir

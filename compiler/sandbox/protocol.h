@@ -38,15 +38,19 @@ enum {
    * (and release a hold). Sent on the channel, the terminal's job signals
    * stay in order with holds and releases. */
   SB_ORDER_SIGNAL = 'K',
-  /* [SB_ORDER_GO, U, SERVICES]: the first message on the channel, sent once
-   * bubblewrap has read all of its arguments: the init may run the command,
-   * with AF_UNIX sockets allowed when U is 1, once it listens on the
-   * loopback services SERVICES names ("127.0.0.1:5432\n[::1]:5432\n", at
-   * most SB_MAX_LOCAL_SERVICES; the message at most SB_GO_MAX bytes).
+  /* [SB_ORDER_GO, U, LIMITS, SERVICES]: the first message on the channel,
+   * sent once bubblewrap has read all of its arguments: the init may run the
+   * command, with AF_UNIX sockets allowed when U is 1, under the rlimits
+   * LIMITS sets ("L<resource> <soft> <hard>\n" each, at most SB_MAX_LIMITS),
+   * once it listens on the loopback services SERVICES names
+   * ("127.0.0.1:5432\n[::1]:5432\n", at most SB_MAX_LOCAL_SERVICES; the
+   * message at most SB_GO_MAX bytes).
    * Without it (sbrun gone, so bubblewrap may have read a plan cut short)
    * the init runs nothing. */
   SB_ORDER_GO = 'G',
   SB_GO_MAX = 4096,
+  SB_GO_LIMIT = 'L',
+  SB_MAX_LIMITS = 8,
   /* The init's end of the terminal socket (SOCK_SEQPACKET), given only when
    * the sandbox has a pseudo-terminal of its own (docs/terminal.md;
    * `--sbrun-init --terminal=MASK`, bit N: the command's descriptor N is the

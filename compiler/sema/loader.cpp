@@ -202,6 +202,12 @@ class Loader {
           if (s->valid()) s->file = file.id();
         }
       }
+      for (CheckedLimit& l : summary->limits) {
+        l.file = file.id();
+        for (Span* s : {&l.statement, &l.value_span}) {
+          if (s->valid()) s->file = file.id();
+        }
+      }
       return summary;
     }
     return nullptr;

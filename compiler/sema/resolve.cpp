@@ -92,6 +92,8 @@ class FileResolver {
         check_rule(*rule, s);
       } else if (const auto* use = std::get_if<ast::UseStmt>(&s.node)) {
         carve_out(*use);
+      } else if (const auto* limit = std::get_if<ast::LimitStmt>(&s.node)) {
+        check_limit(*limit, s);
       }
     }
     for (const auto& name : let_order_) {
@@ -293,6 +295,38 @@ class FileResolver {
     out_.carve_outs.push_back(std::move(c));
   }
 
+  // `limit KIND VALUE;`: a known kind, a value in its unit, once per file.
+  void check_limit(const ast::LimitStmt& limit, const ast::Statement& s) {
+    const auto kind = limit_kind_named(limit.kind.text);
+    if (!kind) {
+      std::vector<std::string> names;
+      for (LimitKind k : kLimitKinds) names.emplace_back(limit_name(k));
+      auto d = diags_.report(Code::E0210, limit.kind.span, fmt::format("unknown limit `{}`", limit.kind.text));
+      d.label("not a limit");
+      if (auto m = closest_match(limit.kind.text, names)) {
+        d.help(fmt::format("did you mean `{}`?", *m)).fixit(limit.kind.span, *m);
+      } else {
+        d.help("the limits are `memory`, `processes`, `cpu_time`, `wall_time`, `file_size` and `open_files`");
+      }
+      return;
+    }
+    const auto value = parse_limit_value(*kind, limit.value);
+    if (const auto* e = std::get_if<LimitValueError>(&value)) {
+      diags_.report(Code::E0312, limit.value_span, e->message).label("invalid limit").help(e->help);
+      return;
+    }
+    if (const auto it = limits_seen_.find(*kind); it != limits_seen_.end()) {
+      diags_.report(Code::E0211, s.span, fmt::format("`{}` is limited twice in this file", limit.kind.text))
+          .label("second limit")
+          .secondary(it->second, "first set here")
+          .help("keep one of them");
+      return;
+    }
+    limits_seen_.emplace(*kind, s.span);
+    out_.limits.push_back(CheckedLimit{*kind, std::get<std::uint64_t>(value), file_.file, s.span, limit.value_span,
+                                       file_.chain});
+  }
+
   void check_rule(const ast::RuleStmt& rule, const ast::Statement& s) {
     const auto eff = effect(rule.effect);
     const auto op = operation(rule.operation);
@@ -394,6 +428,7 @@ class FileResolver {
   std::unordered_map<std::string, const ast::LetStmt*> defined_anywhere_;
   std::map<std::pair<const ast::StringLit*, Kind>, std::optional<Pattern>> cache_;
   std::unordered_map<std::string, Span> seen_rules_;
+  std::map<LimitKind, Span> limits_seen_;
 };
 
 }  // namespace
@@ -451,6 +486,29 @@ void apply_carve_outs(const Program& program, const SourceMap& sources, CheckedP
   }
 }
 
+// W0006: a limit of the root file above the same limit of a file it
+// imports does nothing (the smallest wins), which its author should know.
+void overruled_limits(const Program& program, const CheckedPolicy& out, Diagnostics& diags) {
+  if (program.files.empty()) return;
+  const FileId root = program.files.front().file;
+  for (const CheckedLimit& mine : out.limits) {
+    if (mine.file != root) continue;
+    const CheckedLimit* lowest = nullptr;
+    for (const CheckedLimit& other : out.limits) {
+      if (other.file == root || other.kind != mine.kind || other.value >= mine.value) continue;
+      if (lowest == nullptr || other.value < lowest->value) lowest = &other;
+    }
+    if (lowest == nullptr) continue;
+    diags.report(Code::W0006, mine.value_span,
+                 fmt::format("this {} limit is above the {} an imported file sets, which wins",
+                             limit_name(mine.kind), format_limit_value(mine.kind, lowest->value)))
+        .label("has no effect")
+        .secondary(lowest->value_span, "the limit that applies")
+        .note("across a policy's files the smallest limit of each kind applies; a baseline's limit cannot be raised "
+              "by a file that imports it (sbrun's `--limit` can, for one run)");
+  }
+}
+
 }  // namespace
 
 CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, Diagnostics& diags) {
@@ -462,11 +520,16 @@ CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, 
         out.rules.push_back(r);
         out.rules.back().chain = file.chain;
       }
+      for (const CheckedLimit& l : file.summary->limits) {
+        out.limits.push_back(l);
+        out.limits.back().chain = file.chain;
+      }
       continue;
     }
     FileResolver(file, sources, diags, out).run();
   }
   apply_carve_outs(program, sources, out, diags);
+  overruled_limits(program, out, diags);
   return out;
 }
 

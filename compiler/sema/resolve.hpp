@@ -19,6 +19,7 @@
 
 #include "sema/env_pattern.hpp"
 #include "sema/host_pattern.hpp"
+#include "sema/limits.hpp"
 #include "sema/loader.hpp"
 #include "sema/path_pattern.hpp"
 
@@ -61,6 +62,8 @@ struct CarveOut {
 struct CheckedPolicy {
   std::vector<CheckedRule> rules;
   std::vector<CarveOut> carve_outs;
+  // Every file's limits; the IR keeps the smallest of each kind.
+  std::vector<CheckedLimit> limits;
 };
 
 CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, Diagnostics& diags);

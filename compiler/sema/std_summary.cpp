@@ -144,7 +144,7 @@ class Reader {
   bool ok_ = true;
 };
 
-constexpr std::uint32_t kMagic = 0x53425331;  // "SBS1"
+constexpr std::uint32_t kMagic = 0x53425332;  // "SBS2"
 
 }  // namespace
 
@@ -177,6 +177,13 @@ std::string encode_summary(const StdSummary& summary) {
     w.span(r.statement);
     w.span(r.target);
     w.span(r.reference);
+  }
+  w.u32(static_cast<std::uint32_t>(summary.limits.size()));
+  for (const CheckedLimit& l : summary.limits) {
+    w.u8(static_cast<std::uint8_t>(l.kind));
+    w.u64(l.value);
+    w.span(l.statement);
+    w.span(l.value_span);
   }
   return w.take();
 }
@@ -212,6 +219,18 @@ bool decode_summary(std::string_view bytes, StdSummary& out) {
     c.reference = r.span();
     out.rules.push_back(std::move(c));
   }
+  out.limits.clear();
+  for (std::uint32_t n = r.count(); n > 0 && r.ok(); --n) {
+    CheckedLimit l;
+    const std::uint8_t kind = r.u8();
+    if (kind > static_cast<std::uint8_t>(LimitKind::OpenFiles)) return false;
+    l.kind = static_cast<LimitKind>(kind);
+    l.value = r.u64();
+    l.file = 0;
+    l.statement = r.span();
+    l.value_span = r.span();
+    out.limits.push_back(std::move(l));
+  }
   return r.done();
 }
 
@@ -238,7 +257,9 @@ bool summarize_module(std::string_view module, std::string_view path, std::strin
     }
     out.uses.push_back({u->module, u->target_span.begin, u->target_span.end});
   }
-  out.rules = resolve_program(program, sources, diags).rules;
+  CheckedPolicy checked = resolve_program(program, sources, diags);
+  out.rules = std::move(checked.rules);
+  out.limits = std::move(checked.limits);
   if (!diags.all().empty()) {
     error = render_diagnostics(diags, sources, RenderOptions{RenderFormat::Human, false});
     return false;

@@ -4,8 +4,8 @@
 // into the binary), and what resolving a file gives depends on that file
 // alone: `let` names are not imported, and a file's rules are its own. So
 // each module is parsed and resolved once at build time (the program
-// stdlib-summarize), and its summary, the module's `use` statements and its
-// checked rules, is compiled into the binary as bytes (encode_summary). With
+// stdlib-summarize), and its summary, the module's `use` statements, its
+// checked rules and its limits, is compiled into the binary as bytes (encode_summary). With
 // LoadOptions::std_summaries set, the loader takes a module's summary
 // instead of parsing it, and resolve_program takes its rules instead of
 // resolving it: what sbrun compiles at every launch for `use std.agent;` is
@@ -38,6 +38,7 @@ struct StdSummary {
   // As resolve_program gives them for the module alone: every span's file
   // is the module's, and the chain is empty; the loader sets both.
   std::vector<CheckedRule> rules;
+  std::vector<CheckedLimit> limits;
 };
 
 // A summary as compiled into the binary.

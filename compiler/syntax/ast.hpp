@@ -72,8 +72,17 @@ struct RuleStmt {
   Span except_keyword;  // invalid when there is no except clause
 };
 
+// `limit KIND VALUE;`: a resource limit for the sandboxed command (sema
+// reads the kind and the value's number and unit).
+struct LimitStmt {
+  Name kind;
+  std::string value;  // the quantity as written, or the string's decoded text
+  Span value_span;
+  bool quoted = false;
+};
+
 struct Statement {
-  std::variant<VersionStmt, UseStmt, LetStmt, RuleStmt> node;
+  std::variant<VersionStmt, UseStmt, LetStmt, RuleStmt, LimitStmt> node;
   Span span;  // from the first token to the `;`
 };
 

@@ -41,7 +41,8 @@ struct ParserState {
   std::vector<ast::Value> values;
   std::vector<std::size_t> list_marks;
   std::optional<std::size_t> except_mark;
-  std::optional<ast::Name> effect, operation, let_name;
+  std::optional<ast::Name> effect, operation, let_name, limit_kind;
+  std::optional<ast::LimitStmt> limit;
   std::optional<std::uint32_t> version;
   Span version_span, except_keyword;
   std::optional<ast::UseStmt> use;
@@ -63,7 +64,9 @@ struct Expectation {
     static constexpr Code code = Code::code_;      \
     static constexpr const char* message = text;   \
   };
-SBP_EXPECT(statement, E0102, "expected a statement (`allow`, `deny`, `ask`, `let`, `use` or `version`)")
+SBP_EXPECT(statement, E0102, "expected a statement (`allow`, `deny`, `ask`, `let`, `use`, `limit` or `version`)")
+SBP_EXPECT(limit_kind, E0102, "expected what to limit after `limit` (`memory`, `processes`, `cpu_time`, `wall_time`, `file_size` or `open_files`)")
+SBP_EXPECT(limit_value, E0102, "expected a value after the limit's kind: a number with its unit, such as `4G` or `30m`")
 SBP_EXPECT(semi, E0102, "expected `;`")
 SBP_EXPECT(version_number, E0102, "expected a version number after `version`")
 SBP_EXPECT(use_target, E0102, "expected a standard library name (`std.base`) or a quoted path after `use`")
@@ -301,6 +304,45 @@ template <> struct Action<g::equals> : TokenAction<g::equals> {};
 template <> struct Action<g::kw_use> : TokenAction<g::kw_use> {};
 template <> struct Action<g::kw_let> : TokenAction<g::kw_let> {};
 template <> struct Action<g::kw_version> : TokenAction<g::kw_version> {};
+template <> struct Action<g::kw_limit> : TokenAction<g::kw_limit> {};
+
+template <>
+struct Action<g::limit_kind> {
+  template <typename Input>
+  static void apply(const Input& in, ParserState& st) {
+    st.limit_kind = make_name(st, in.begin(), in.end());
+  }
+};
+
+template <>
+struct Action<g::quantity> {
+  template <typename Input>
+  static void apply(const Input& in, ParserState& st) {
+    const Span span = st.span(in.begin(), in.end());
+    check_identifier(st, span);
+    st.limit = ast::LimitStmt{{}, std::string(in.begin(), in.end()), span, false};
+    st.last_token_end = span.end;
+  }
+};
+
+template <>
+struct Action<g::limit_stmt> {
+  template <typename Input>
+  static void apply(const Input& in, ParserState& st) {
+    ast::LimitStmt limit;
+    if (st.limit) {
+      limit = std::move(*st.limit);
+    } else {
+      // The value was a string literal.
+      auto lit = std::get<ast::StringLit>(std::move(st.values.back().node));
+      limit.value = std::move(lit.value);
+      limit.value_span = lit.span;
+      limit.quoted = true;
+    }
+    limit.kind = std::move(*st.limit_kind);
+    st.statement = ast::Statement{std::move(limit), st.span(in.begin(), in.end())};
+  }
+};
 
 template <>
 struct Action<g::kw_except> {
@@ -420,8 +462,9 @@ struct Action<g::rule_stmt> {
 
 template <> struct Action<g::semi> : TokenAction<g::semi> {};
 
-constexpr std::array<std::string_view, 15> kReservedWords = {
-    "allow", "deny", "ask", "read", "write", "net", "unix", "env", "exec", "listen", "git", "let", "use", "version", "except"};
+constexpr std::array<std::string_view, 17> kReservedWords = {
+    "allow", "deny", "ask", "read", "write", "net", "unix", "env", "exec", "listen", "git", "ptrace", "let", "use",
+    "version", "except", "limit"};
 
 // Where to resume after an error at `failure` in a statement that began at
 // `start`: after the next `;` outside strings and comments, or at the start
@@ -433,7 +476,8 @@ std::size_t recovery_point(std::string_view text, std::size_t start, std::size_t
     std::size_t e = k;
     while (e < text.size() && (std::isalnum(static_cast<unsigned char>(text[e])) || text[e] == '_')) ++e;
     const std::string_view word = text.substr(k, e - k);
-    return word == "allow" || word == "deny" || word == "ask" || word == "let" || word == "use" || word == "version";
+    return word == "allow" || word == "deny" || word == "ask" || word == "let" || word == "use" || word == "version" ||
+           word == "limit";
   };
   std::size_t i = std::max(failure, start + 1);
   // If the failure is inside a string on this line, step out of the string by

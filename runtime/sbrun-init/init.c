@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -364,6 +365,46 @@ static char** parse_arguments(int argc, char** argv, int* proxy, int* terminal) 
   return i + 1 < argc ? argv + i + 1 : NULL;
 }
 
+/* The command's rlimits, from sbrun's go (docs/limits.md): set on its
+ * process before it executes, each capped at what the init inherited (an
+ * unprivileged process cannot raise a hard limit). */
+static struct {
+  int resource;
+  struct rlimit limit;
+} command_limits[SB_MAX_LIMITS];
+static int command_limit_count;
+
+/* Reads the LIMITS lines at the start of the go's text; returns where the
+ * services start, or NULL when a line is malformed. */
+static char* take_limits(char* list) {
+  while (*list == SB_GO_LIMIT) {
+    char* end = strchr(list, '\n');
+    if (end == NULL || command_limit_count >= SB_MAX_LIMITS) return NULL;
+    *end = '\0';
+    char* p = list + 1;
+    char* q;
+    errno = 0;
+    const long resource = strtol(p, &q, 10);
+    if (q == p || *q != ' ' || resource < 0 || resource >= RLIM_NLIMITS) return NULL;
+    p = q + 1;
+    const unsigned long long soft = strtoull(p, &q, 10);
+    if (q == p || *q != ' ') return NULL;
+    p = q + 1;
+    const unsigned long long hard = strtoull(p, &q, 10);
+    if (q == p || *q != '\0' || errno != 0 || soft > hard) return NULL;
+    struct rlimit inherited;
+    if (getrlimit((int)resource, &inherited) != 0) return NULL;
+    rlim_t h = (rlim_t)hard;
+    if (inherited.rlim_max != RLIM_INFINITY && h > inherited.rlim_max) h = inherited.rlim_max;
+    command_limits[command_limit_count].resource = (int)resource;
+    command_limits[command_limit_count].limit.rlim_max = h;
+    command_limits[command_limit_count].limit.rlim_cur = (rlim_t)soft < h ? (rlim_t)soft : h;
+    ++command_limit_count;
+    list = end + 1;
+  }
+  return list;
+}
+
 /* Tells sbrun, on the terminal socket, that the command stopped itself. */
 static void say_stopped(void) {
   const char z = SB_TERM_STOPPED;
@@ -425,9 +466,14 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
   }
   go[got] = '\0';
   const int allow_unix = go[1] == 1;
+  char* services = take_limits(go + 2);
+  if (services == NULL) {
+    sbrun_say("sbrun: init: the go's limits are malformed; the command did not run\n", (const char*)NULL);
+    _exit(125);
+  }
   /* The host's loopback services, listened on before the command exists,
    * like the doors. */
-  if (proxy) listen_services(go + 2);
+  if (proxy) listen_services(services);
   /* The sandbox's own terminal, once sbrun has set it up. Static, like
    * `proxy`. */
   static int slave = -1;
@@ -466,6 +512,12 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
       sigprocmask(SIG_UNBLOCK, &ttou, NULL);
     }
     sigprocmask(SIG_UNBLOCK, &all, NULL);
+    for (int i = 0; i < command_limit_count; ++i) {
+      if (setrlimit(command_limits[i].resource, &command_limits[i].limit) != 0) {
+        sbrun_say("sbrun: cannot set the command's limits: ", strerror(errno), "\n", (const char*)NULL);
+        _exit(125);
+      }
+    }
     const char* error = sbrun_load_seccomp_filter(allow_unix);
     if (error != NULL) {
       sbrun_say("sbrun: ", error, ": ", strerror(errno), "\n", (const char*)NULL);

@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
     CLI::App app{"sbrun: run a command inside the sandbox a policy describes", "sbrun"};
     app.formatter(std::make_shared<UsageFormatter>());
     app.set_version_flag("--version", [&o] { return version_text(o.bwrap); });
-    app.footer("Exit status: the command's (128+N when killed by signal N); 125 when the sandbox cannot be set up.");
+    app.footer("Exit status: the command's (128+N when killed by signal N); 124 when it reached its wall_time limit; "
+               "125 when the sandbox cannot be set up.");
     app.add_option("policy", o.policy, "The .sbpolicy file, or a standard library module (std.agent)")->required();
     app.add_option("--workspace", o.workspace, "The workspace directory, `.` in the policy (default: current directory)");
     app.add_option("--user", o.user,
@@ -106,6 +107,10 @@ int main(int argc, char** argv) {
     app.add_option("--shm-size", o.shm_size, "Size of the sandbox's private /dev/shm")
         ->transform(CLI::AsSizeValue(false))
         ->check(CLI::Range(std::uint64_t{1} << 20, std::uint64_t{1} << 50));
+    std::vector<std::string> limits;
+    app.add_option("--limit", limits,
+                   "KIND=VALUE: a resource limit over the policy's (memory=4G, processes=512, cpu_time=10m, "
+                   "wall_time=1h, file_size=1G, open_files=4096), or KIND=none to lift it (repeatable)");
     app.add_flag("-v,--verbose", o.verbose, "Show how the policy is enforced (fidelity warnings)");
     app.add_flag("-q,--quiet", o.quiet, "Do not print a line on stderr for each refused host and port");
     app.add_flag("--target-strict", o.target_strict,
@@ -136,6 +141,14 @@ int main(int argc, char** argv) {
     if (o.command.empty() && !o.dry_run) {
       std::fprintf(stderr, "sbrun: no command; usage: sbrun [OPTIONS] POLICY -- CMD [ARGS...]\n");
       return kSetupFailed;
+    }
+    for (const std::string& text : limits) {
+      LimitOverride limit;
+      if (std::string error; !parse_limit_override(text, limit, error)) {
+        std::fprintf(stderr, "sbrun: %s\n", error.c_str());
+        return kSetupFailed;
+      }
+      o.limits.push_back(limit);
     }
     o.ask = ask == "allow" ? AskMode::Allow : ask == "deny" ? AskMode::Deny : AskMode::Prompt;
     return launch(o);

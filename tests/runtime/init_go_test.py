@@ -18,15 +18,16 @@ INIT = sys.argv[1]
 failures = 0
 
 
-def run(first_message, close_channel, marker):
-    """Starts the init with `touch marker` as the command; sends
-    `first_message` (or nothing) on the channel. Returns (status, stderr)."""
+def run(first_message, close_channel, marker, command=("/usr/bin/touch",)):
+    """Starts the init with `touch marker` (or COMMAND... marker) as the
+    command; sends `first_message` (or nothing) on the channel. Returns
+    (status, stderr)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     started_r, started_w = os.pipe()
     # The shell puts them on 6 and 7, as bubblewrap does for sbrun.
-    script = f'exec 6>&{started_w} 7<&{theirs.fileno()}; exec "$0" --sbrun-init -- /usr/bin/touch "$1"'
+    script = f'exec 6>&{started_w} 7<&{theirs.fileno()}; exec "$0" --sbrun-init -- "$@"'
     child = subprocess.Popen(
-        ["/bin/sh", "-c", script, INIT, marker], pass_fds=(theirs.fileno(), started_w),
+        ["/bin/sh", "-c", script, INIT, *command, marker], pass_fds=(theirs.fileno(), started_w),
         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     theirs.close()
     os.close(started_w)
@@ -67,6 +68,24 @@ with tempfile.TemporaryDirectory() as d:
     status, err = run(b"G\x00", False, m)
     check("go: the command runs, its status returned", status == 0 and os.path.exists(m),
           f"status {status}, ran {os.path.exists(m)}, stderr {err!r}")
+
+    # The command's rlimits come with the go: set on it, capped at what the
+    # init inherited; a malformed line runs nothing.
+    m = os.path.join(d, "limits")
+    show = ("/bin/sh", "-c", 'echo "$(ulimit -f) $(ulimit -Sn) $(ulimit -Hn)" > "$0"')
+    inherited_hard = subprocess.run(["/bin/sh", "-c", "ulimit -Hn"], capture_output=True, text=True).stdout.strip()
+    status, err = run(b"G\x00L1 1048576 1048576\nL7 64 999999999999\n", False, m, show)
+    seen = open(m).read().split() if os.path.exists(m) else []
+    check("go with limits: set on the command, hard capped at the inherited",
+          status == 0 and seen == ["2048", "64", inherited_hard], f"status {status}, saw {seen}, stderr {err!r}")
+
+    for bad in (b"G\x00L1 5\n", b"G\x00L1 10 5\n", b"G\x00L99 1 1\n", b"G\x00Lx 1 1\n", b"G\x00L1 1 1",
+                b"G\x00" + b"L1 1 1\n" * 9):
+        m = os.path.join(d, "ran-after-bad-limits")
+        status, err = run(bad, False, m)
+        check(f"malformed limits {bad[2:14]!r}...: nothing runs, 125",
+              status == 125 and not os.path.exists(m) and "limits are malformed" in err,
+              f"status {status}, ran {os.path.exists(m)}, stderr {err!r}")
 
 print(f"{failures} failed")
 sys.exit(1 if failures else 0)

@@ -71,6 +71,27 @@ TEST(StdSummary, EncodingRoundTrips) {
   }
 }
 
+TEST(StdSummary, LimitsAreKept) {
+  // A module may set limits (docs/limits.md): its summary carries them,
+  // with their spans, through encoding.
+  const std::string text = "limit memory 2G;\nallow read \"/a\";\nlimit wall_time \"30m\";\n";
+  sema::StdSummary s;
+  std::string error;
+  ASSERT_TRUE(sema::summarize_module("std.limited", "std/limited.sbpolicy", text, s, error)) << error;
+  ASSERT_EQ(s.limits.size(), 2u);
+  sema::StdSummary back;
+  ASSERT_TRUE(sema::decode_summary(sema::encode_summary(s), back));
+  ASSERT_EQ(back.limits.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back.limits[i].kind, s.limits[i].kind);
+    EXPECT_EQ(back.limits[i].value, s.limits[i].value);
+    EXPECT_EQ(back.limits[i].statement.begin, s.limits[i].statement.begin);
+    EXPECT_EQ(back.limits[i].value_span.end, s.limits[i].value_span.end);
+  }
+  EXPECT_EQ(back.limits[1].kind, sema::LimitKind::WallTime);
+  EXPECT_EQ(back.limits[1].value, 1800u);
+}
+
 TEST(StdSummary, ASummaryOfOtherTextOrBrokenBytesIsNotUsed) {
   const auto embedded = driver::embedded_std_summaries();
   std::string agent_bytes;
