@@ -85,13 +85,16 @@ struct let_stmt : pegtl::seq<kw_let, sep, pegtl::must<let_name>, sep, pegtl::mus
                              sep, pegtl::must<semi>> {};
 
 // allow read "./**" except "./secret";
+// allow ptrace;   (a switch of the whole sandbox: sema refuses targets on it)
 struct target : pegtl::sor<string_lit, name_ref> {};
 struct target_list : pegtl::seq<target, sep, pegtl::star<comma, sep, pegtl::must<target>, sep>> {};
 struct effect_word : identifier {};
 struct operation_word : identifier {};
 struct except_clause : pegtl::seq<kw_except, sep, pegtl::must<target_list>> {};
-struct rule_stmt : pegtl::seq<effect_word, sep, pegtl::must<operation_word>, sep, pegtl::must<target_list>,
-                              pegtl::opt<except_clause>, pegtl::must<semi>> {};
+struct switch_word : keyword<TAO_PEGTL_STRING("ptrace")> {};
+struct switch_body : pegtl::seq<switch_word, sep, pegtl::opt<target_list>, pegtl::opt<except_clause>> {};
+struct rule_body : pegtl::seq<pegtl::must<operation_word>, sep, pegtl::must<target_list>, pegtl::opt<except_clause>> {};
+struct rule_stmt : pegtl::seq<effect_word, sep, pegtl::sor<switch_body, rule_body>, pegtl::must<semi>> {};
 
 // limit memory 4G;   limit wall_time 30m;   limit processes 512;
 // The kind is an identifier and the value a quantity (digits and a unit)

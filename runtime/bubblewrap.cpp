@@ -163,14 +163,15 @@ bool Bubblewrap::send_plan(const std::vector<std::string>& args, std::string& er
   return true;
 }
 
-bool Bubblewrap::go(bool allow_unix_sockets, const std::vector<CommandRlimit>& rlimits,
+bool Bubblewrap::go(bool allow_unix_sockets, bool allow_ptrace, const std::vector<CommandRlimit>& rlimits,
                     const std::vector<std::string>& local_services, std::string& error) {
   // Only once the whole plan is in the pipe and the pipe is closed.
   if (plan_fd_ >= 0 || pid_ <= 0) {
     error = "the plan was not passed to bubblewrap";
     return false;
   }
-  std::string go = {sandbox::kOrderGo, static_cast<char>(allow_unix_sockets ? 1 : 0)};
+  std::string go = {sandbox::kOrderGo,
+                    static_cast<char>((allow_unix_sockets ? SB_GO_UNIX : 0) | (allow_ptrace ? SB_GO_PTRACE : 0))};
   for (const CommandRlimit& r : rlimits) go += fmt::format("{}{} {} {}\n", char{SB_GO_LIMIT}, r.resource, r.soft, r.hard);
   for (const std::string& s : local_services) go += s + "\n";
   if (rlimits.size() > SB_MAX_LIMITS || local_services.size() > SB_MAX_LOCAL_SERVICES || go.size() > SB_GO_MAX) {

@@ -65,7 +65,7 @@ class Bubblewrap {
   // are allowed and the loopback services to listen on ("127.0.0.1:5432",
   // lower/local_services.hpp). From here on the caller waits for pid(). False (with
   // `error`) when the init cannot be told.
-  bool go(bool allow_unix_sockets, const std::vector<CommandRlimit>& rlimits,
+  bool go(bool allow_unix_sockets, bool allow_ptrace, const std::vector<CommandRlimit>& rlimits,
           const std::vector<std::string>& local_services, std::string& error);
 
   pid_t pid() const { return pid_; }

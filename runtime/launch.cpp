@@ -566,6 +566,11 @@ int launch(const LaunchOptions& o) {
   }
   if (o.verbose > 0) {
     for (const std::string& line : run_limits.describe()) std::fprintf(stderr, "sbrun: limit: %s\n", line.c_str());
+    if (c.policy->allows_ptrace()) {
+      std::fprintf(stderr,
+                   "sbrun: ptrace allowed between the sandbox's own processes (%s); the init cannot be traced\n",
+                   c.policy->ptrace->origin.statement.text().c_str());
+    }
   }
   // The go, with the job signals held: one that came during the setup
   // stops it here; one that comes now is forwarded once the channel is
@@ -581,7 +586,8 @@ int launch(const LaunchOptions& o) {
     std::fprintf(stderr, "sbrun: interrupted (signal %d) before the command started; it did not run\n", sig);
     return 128 + sig;
   }
-  if (!bwrap.go(!plan->unix_sockets.empty(), run_limits.command_rlimits(), listen_texts, error)) {
+  if (!bwrap.go(!plan->unix_sockets.empty(), c.policy->allows_ptrace(), run_limits.command_rlimits(), listen_texts,
+                error)) {
     sigprocmask(SIG_SETMASK, &before, nullptr);
     cleanup();
     return fail(error);

@@ -48,11 +48,13 @@ std::string build_seccomp_program(const SeccompOptions& options, std::vector<soc
 
   for (const char* name : {"io_uring_setup", "io_uring_enter", "io_uring_register", "unshare", "setns", "mount",
                            "umount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount", "fsopen",
-                           "fsconfig", "fsmount", "fspick", "mount_setattr", "ptrace", "process_vm_readv",
-                           "process_vm_writev", "kcmp", "keyctl", "add_key", "request_key", "bpf", "perf_event_open",
-                           "userfaultfd", "kexec_load", "kexec_file_load", "init_module", "finit_module",
-                           "delete_module", "iopl", "ioperm", "syslog"}) {
+                           "fsconfig", "fsmount", "fspick", "mount_setattr", "kcmp", "keyctl", "add_key",
+                           "request_key", "bpf", "perf_event_open", "userfaultfd", "kexec_load", "kexec_file_load",
+                           "init_module", "finit_module", "delete_module", "iopl", "ioperm", "syslog"}) {
     rule(eperm, name);
+  }
+  if (!options.allow_ptrace) {
+    for (const char* name : {"ptrace", "process_vm_readv", "process_vm_writev"}) rule(eperm, name);
   }
   rule(SCMP_ACT_ERRNO(ENOSYS), "clone3");
   constexpr std::uint64_t kNewNamespaceFlags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,

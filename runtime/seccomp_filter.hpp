@@ -3,7 +3,8 @@
 // bubblewrap draws the filesystem boundary; this filter closes the kernel
 // doors that would let a process inside step around it or attack what is
 // outside. It is built with libseccomp when sbrun is built (the program
-// seccomp-gen writes both variants, with and without AF_UNIX, as BPF), and
+// seccomp-gen writes the four variants, with and without AF_UNIX and with
+// and without ptrace, as BPF), and
 // loaded by sbrun's init inside the sandbox just before the command is
 // executed, so the init itself keeps what it needs (the network relays need
 // AF_UNIX to reach the proxy) and the command and everything it spawns do
@@ -13,7 +14,8 @@
 //  - new namespaces (unshare, setns, clone with CLONE_NEW*; clone3 returns
 //    ENOSYS so libcs fall back to clone, whose flags can be checked),
 //  - mount and the new mount API (open_tree, move_mount, fsopen, ...),
-//  - ptrace and cross-process memory access,
+//  - ptrace and cross-process memory access, unless the policy says
+//    `allow ptrace;` (between the sandbox's processes: docs/linux.md),
 //  - TIOCSTI and TIOCLINUX ioctls (typing into a terminal), compared on the
 //    low 32 bits because the kernel ignores the upper half of `cmd`,
 //  - AF_VSOCK sockets (the hypervisor's host), and AF_UNIX sockets unless the
@@ -32,6 +34,9 @@ namespace sbpolicy::runtime {
 
 struct SeccompOptions {
   bool allow_unix_sockets = false;
+  // `allow ptrace;`: ptrace and process_vm_readv/writev between the
+  // sandbox's own processes (the init is not dumpable, so never it).
+  bool allow_ptrace = false;
 };
 
 // Builds the filter with libseccomp, as the BPF program the kernel takes

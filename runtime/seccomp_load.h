@@ -9,9 +9,10 @@ extern "C" {
 #endif
 
 /* Sets no_new_privs and loads the filter on the calling thread, allowing
- * AF_UNIX sockets when `allow_unix_sockets` is nonzero. NULL when done, or
- * what failed (errno says why). System calls only: safe in a vfork child. */
-const char* sbrun_load_seccomp_filter(int allow_unix_sockets);
+ * AF_UNIX sockets when `allow_unix_sockets` is nonzero and ptrace when
+ * `allow_ptrace` is. NULL when done, or what failed (errno says why).
+ * System calls only: safe in a vfork child. */
+const char* sbrun_load_seccomp_filter(int allow_unix_sockets, int allow_ptrace);
 
 #ifdef __cplusplus
 }

@@ -58,6 +58,18 @@ Policy build_policy(const sema::Program& program, sema::CheckedPolicy checked, c
     for (const auto& step : lowest->chain) limit.origin.via.push_back(locate(sources, step.use_span));
     policy.limits.push_back(std::move(limit));
   }
+  // A deny anywhere keeps ptrace denied; the first of a kind decides.
+  const sema::CheckedSwitch* decisive = nullptr;
+  for (const sema::CheckedSwitch& w : checked.ptrace) {
+    if (decisive == nullptr || (w.effect == Effect::Deny && decisive->effect != Effect::Deny)) decisive = &w;
+  }
+  if (decisive != nullptr) {
+    Switch w{decisive->effect, {}};
+    w.origin.statement = locate(sources, decisive->statement);
+    w.origin.target = w.origin.statement;
+    for (const auto& step : decisive->chain) w.origin.via.push_back(locate(sources, step.use_span));
+    policy.ptrace = std::move(w);
+  }
   return policy;
 }
 

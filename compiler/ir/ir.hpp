@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,10 +56,20 @@ struct Limit {
   Origin origin;            // target: the value; statement: the `limit`
 };
 
+// A switch of the whole sandbox (`allow ptrace;`): the statement that
+// decides it, a deny in any file over an allow.
+struct Switch {
+  Effect effect;
+  Origin origin;  // target and statement: the statement
+};
+
 struct Policy {
   std::vector<std::string> files;  // display names, in load order, root first
   std::vector<Rule> rules;
   std::vector<Limit> limits;  // at most one per kind, in kind order
+  std::optional<Switch> ptrace;  // absent: denied
+
+  bool allows_ptrace() const { return ptrace && ptrace->effect == Effect::Allow; }
 };
 
 // The policy's limit of `kind`, or null.

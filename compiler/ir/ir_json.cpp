@@ -91,6 +91,12 @@ nlohmann::json policy_to_json(const Policy& policy) {
     }
     out["limits"] = std::move(limits);
   }
+  if (policy.ptrace) {
+    nlohmann::json via = nlohmann::json::array();
+    for (const auto& v : policy.ptrace->origin.via) via.push_back(location(v));
+    out["ptrace"] = {{"effect", sema::effect_name(policy.ptrace->effect)},
+                     {"origin", {{"statement", location(policy.ptrace->origin.statement)}, {"via", via}}}};
+  }
   return out;
 }
 

@@ -40,7 +40,8 @@ enum {
   SB_ORDER_SIGNAL = 'K',
   /* [SB_ORDER_GO, U, LIMITS, SERVICES]: the first message on the channel,
    * sent once bubblewrap has read all of its arguments: the init may run the
-   * command, with AF_UNIX sockets allowed when U is 1, under the rlimits
+   * command, with AF_UNIX sockets allowed when U has SB_GO_UNIX and ptrace
+   * between its processes when it has SB_GO_PTRACE, under the rlimits
    * LIMITS sets ("L<resource> <soft> <hard>\n" each, at most SB_MAX_LIMITS),
    * once it listens on the loopback services SERVICES names
    * ("127.0.0.1:5432\n[::1]:5432\n", at most SB_MAX_LOCAL_SERVICES; the
@@ -49,6 +50,8 @@ enum {
    * the init runs nothing. */
   SB_ORDER_GO = 'G',
   SB_GO_MAX = 4096,
+  SB_GO_UNIX = 1,
+  SB_GO_PTRACE = 2,
   SB_GO_LIMIT = 'L',
   SB_MAX_LIMITS = 8,
   /* The init's end of the terminal socket (SOCK_SEQPACKET), given only when

@@ -202,6 +202,10 @@ class Loader {
           if (s->valid()) s->file = file.id();
         }
       }
+      for (CheckedSwitch& w : summary->ptrace) {
+        w.file = file.id();
+        if (w.statement.valid()) w.statement.file = file.id();
+      }
       for (CheckedLimit& l : summary->limits) {
         l.file = file.id();
         for (Span* s : {&l.statement, &l.value_span}) {

@@ -201,7 +201,7 @@ class FileResolver {
   }
 
   std::optional<Operation> operation(const ast::Name& word) {
-    static const std::vector<std::string> words = {"read", "write", "net", "unix", "env"};
+    static const std::vector<std::string> words = {"read", "write", "net", "unix", "env", "ptrace"};
     static const std::map<std::string, Operation, std::less<>> ops = {{"read", Operation::Read},
                                                                       {"write", Operation::Write},
                                                                       {"net", Operation::Net},
@@ -327,7 +327,32 @@ class FileResolver {
                                        file_.chain});
   }
 
+  // `allow ptrace;`: lets the sandbox's processes trace each other
+  // (docs/linux.md); `deny ptrace;` keeps any importer from allowing it.
+  void check_switch(const ast::RuleStmt& rule, const ast::Statement& s, std::optional<Effect> eff) {
+    if (!rule.targets.empty() || !rule.excepts.empty()) {
+      diags_.report(Code::E0212, rule.targets.empty() ? rule.except_keyword : rule.targets.front().span(),
+                    "`ptrace` takes no targets")
+          .label("not for ptrace")
+          .help("write `allow ptrace;`: it lets the sandbox's own processes trace each other, never the init or "
+                "anything outside");
+      return;
+    }
+    if (!eff) return;
+    if (*eff == Effect::Ask) {
+      diags_.report(Code::E0212, rule.effect.span, "`ptrace` cannot be asked about")
+          .label("allow or deny")
+          .help("write `allow ptrace;` to allow it for the run, or leave it out (denied)");
+      return;
+    }
+    out_.ptrace.push_back(CheckedSwitch{*eff, file_.file, s.span, file_.chain});
+  }
+
   void check_rule(const ast::RuleStmt& rule, const ast::Statement& s) {
+    if (rule.operation.text == "ptrace") {
+      check_switch(rule, s, effect(rule.effect));
+      return;
+    }
     const auto eff = effect(rule.effect);
     const auto op = operation(rule.operation);
     if (!eff || !op) {
@@ -523,6 +548,10 @@ CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, 
       for (const CheckedLimit& l : file.summary->limits) {
         out.limits.push_back(l);
         out.limits.back().chain = file.chain;
+      }
+      for (const CheckedSwitch& w : file.summary->ptrace) {
+        out.ptrace.push_back(w);
+        out.ptrace.back().chain = file.chain;
       }
       continue;
     }

@@ -59,11 +59,21 @@ struct CarveOut {
   std::vector<Pattern> patterns;  // path patterns
 };
 
+// `allow ptrace;` / `deny ptrace;`: a switch of the whole sandbox.
+struct CheckedSwitch {
+  Effect effect;
+  FileId file = kNoFile;
+  Span statement;
+  std::vector<ImportStep> chain;
+};
+
 struct CheckedPolicy {
   std::vector<CheckedRule> rules;
   std::vector<CarveOut> carve_outs;
   // Every file's limits; the IR keeps the smallest of each kind.
   std::vector<CheckedLimit> limits;
+  // Every file's ptrace switches; the IR keeps a deny over an allow.
+  std::vector<CheckedSwitch> ptrace;
 };
 
 CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, Diagnostics& diags);

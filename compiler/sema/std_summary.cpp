@@ -185,6 +185,11 @@ std::string encode_summary(const StdSummary& summary) {
     w.span(l.statement);
     w.span(l.value_span);
   }
+  w.u32(static_cast<std::uint32_t>(summary.ptrace.size()));
+  for (const CheckedSwitch& s : summary.ptrace) {
+    w.u8(static_cast<std::uint8_t>(s.effect));
+    w.span(s.statement);
+  }
   return w.take();
 }
 
@@ -231,6 +236,16 @@ bool decode_summary(std::string_view bytes, StdSummary& out) {
     l.value_span = r.span();
     out.limits.push_back(std::move(l));
   }
+  out.ptrace.clear();
+  for (std::uint32_t n = r.count(); n > 0 && r.ok(); --n) {
+    CheckedSwitch s;
+    const std::uint8_t effect = r.u8();
+    if (effect > static_cast<std::uint8_t>(Effect::Ask)) return false;
+    s.effect = static_cast<Effect>(effect);
+    s.file = 0;
+    s.statement = r.span();
+    out.ptrace.push_back(std::move(s));
+  }
   return r.done();
 }
 
@@ -260,6 +275,7 @@ bool summarize_module(std::string_view module, std::string_view path, std::strin
   CheckedPolicy checked = resolve_program(program, sources, diags);
   out.rules = std::move(checked.rules);
   out.limits = std::move(checked.limits);
+  out.ptrace = std::move(checked.ptrace);
   if (!diags.all().empty()) {
     error = render_diagnostics(diags, sources, RenderOptions{RenderFormat::Human, false});
     return false;

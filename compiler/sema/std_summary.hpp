@@ -5,7 +5,7 @@
 // alone: `let` names are not imported, and a file's rules are its own. So
 // each module is parsed and resolved once at build time (the program
 // stdlib-summarize), and its summary, the module's `use` statements, its
-// checked rules and its limits, is compiled into the binary as bytes (encode_summary). With
+// checked rules, limits and switches, is compiled into the binary as bytes (encode_summary). With
 // LoadOptions::std_summaries set, the loader takes a module's summary
 // instead of parsing it, and resolve_program takes its rules instead of
 // resolving it: what sbrun compiles at every launch for `use std.agent;` is
@@ -39,6 +39,7 @@ struct StdSummary {
   // is the module's, and the chain is empty; the loader sets both.
   std::vector<CheckedRule> rules;
   std::vector<CheckedLimit> limits;
+  std::vector<CheckedSwitch> ptrace;
 };
 
 // A summary as compiled into the binary.

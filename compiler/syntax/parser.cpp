@@ -405,6 +405,14 @@ struct Action<g::effect_word> {
 };
 
 template <>
+struct Action<g::switch_word> {
+  template <typename Input>
+  static void apply(const Input& in, ParserState& st) {
+    st.operation = make_name(st, in.begin(), in.end());
+  }
+};
+
+template <>
 struct Action<g::operation_word> {
   template <typename Input>
   static void apply(const Input& in, ParserState& st) {

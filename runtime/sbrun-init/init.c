@@ -465,7 +465,13 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
     _exit(125);
   }
   go[got] = '\0';
-  const int allow_unix = go[1] == 1;
+  /* U: bit 0 AF_UNIX sockets, bit 1 ptrace between the command's
+   * processes (`allow ptrace;`). */
+  if ((go[1] & ~(SB_GO_UNIX | SB_GO_PTRACE)) != 0) {
+    sbrun_say("sbrun: init: the go's flags are malformed; the command did not run\n", (const char*)NULL);
+    _exit(125);
+  }
+  const int allow_unix = (go[1] & SB_GO_UNIX) != 0, allow_ptrace = (go[1] & SB_GO_PTRACE) != 0;
   char* services = take_limits(go + 2);
   if (services == NULL) {
     sbrun_say("sbrun: init: the go's limits are malformed; the command did not run\n", (const char*)NULL);
@@ -518,7 +524,7 @@ _Noreturn void sbrun_init_main(int argc, char** argv) {
         _exit(125);
       }
     }
-    const char* error = sbrun_load_seccomp_filter(allow_unix);
+    const char* error = sbrun_load_seccomp_filter(allow_unix, allow_ptrace);
     if (error != NULL) {
       sbrun_say("sbrun: ", error, ": ", strerror(errno), "\n", (const char*)NULL);
       _exit(125);

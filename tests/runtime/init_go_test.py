@@ -79,6 +79,12 @@ with tempfile.TemporaryDirectory() as d:
     check("go with limits: set on the command, hard capped at the inherited",
           status == 0 and seen == ["2048", "64", inherited_hard], f"status {status}, saw {seen}, stderr {err!r}")
 
+    m = os.path.join(d, "ran-after-bad-flags")
+    status, err = run(b"G\x04", False, m)
+    check("a go with an unknown flag: nothing runs, 125",
+          status == 125 and not os.path.exists(m) and "flags are malformed" in err,
+          f"status {status}, ran {os.path.exists(m)}, stderr {err!r}")
+
     for bad in (b"G\x00L1 5\n", b"G\x00L1 10 5\n", b"G\x00L99 1 1\n", b"G\x00Lx 1 1\n", b"G\x00L1 1 1",
                 b"G\x00" + b"L1 1 1\n" * 9):
         m = os.path.join(d, "ran-after-bad-limits")
