@@ -33,6 +33,7 @@ struct keyword : pegtl::seq<Word, pegtl::not_at<ident_other>> {};
 struct kw_version : keyword<TAO_PEGTL_STRING("version")> {};
 struct kw_use : keyword<TAO_PEGTL_STRING("use")> {};
 struct kw_let : keyword<TAO_PEGTL_STRING("let")> {};
+struct kw_export : keyword<TAO_PEGTL_STRING("export")> {};
 struct kw_except : keyword<TAO_PEGTL_STRING("except")> {};
 struct kw_limit : keyword<TAO_PEGTL_STRING("limit")> {};
 
@@ -76,12 +77,14 @@ struct use_except : pegtl::seq<kw_except, sep, pegtl::must<target_list>> {};
 struct use_stmt : pegtl::seq<kw_use, sep, pegtl::must<use_target>, sep, pegtl::opt<use_except>, pegtl::must<semi>> {};
 
 // let registries = ["registry.pkgs.test", "*.pkgs.test"];
+// export let registries = [...];   (the files that import this one see it)
 struct value;
 struct list_items : pegtl::seq<value, sep, pegtl::star<comma, sep, value, sep>, pegtl::opt<comma, sep>> {};
 struct list_value : pegtl::seq<list_open, sep, pegtl::opt<list_items>, pegtl::must<list_close>> {};
 struct value : pegtl::sor<string_lit, list_value, name_ref> {};
 struct let_name : identifier {};
-struct let_stmt : pegtl::seq<kw_let, sep, pegtl::must<let_name>, sep, pegtl::must<equals>, sep, pegtl::must<value>,
+struct let_keyword : pegtl::sor<pegtl::seq<kw_export, sep, pegtl::must<kw_let>>, kw_let> {};
+struct let_stmt : pegtl::seq<let_keyword, sep, pegtl::must<let_name>, sep, pegtl::must<equals>, sep, pegtl::must<value>,
                              sep, pegtl::must<semi>> {};
 
 // allow read "./**" except "./secret";

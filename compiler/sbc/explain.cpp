@@ -42,6 +42,8 @@ std::string describe(const ir::Rule& r) {
 
 std::string where(const ir::Rule& r) {
   std::string s = r.origin.target.text();
+  // A string an imported file exports (`export let`), used by a rule here.
+  if (r.origin.target.file != r.origin.statement.file) s += fmt::format(", in the rule at {}", r.origin.statement.text());
   for (auto it = r.origin.via.rbegin(); it != r.origin.via.rend(); ++it) s += fmt::format(" (via {})", it->text());
   return s;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -73,10 +74,15 @@ struct LetBinding {
   bool ok = true;  // false when its value had errors: uses stay quiet
 };
 
+// The names each resolved file exports (`export let`), for the files that
+// import it: resolve_program resolves a file's imports before the file.
+using ExportTable = std::map<FileId, std::unordered_map<std::string, LetBinding>>;
+
 class FileResolver {
  public:
-  FileResolver(const LoadedFile& file, const SourceMap& sources, Diagnostics& diags, CheckedPolicy& out)
-      : file_(file), sources_(sources), diags_(diags), out_(out) {}
+  FileResolver(const LoadedFile& file, const SourceMap& sources, Diagnostics& diags, CheckedPolicy& out,
+               ExportTable& exports)
+      : file_(file), sources_(sources), diags_(diags), out_(out), exports_(exports) {}
 
   void run() {
     for (const auto& s : file_.module.statements) {
@@ -96,8 +102,13 @@ class FileResolver {
         check_limit(*limit, s);
       }
     }
+    auto& mine = exports_[file_.file];
     for (const auto& name : let_order_) {
       const LetBinding& b = lets_.at(name);
+      if (b.stmt->exported) {
+        mine.emplace(name, b);  // its importers' to use: never "unused" here
+        continue;
+      }
       if (!b.used) {
         diags_.report(Code::W0001, b.stmt->name.span, fmt::format("`{}` is defined but never used", name))
             .label("unused")
@@ -126,6 +137,15 @@ class FileResolver {
           .label("second definition")
           .secondary(it->second.stmt->name.span, "first defined here")
           .help("rename one of them");
+      return;
+    }
+    if (const auto [from, imported] = imported_binding(let.name.text); imported != nullptr) {
+      diags_.report(Code::E0213, let.name.span,
+                    fmt::format("`{}` is also a name `{}` exports", let.name.text, sources_.file(from).name()))
+          .label("defined here too")
+          .secondary(imported->stmt->name.span, "exported here")
+          .help("rename this one: a name from an import and a name of this file must not be confused");
+      clashed_.insert(let.name.text);  // one mistake: its uses are not reported too
       return;
     }
     LetBinding b;
@@ -164,6 +184,7 @@ class FileResolver {
       it->second.used = true;
       return &it->second;
     }
+    if (clashed_.count(name.text) != 0) return nullptr;  // E0213 said so
     if (auto later = defined_anywhere_.find(name.text); later != defined_anywhere_.end()) {
       used_early_.insert(name.text);  // so the later definition is not also "unused"
       diags_.report(Code::E0208, name.span, fmt::format("`{}` is used before its definition", name.text))
@@ -174,6 +195,28 @@ class FileResolver {
     }
     const auto& broken = file_.module.unparsed_lets;
     if (std::find(broken.begin(), broken.end(), name.text) != broken.end()) return nullptr;  // its `let` is in error
+    // A name a directly imported file exports.
+    std::vector<std::pair<FileId, LetBinding*>> found;
+    for (const auto& [span, id] : file_.imports) {
+      auto it = exports_.find(id);
+      if (it == exports_.end()) continue;
+      if (auto e = it->second.find(name.text); e != it->second.end()) {
+        if (std::none_of(found.begin(), found.end(), [&](const auto& f) { return f.first == id; })) {
+          found.emplace_back(id, &e->second);
+        }
+      }
+    }
+    if (found.size() == 1) return found.front().second;
+    if (found.size() > 1) {
+      diags_.report(Code::E0213, name.span,
+                    fmt::format("`{}` is exported by both `{}` and `{}`", name.text,
+                                sources_.file(found[0].first).name(), sources_.file(found[1].first).name()))
+          .label("which one?")
+          .secondary(found[0].second->stmt->name.span, "exported here")
+          .secondary(found[1].second->stmt->name.span, "and here")
+          .help("rename one of the exports");
+      return nullptr;
+    }
     std::vector<std::string> names(let_order_.begin(), let_order_.end());
     auto d = diags_.report(Code::E0202, name.span, fmt::format("undefined name `{}`", name.text));
     d.label("not defined in this file");
@@ -183,6 +226,17 @@ class FileResolver {
       d.help("targets are quoted patterns (`\"./src\"`) or names defined with `let`");
     }
     return nullptr;
+  }
+
+  // The binding of `name` among the exports of this file's imports (the
+  // first found), or {kNoFile, nullptr}.
+  std::pair<FileId, const LetBinding*> imported_binding(const std::string& name) const {
+    for (const auto& [span, id] : file_.imports) {
+      auto it = exports_.find(id);
+      if (it == exports_.end()) continue;
+      if (auto e = it->second.find(name); e != it->second.end()) return {id, &e->second};
+    }
+    return {kNoFile, nullptr};
   }
 
   std::optional<Effect> effect(const ast::Name& word) {
@@ -443,13 +497,15 @@ class FileResolver {
   }
 
   const LoadedFile& file_;
-  [[maybe_unused]] const SourceMap& sources_;
+  const SourceMap& sources_;
   Diagnostics& diags_;
   CheckedPolicy& out_;
+  ExportTable& exports_;
   bool seen_version_ = false;
   std::unordered_map<std::string, LetBinding> lets_;
   std::vector<std::string> let_order_;
   std::set<std::string> used_early_;
+  std::set<std::string> clashed_;
   std::unordered_map<std::string, const ast::LetStmt*> defined_anywhere_;
   std::map<std::pair<const ast::StringLit*, Kind>, std::optional<Pattern>> cache_;
   std::unordered_map<std::string, Span> seen_rules_;
@@ -538,7 +594,23 @@ void overruled_limits(const Program& program, const CheckedPolicy& out, Diagnost
 
 CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, Diagnostics& diags) {
   CheckedPolicy out;
-  for (const LoadedFile& file : program.files) {
+  // Each file after the files it imports, so that their exports are known
+  // (the order of rules and diagnostics is settled later, by sorting).
+  std::map<FileId, const LoadedFile*> by_id;
+  for (const LoadedFile& file : program.files) by_id.emplace(file.file, &file);
+  std::vector<const LoadedFile*> order;
+  std::set<FileId> seen;
+  const std::function<void(const LoadedFile&)> visit = [&](const LoadedFile& f) {
+    if (!seen.insert(f.file).second) return;
+    for (const auto& [span, id] : f.imports) {
+      if (auto it = by_id.find(id); it != by_id.end()) visit(*it->second);
+    }
+    order.push_back(&f);
+  };
+  for (const LoadedFile& file : program.files) visit(file);
+  ExportTable exports;
+  for (const LoadedFile* loaded : order) {
+    const LoadedFile& file = *loaded;
     if (file.summary != nullptr) {
       // Resolved when the binary was built (std_summary.hpp).
       for (const CheckedRule& r : file.summary->rules) {
@@ -555,7 +627,7 @@ CheckedPolicy resolve_program(const Program& program, const SourceMap& sources, 
       }
       continue;
     }
-    FileResolver(file, sources, diags, out).run();
+    FileResolver(file, sources, diags, out, exports).run();
   }
   apply_carve_outs(program, sources, out, diags);
   overruled_limits(program, out, diags);

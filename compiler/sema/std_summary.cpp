@@ -264,6 +264,11 @@ bool summarize_module(std::string_view module, std::string_view path, std::strin
   out = StdSummary{};
   out.text_hash = text_hash(text);
   for (const auto& s : program.files.front().module.statements) {
+    if (const auto* l = std::get_if<ast::LetStmt>(&s.node); l != nullptr && l->exported) {
+      // A summary carries rules, not names: its importers would not see it.
+      error = std::string(path) + ": a standard library policy cannot `export let` (its summary has no names)";
+      return false;
+    }
     const auto* u = std::get_if<ast::UseStmt>(&s.node);
     if (u == nullptr) continue;
     if (!u->is_stdlib) {

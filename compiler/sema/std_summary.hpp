@@ -2,7 +2,8 @@
 //
 // A standard library module is the same text in every run (it is compiled
 // into the binary), and what resolving a file gives depends on that file
-// alone: `let` names are not imported, and a file's rules are its own. So
+// alone: a standard library module exports no `let` names (summarize_module
+// refuses one that does), and a file's rules are its own. So
 // each module is parsed and resolved once at build time (the program
 // stdlib-summarize), and its summary, the module's `use` statements, its
 // checked rules, limits and switches, is compiled into the binary as bytes (encode_summary). With

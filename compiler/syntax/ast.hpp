@@ -62,6 +62,9 @@ struct UseStmt {
 struct LetStmt {
   Name name;
   Value value;
+  // `export let`: the files that import this one may use the name.
+  bool exported = false;
+  Span export_keyword;
 };
 
 struct RuleStmt {

@@ -46,6 +46,7 @@ nlohmann::json module_to_json(const ast::Module& module, const SourceMap& source
       if (!u->excepts.empty()) j["except"] = values_json(u->excepts, sources);
     } else if (const auto* l = std::get_if<ast::LetStmt>(&s.node)) {
       j = {{"kind", "let"}, {"name", l->name.text}, {"value", value_json(l->value, sources)}};
+      if (l->exported) j["export"] = true;
     } else if (const auto* m = std::get_if<ast::LimitStmt>(&s.node)) {
       j = {{"kind", "limit"}, {"limit", m->kind.text}, {"value", m->value}};
     } else {

@@ -44,7 +44,7 @@ struct ParserState {
   std::optional<ast::Name> effect, operation, let_name, limit_kind;
   std::optional<ast::LimitStmt> limit;
   std::optional<std::uint32_t> version;
-  Span version_span, except_keyword;
+  Span version_span, except_keyword, export_keyword;
   std::optional<ast::UseStmt> use;
   std::optional<ast::Statement> statement;
 
@@ -71,6 +71,7 @@ SBP_EXPECT(semi, E0102, "expected `;`")
 SBP_EXPECT(version_number, E0102, "expected a version number after `version`")
 SBP_EXPECT(use_target, E0102, "expected a standard library name (`std.base`) or a quoted path after `use`")
 SBP_EXPECT(let_name, E0102, "expected a name after `let`")
+SBP_EXPECT(kw_let, E0102, "expected `let` after `export`: only `let` names are exported")
 SBP_EXPECT(equals, E0102, "expected `=` after the `let` name")
 SBP_EXPECT(value, E0102, "expected a value: a string, a list `[…]` or a name")
 SBP_EXPECT(list_close, E0102, "expected `,` or `]` in the list")
@@ -303,6 +304,15 @@ template <> struct Action<g::comma> : TokenAction<g::comma> {};
 template <> struct Action<g::equals> : TokenAction<g::equals> {};
 template <> struct Action<g::kw_use> : TokenAction<g::kw_use> {};
 template <> struct Action<g::kw_let> : TokenAction<g::kw_let> {};
+
+template <>
+struct Action<g::kw_export> {
+  template <typename Input>
+  static void apply(const Input& in, ParserState& st) {
+    st.export_keyword = st.span(in.begin(), in.end());
+    st.last_token_end = st.offset(in.end());
+  }
+};
 template <> struct Action<g::kw_version> : TokenAction<g::kw_version> {};
 template <> struct Action<g::kw_limit> : TokenAction<g::kw_limit> {};
 
@@ -450,7 +460,8 @@ template <>
 struct Action<g::let_stmt> {
   template <typename Input>
   static void apply(const Input& in, ParserState& st) {
-    st.statement = ast::Statement{ast::LetStmt{std::move(*st.let_name), std::move(st.values.back())},
+    st.statement = ast::Statement{ast::LetStmt{std::move(*st.let_name), std::move(st.values.back()),
+                                               st.export_keyword.valid(), st.export_keyword},
                                   st.span(in.begin(), in.end())};
   }
 };
@@ -470,9 +481,9 @@ struct Action<g::rule_stmt> {
 
 template <> struct Action<g::semi> : TokenAction<g::semi> {};
 
-constexpr std::array<std::string_view, 17> kReservedWords = {
+constexpr std::array<std::string_view, 18> kReservedWords = {
     "allow", "deny", "ask", "read", "write", "net", "unix", "env", "exec", "listen", "git", "ptrace", "let", "use",
-    "version", "except", "limit"};
+    "version", "except", "limit", "export"};
 
 // Where to resume after an error at `failure` in a statement that began at
 // `start`: after the next `;` outside strings and comments, or at the start
@@ -485,7 +496,7 @@ std::size_t recovery_point(std::string_view text, std::size_t start, std::size_t
     while (e < text.size() && (std::isalnum(static_cast<unsigned char>(text[e])) || text[e] == '_')) ++e;
     const std::string_view word = text.substr(k, e - k);
     return word == "allow" || word == "deny" || word == "ask" || word == "let" || word == "use" || word == "version" ||
-           word == "limit";
+           word == "limit" || word == "export";
   };
   std::size_t i = std::max(failure, start + 1);
   // If the failure is inside a string on this line, step out of the string by
