@@ -55,6 +55,8 @@ struct CompileOptions {
   std::string home;
   bool target_strict = false;
   bool target_given = false;  // --target was on the command line
+  int proxy_port = 3128;      // sbpl: the proxy sbrun listens on
+  bool params = false;        // sbpl: print the parameter values instead of the profile
 };
 int run_compile(const CommonOptions& common, const CompileOptions& options);
 

@@ -1,6 +1,10 @@
-// sbc compile FILE --target ir|bwrap|proxy [-o OUT] [--emit ast|ir|bind|expand|resolve|points]
+// sbc compile FILE --target ir|bwrap|proxy|sbpl [-o OUT] [--emit ast|ir|bind|expand|resolve|points]
+//                  [--proxy-port N --params (with --target sbpl)]
 //                  [--format table (with --target proxy)]
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 
 #include "driver/bindings.hpp"
 #include "driver/guards.hpp"
@@ -8,6 +12,7 @@
 #include "driver/pipeline.hpp"
 #include "lower/bwrap_args.hpp"
 #include "lower/proxy_table.hpp"
+#include "lower/sbpl/profile.hpp"
 #include "ir/ir_json.hpp"
 #include "sbc/commands.hpp"
 #include "sbc/output.hpp"
@@ -28,11 +33,17 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
                  options.emit.c_str(), options.target.c_str());
     return kUsage;
   }
-  if (!options.home.empty() && !is_directory(options.home)) {
+  // The sbpl target's directories are a Mac's: not looked up here.
+  const bool here = options.target != "sbpl";
+  if ((options.proxy_port != 3128 || options.params) && options.target != "sbpl") {
+    std::fprintf(stderr, "sbc: --proxy-port and --params are for --target sbpl\n");
+    return kUsage;
+  }
+  if (here && !options.home.empty() && !is_directory(options.home)) {
     std::fprintf(stderr, "sbc: --home %s: no such directory\n", options.home.c_str());
     return kUsage;
   }
-  if (!options.workspace.empty() && !is_directory(options.workspace)) {
+  if (here && !options.workspace.empty() && !is_directory(options.workspace)) {
     std::fprintf(stderr, "sbc: --workspace %s: no such directory\n", options.workspace.c_str());
     return kUsage;
   }
@@ -96,6 +107,38 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     }
     // --fail-level is about the user's own files.
     if (common.fail_level == "warning" && found.own.warning_count() > 0) return kPolicyErrors;
+  } else if (options.target == "sbpl" && options.emit != "ir") {
+    if (!c.policy) return kPolicyErrors;
+    // The bindings are the Mac's, given, not this machine's: absolute,
+    // lexically normal, never looked up here.
+    lower::sbpl::SbplOptions so;
+    char cwd[4096];
+    const char* home_env = std::getenv("HOME");
+    so.bindings.workspace = options.workspace.empty() ? (getcwd(cwd, sizeof cwd) ? cwd : "/") : options.workspace;
+    so.bindings.home = options.home.empty() ? (home_env != nullptr ? home_env : "/") : options.home;
+    so.bindings.tmpdir = "/private/tmp";
+    for (std::string* dir : {&so.bindings.workspace, &so.bindings.home}) {
+      std::string error;
+      sema::PathBindings root;
+      root.home = "/";
+      root.workspace = "/";
+      const auto normal = dir->empty() || dir->front() != '/' ? std::nullopt
+                                                              : sema::normalize_subject_path(*dir, root, &error);
+      if (!normal) {
+        std::fprintf(stderr, "sbc: --workspace and --home for sbpl are absolute macOS paths: `%s`\n", dir->c_str());
+        return kUsage;
+      }
+      *dir = lower::sbpl::canonical_macos_path(*normal);
+    }
+    so.proxy_port = options.proxy_port;
+    const auto profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
+    if (options.params) {
+      nlohmann::json params = nlohmann::json::object();
+      for (const auto& [k, v] : profile.params) params[k] = v;
+      content = params.dump(2) + "\n";
+    } else {
+      content = profile.text;
+    }
   } else if (options.target == "proxy" && options.emit != "ir") {
     if (!c.policy) return kPolicyErrors;
     auto table = lower::ProxyRuleTable::build(*c.policy);

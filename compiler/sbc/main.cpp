@@ -57,14 +57,20 @@ int main(int argc, char** argv) {
     auto* compile_cmd = app.add_subcommand("compile", "Compile a policy for a target");
     compile_cmd->add_option("file", compile.file, "Policy file (- for standard input)")->required();
     compile_cmd->add_option("--target", compile.target, "Compilation target")
-        ->check(CLI::IsMember({"ir", "bwrap", "proxy"}))
+        ->check(CLI::IsMember({"ir", "bwrap", "proxy", "sbpl"}))
         ->capture_default_str();
     compile_cmd->add_option("--emit", compile.emit,
                             "Dump a stage instead: ast, ir, or (--target bwrap) bind, expand, resolve, points")
         ->check(CLI::IsMember({"ast", "ir", "bind", "expand", "resolve", "points"}));
     compile_cmd->add_option("-o,--output", compile.output, "Write to this file (atomically) instead of stdout");
-    compile_cmd->add_option("--workspace", compile.workspace, "bwrap: the workspace directory (default: .)");
-    compile_cmd->add_option("--home", compile.home, "bwrap: the home directory (default: $HOME); must exist");
+    compile_cmd->add_option("--workspace", compile.workspace,
+                            "bwrap, sbpl: the workspace directory (default: .; for sbpl a macOS path, not checked here)");
+    compile_cmd->add_option("--home", compile.home,
+                            "bwrap, sbpl: the home directory (default: $HOME); must exist for bwrap");
+    compile_cmd->add_option("--proxy-port", compile.proxy_port, "sbpl: the proxy's port on localhost (0: no network)")
+        ->check(CLI::Range(0, 65535))
+        ->capture_default_str();
+    compile_cmd->add_flag("--params", compile.params, "sbpl: print the profile's parameter values (JSON) instead");
     compile_cmd->add_flag("--target-strict", compile.target_strict,
                           "Make every rule the target cannot enforce exactly an error");
     add_common(compile_cmd, common, /*table=*/true);

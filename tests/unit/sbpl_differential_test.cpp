@@ -1,0 +1,246 @@
+// The SBPL lowering against the reference evaluator, through the SBPL
+// evaluator: for generated policies and paths, what the generated profile
+// decides (as compiler/sbpl reads it, written from the research notes and
+// sharing no matching code with the lowering) equals what the IR means
+// (ir::decide), case by case, for reads, writes, creations and unlinks.
+// Every tolerated difference is restrictive and named:
+//  - case: a deny's regex is case-insensitive by construction (a case
+//    variant of a denied path is denied too);
+//  - unlink-above: a read-protected path's directories cannot be unlinked
+//    or renamed (a rename would carry the secret away);
+//  - negated-class: a negated class `[!x]` in a deny or in an allow's
+//    `except` is written as any character (a class over bytes cannot say
+//    "not x" of a multi-byte character), so the deny covers more.
+// And one the macOS sandbox does beyond the rules, as the Linux one has its
+// own /proc (docs/sbpl.md):
+//  - metadata-above-roots: the directories above (and at) the workspace and
+//    the home show their metadata (`stat`, which realpath() needs), never
+//    their listing or contents.
+// A profile that allows anything else the policy denies fails the test.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "driver/pipeline.hpp"
+#include "ir/evaluator.hpp"
+#include "lower/sbpl/profile.hpp"
+#include "sbpl/profile.hpp"
+
+namespace sbpolicy {
+namespace {
+
+const char* const kHome = "/Users/u";
+const char* const kWorkspace = "/Users/u/w";
+
+// Pattern texts and the paths worth asking about near them.
+const std::vector<std::string> kPatterns = {
+    "./**",        "./src",         "./src/**/*.ts", "./.env",       "./**/.env",    "./**/*.pem",
+    "./build",     "./a b/c",       "./x[1]",        "./{lib,bin}",  "./f?o",        "./[ab]c",
+    "./[!x]y",     "~/.ssh",        "~/.aws/**",     "~/.config/*/token", "~/Library/Caches", "~",
+    "./.git/hooks", "./.git/config", "./docs/*.md",  "./Makefile",   "./src/gen",    "/private/tmp/shared",
+};
+const std::vector<std::string> kPaths = {
+    "/Users/u/w",           "/Users/u/w/src",          "/Users/u/w/src/a.ts",     "/Users/u/w/src/x/b.ts",
+    "/Users/u/w/src/a.js",  "/Users/u/w/.env",         "/Users/u/w/app/.env",     "/Users/u/w/.ENV",
+    "/Users/u/w/k.pem",     "/Users/u/w/sub/k.pem",    "/Users/u/w/k.PEM",        "/Users/u/w/build/o",
+    "/Users/u/w/a b/c",     "/Users/u/w/a b/c/d",      "/Users/u/w/x[1]",         "/Users/u/w/x1",
+    "/Users/u/w/lib",       "/Users/u/w/bin/t",        "/Users/u/w/libx",         "/Users/u/w/foo",
+    "/Users/u/w/fxo/z",     "/Users/u/w/ac",           "/Users/u/w/cc",           "/Users/u/w/ay",
+    "/Users/u/w/xy",        "/Users/u/.ssh",           "/Users/u/.ssh/id_rsa",    "/Users/u/.SSH/id_rsa",
+    "/Users/u/.aws/credentials", "/Users/u/.config/gh/token", "/Users/u/.config/gh/other",
+    "/Users/u/Library/Caches/x", "/Users/u/other",     "/Users/u/w/.git/hooks/pre-commit",
+    "/Users/u/w/.git/config", "/Users/u/w/.git/HEAD",  "/Users/u/w/docs/a.md",    "/Users/u/w/docs/x/a.md",
+    "/Users/u/w/Makefile",  "/Users/u/w/src/gen/f",    "/Users/u/wx",             "/Users/u/w2/a",
+    "/private/tmp/shared/f", "/private/tmp/sharedx",   "/Users/v/w/a",            "/Users",
+};
+
+std::string random_policy(std::mt19937& rng) {
+  std::uniform_int_distribution<std::size_t> pick(0, kPatterns.size() - 1), count(2, 7), coin(0, 9);
+  const char* effects[] = {"allow", "allow", "deny", "ask"};
+  const char* ops[] = {"read", "write"};
+  std::string text;
+  const std::size_t n = count(rng);
+  for (std::size_t i = 0; i < n; ++i) {
+    text += std::string(effects[coin(rng) % 4]) + " " + ops[coin(rng) % 2] + " \"" + kPatterns[pick(rng)] + "\"";
+    if (coin(rng) < 2) text += " except \"" + kPatterns[pick(rng)] + "\"";
+    text += ";\n";
+  }
+  return text;
+}
+
+// The profile's top-level forms after `(version 1)` in reverse order: the
+// profile must mean the same (docs/sbpl.md), so no precedence rule of SBPL
+// decides anything.
+std::string reversed_forms(const std::string& text) {
+  std::vector<std::string> forms;
+  int depth = 0;
+  bool in_string = false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == ';') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '(') {
+      if (depth++ == 0) start = i;
+    } else if (c == ')' && --depth == 0) {
+      forms.push_back(text.substr(start, i + 1 - start));
+    }
+  }
+  std::string out = forms.front() + "\n";  // (version 1)
+  for (std::size_t i = forms.size(); i-- > 1;) out += forms[i] + "\n";
+  return out;
+}
+
+bool case_variant_of_deny(const ir::Policy& policy, ir::Operation op, const std::string& path,
+                          const sema::PathBindings& b) {
+  // Some spelling of the path that differs only in case is denied.
+  std::string lower = path;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == path) return false;
+  for (const ir::Rule& r : policy.rules) {
+    if (r.effect != ir::Effect::Deny || !ir::applies_to(r, op)) continue;
+    // A deny's regex folds case: compare case-insensitively by lowering both.
+    const auto* p = std::get_if<sema::PathPattern>(&r.pattern);
+    if (p == nullptr) continue;
+    sema::PathPattern folded = *p;
+    for (auto& c : folded.components) {
+      for (char& ch : c) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    sema::PathBindings lb = b;
+    for (std::string* s : {&lb.home, &lb.workspace}) {
+      for (char& ch : *s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    if (sema::path_matches(folded, lb, lower)) return true;
+  }
+  return false;
+}
+
+// `pattern` with each negated class as `?`: what the profile writes.
+bool matches_with_negations_widened(const sema::Pattern& pattern, const std::string& path,
+                                    const sema::PathBindings& b) {
+  std::string t = sema::pattern_text(pattern);
+  if (t.find("[!") == std::string::npos && t.find("[^") == std::string::npos) return false;
+  for (std::size_t at; (at = t.find("[!")) != std::string::npos || (at = t.find("[^")) != std::string::npos;) {
+    t.replace(at, t.find(']', at + 2) + 1 - at, "?");
+  }
+  const auto parsed = sema::parse_path_pattern(t);
+  return std::holds_alternative<sema::PathPattern>(parsed) &&
+         sema::path_matches(std::get<sema::PathPattern>(parsed), b, path);
+}
+
+bool denied_by_a_widened_negation(const ir::Policy& policy, ir::Operation op, const std::string& path,
+                                  const sema::PathBindings& b) {
+  for (const ir::Rule& r : policy.rules) {
+    if (!ir::applies_to(r, op)) continue;
+    if (r.effect == ir::Effect::Deny && matches_with_negations_widened(r.pattern, path, b)) return true;
+    if (r.effect == ir::Effect::Deny || !sema::path_matches(std::get<sema::PathPattern>(r.pattern), b, path)) continue;
+    for (const auto& e : r.excepts) {
+      if (matches_with_negations_widened(e, path, b)) return true;
+    }
+  }
+  return false;
+}
+
+bool above_a_read_denial(const ir::Policy& policy, const std::string& path, const sema::PathBindings& b) {
+  for (const ir::Rule& r : policy.rules) {
+    if (r.effect != ir::Effect::Deny || r.operation != ir::Operation::Read) continue;
+    const auto bound = sema::bind_literal_prefix(std::get<sema::PathPattern>(r.pattern), b);
+    if (bound && (bound->prefix == path || bound->prefix.starts_with(path + "/"))) return true;
+  }
+  return false;
+}
+
+TEST(SbplDifferential, GeneratedPoliciesAgreeWithTheReferenceEvaluator) {
+  std::mt19937 rng(20261206);
+  sema::PathBindings b;
+  b.home = kHome;
+  b.workspace = kWorkspace;
+  b.tmpdir = "/private/tmp";
+  std::size_t cases = 0, policies = 0;
+  std::map<std::string, std::size_t> tolerated;
+  std::vector<std::string> failures;
+  for (int round = 0; round < 150; ++round) {
+    const std::string text = random_policy(rng);
+    driver::Compilation c;
+    driver::compile_text(c, "p.sbpolicy", "/p", text, {});
+    if (!c.policy) continue;
+    ++policies;
+    lower::sbpl::SbplOptions so;
+    so.bindings = b;
+    so.proxy_port = 3128;
+    const auto profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
+    std::map<std::string, std::string> params(profile.params.begin(), profile.params.end());
+    auto loaded = sbpl::Profile::load(profile.text, params);
+    ASSERT_TRUE(std::holds_alternative<sbpl::Profile>(loaded))
+        << std::get<std::string>(loaded) << "\n--- policy\n" << text;
+    const sbpl::Profile& p = std::get<sbpl::Profile>(loaded);
+    auto reversed = sbpl::Profile::load(reversed_forms(profile.text), params);
+    ASSERT_TRUE(std::holds_alternative<sbpl::Profile>(reversed)) << std::get<std::string>(reversed);
+    for (const std::string& path : kPaths) {
+      const bool ref_read = ir::decide(*c.policy, ir::Operation::Read, path, b).effect == ir::Effect::Allow;
+      const bool ref_write = ir::decide(*c.policy, ir::Operation::Write, path, b).effect == ir::Effect::Allow;
+      const std::pair<const char*, bool> questions[] = {{"file-read-data", ref_read},
+                                                        {"file-read-metadata", ref_read},
+                                                        {"file-write-data", ref_write},
+                                                        {"file-write-create", ref_write},
+                                                        {"file-write-unlink", ref_write}};
+      for (const auto& [op, want] : questions) {
+        sbpl::Question q;
+        q.path = path;
+        const auto v = p.decide(op, q);
+        ASSERT_TRUE(std::holds_alternative<sbpl::Verdict>(v)) << std::get<std::string>(v);
+        const bool got = std::get<sbpl::Verdict>(v).allowed;
+        ++cases;
+        const auto rv = std::get<sbpl::Profile>(reversed).decide(op, q);
+        if (std::get<sbpl::Verdict>(rv).allowed != got && failures.size() < 10) {
+          failures.push_back(fmt::format("{} {}: the profile's meaning depends on its order\n{}", op, path, text));
+        }
+        if (got == want) continue;
+        const ir::Operation family = std::string(op).starts_with("file-read") ? ir::Operation::Read
+                                                                               : ir::Operation::Write;
+        std::string why;
+        if (got && !want) {
+          // The profile allows what the policy denies: only the listed stat.
+          if (std::string(op) == "file-read-metadata" &&
+              (std::string(kWorkspace).starts_with(path + "/") || path == kWorkspace ||
+               std::string(kHome).starts_with(path + "/") || path == kHome)) {
+            why = "metadata-above-roots";
+          }
+        } else if (denied_by_a_widened_negation(*c.policy, family, path, b)) {
+          why = "negated-class";
+        } else if (case_variant_of_deny(*c.policy, family, path, b)) {
+          why = "case";
+        } else if (std::string(op) == "file-write-unlink" && above_a_read_denial(*c.policy, path, b)) {
+          why = "unlink-above";
+        }
+        if (why.empty()) {
+          if (failures.size() < 10) {
+            failures.push_back(fmt::format("{} {}: profile {}, policy {} ({})\n{}", op, path, got ? "allows" : "denies",
+                                           want ? "allows" : "denies", std::get<sbpl::Verdict>(v).rule, text));
+          }
+        } else {
+          ++tolerated[why];
+        }
+      }
+    }
+  }
+  std::string summary;
+  for (const auto& [why, n] : tolerated) summary += fmt::format(" {} {}", why, n);
+  std::printf("sbpl differential: %zu policies, %zu cases, tolerated (restrictive):%s\n", policies, cases,
+              summary.empty() ? " none" : summary.c_str());
+  EXPECT_GT(policies, 100u);
+  for (const std::string& f : failures) ADD_FAILURE() << f;
+}
+
+}  // namespace
+}  // namespace sbpolicy
