@@ -1,7 +1,11 @@
 // Golden tests for target lowerings (wabt style).
 //
 // A test file is:
-//   ;;; TARGET: bwrap
+//   ;;; TARGET: bwrap                                         (or sbpl: the macOS profile, for the
+//                                                               Mac directories /Users/u/w and
+//                                                               /Users/u, with its parameters after
+//                                                               `;;; PARAMS`; FILES and LINKS unused)
+//   ;;; PORT: 3128                                            (sbpl: the proxy's port)
 //   ;;; FILES: ws/.git/hooks/ ws/src/a.c home/.ssh/id_rsa     (a trailing / makes a directory)
 //   ;;; LINKS: ws/link=../home                                (symlinks: path=target)
 //   ;;; ENV: PATH=/usr/bin SECRET=x                           (the invoking environment)
@@ -30,6 +34,7 @@
 #include "driver/pipeline.hpp"
 #include "lower/bwrap_args.hpp"
 #include "lower/mount_plan.hpp"
+#include "lower/sbpl/profile.hpp"
 #include "support/render.hpp"
 
 namespace fs = std::filesystem;
@@ -58,6 +63,8 @@ struct GoldenCase {
   std::vector<std::string> files, links, env;
   bool strict = false;
   std::string emit;  // a lowering stage to dump, or "" for the plan
+  std::string target = "bwrap";
+  int port = 3128;
 };
 
 GoldenCase parse(const std::string& text) {
@@ -79,6 +86,8 @@ GoldenCase parse(const std::string& text) {
       else if (rest.rfind("ENV:", 0) == 0) c.env = words(rest.substr(4));
       else if (rest == "STRICT") c.strict = true;
       else if (rest.rfind("EMIT:", 0) == 0) c.emit = words(rest.substr(5)).at(0);
+      else if (rest == "TARGET: sbpl") c.target = "sbpl";
+      else if (rest.rfind("PORT:", 0) == 0) c.port = std::stoi(rest.substr(5));
       else if (rest != "TARGET: bwrap") throw std::runtime_error("unknown header line: " + line);
       if (in_expected) c.header.resize(c.header.size() - std::string(";;; EXPECTED\n").size());
       continue;
@@ -88,7 +97,27 @@ GoldenCase parse(const std::string& text) {
   return c;
 }
 
+// The macOS profile: a Mac's directories, nothing of this machine's.
+std::string run_sbpl(const GoldenCase& c) {
+  driver::Compilation comp;
+  driver::compile_text(comp, "policy.sbpolicy", "/Users/u/w", c.policy, {});
+  std::string out;
+  if (comp.policy) {
+    lower::sbpl::SbplOptions o;
+    o.bindings.workspace = "/Users/u/w";
+    o.bindings.home = "/Users/u";
+    o.bindings.tmpdir = "/private/tmp";
+    o.proxy_port = c.port;
+    const auto profile = lower::sbpl::lower_to_sbpl(*comp.policy, o);
+    nlohmann::ordered_json params = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : profile.params) params[k] = v;
+    out = profile.text + ";;; PARAMS\n" + params.dump(2) + "\n";
+  }
+  return render_diagnostics(comp.diags, comp.sources, {RenderFormat::Plain, false}) + out;
+}
+
 std::string run(const GoldenCase& c) {
+  if (c.target == "sbpl") return run_sbpl(c);
   char templ[] = "/tmp/sbpolicy-golden-XXXXXX";
   const fs::path root = fs::canonical(mkdtemp(templ));
   fs::create_directories(root / "ws");

@@ -112,6 +112,14 @@ void protect_policy_files(Compilation& c) {
   }
 }
 
+void protect_git_metadata_unseen(Compilation& c, const std::string& workspace) {
+  if (workspace.empty() || workspace.front() != '/') return;
+  ir::SourceLocation at;
+  at.file = "<git metadata>";
+  deny_write(c, pattern(workspace, ".gitmodules"), at);
+  for (const char* file : kGitDirFiles) deny_write(c, pattern(join(workspace, ".git"), file), at);
+}
+
 void protect_git_metadata(Compilation& c, const sema::PathBindings& bindings) {
   if (bindings.workspace.empty() || bindings.workspace.front() != '/') return;
   ir::SourceLocation at;

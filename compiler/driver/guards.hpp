@@ -31,4 +31,9 @@ void protect_policy_files(Compilation& c);
 // (canonical), as it is on disk now.
 void protect_git_metadata(Compilation& c, const sema::PathBindings& bindings);
 
+// The same for a workspace on another machine (a profile compiled here for a
+// Mac): it cannot be looked at, so `.git` is taken to be a repository
+// directory, the common case; sbrun protects what is there at launch.
+void protect_git_metadata_unseen(Compilation& c, const std::string& workspace);
+
 }  // namespace sbpolicy::driver

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "driver/pipeline.hpp"
+#include "lower/sbpl/profile.hpp"
 #include "sema/loader.hpp"
 #include "support/render.hpp"
 
@@ -41,6 +42,12 @@ struct Findings {
 Findings findings(const driver::Compilation& c, const Diagnostics& all, const CommonOptions& common);
 sema::LoadOptions load_options(const CommonOptions& common);
 
+// The macOS profile of `c` for a Mac's `workspace` and `home` (absolute,
+// not looked up here; defaults: the current directory and $HOME), with
+// what every sandbox protects added to the IR. Empty `error` on success.
+lower::sbpl::SbplProfile macos_profile(driver::Compilation& c, const std::string& workspace, const std::string& home,
+                                       int proxy_port, sema::PathBindings& bindings, std::string& error);
+
 struct CheckOptions {
   std::vector<std::string> files;
 };
@@ -67,6 +74,8 @@ struct ExplainOptions {
   std::string workspace;
   std::string home;
   bool exit_code = false;  // exit by the decision: 0 allow, 4 ask, 5 deny
+  std::string target;      // "" (the rules and the Linux sandbox) or "sbpl" (the macOS profile)
+  int proxy_port = 3128;   // sbpl: the proxy's port
 };
 int run_explain(const CommonOptions& common, const ExplainOptions& options);
 

@@ -1,7 +1,12 @@
+#include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <algorithm>
 
+#include "driver/guards.hpp"
 #include "sbc/commands.hpp"
 
 namespace sbpolicy::sbc {
@@ -40,6 +45,41 @@ Findings findings(const driver::Compilation& c, const Diagnostics& all, const Co
   f.shown.append_if(users, [&](const Diagnostic& d) { return !allowed(d); });
   f.own.append_if(all, [&](const Diagnostic& d) { return !allowed(d) && !driver::in_stdlib(c, d.primary.span); });
   return f;
+}
+
+lower::sbpl::SbplProfile macos_profile(driver::Compilation& c, const std::string& workspace, const std::string& home,
+                                       int proxy_port, sema::PathBindings& bindings, std::string& error) {
+  char cwd[4096];
+  const char* home_env = std::getenv("HOME");
+  bindings = sema::PathBindings{};
+  bindings.workspace = workspace.empty() ? (getcwd(cwd, sizeof cwd) ? cwd : "/") : workspace;
+  bindings.home = home.empty() ? (home_env != nullptr ? home_env : "/") : home;
+  bindings.tmpdir = "/private/tmp";
+  for (std::string* dir : {&bindings.workspace, &bindings.home}) {
+    sema::PathBindings root;
+    root.home = "/";
+    root.workspace = "/";
+    std::string why;
+    const auto normal =
+        dir->empty() || dir->front() != '/' ? std::nullopt : sema::normalize_subject_path(*dir, root, &why);
+    if (!normal) {
+      error = fmt::format("--workspace and --home for macOS are absolute paths: `{}`", *dir);
+      return {};
+    }
+    *dir = lower::sbpl::canonical_macos_path(*normal);
+  }
+  // What every sandbox protects: the policy's files, and the git metadata
+  // (as it is, when the workspace is on this machine).
+  driver::protect_policy_files(c);
+  if (is_directory(bindings.workspace)) {
+    driver::protect_git_metadata(c, bindings);
+  } else {
+    driver::protect_git_metadata_unseen(c, bindings.workspace);
+  }
+  lower::sbpl::SbplOptions so;
+  so.bindings = bindings;
+  so.proxy_port = proxy_port;
+  return lower::sbpl::lower_to_sbpl(*c.policy, so);
 }
 
 }  // namespace sbpolicy::sbc

@@ -1,10 +1,7 @@
 // sbc compile FILE --target ir|bwrap|proxy|sbpl [-o OUT] [--emit ast|ir|bind|expand|resolve|points]
 //                  [--proxy-port N --params (with --target sbpl)]
 //                  [--format table (with --target proxy)]
-#include <unistd.h>
-
 #include <cstdio>
-#include <cstdlib>
 
 #include "driver/bindings.hpp"
 #include "driver/guards.hpp"
@@ -109,31 +106,16 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     if (common.fail_level == "warning" && found.own.warning_count() > 0) return kPolicyErrors;
   } else if (options.target == "sbpl" && options.emit != "ir") {
     if (!c.policy) return kPolicyErrors;
-    // The bindings are the Mac's, given, not this machine's: absolute,
-    // lexically normal, never looked up here.
-    lower::sbpl::SbplOptions so;
-    char cwd[4096];
-    const char* home_env = std::getenv("HOME");
-    so.bindings.workspace = options.workspace.empty() ? (getcwd(cwd, sizeof cwd) ? cwd : "/") : options.workspace;
-    so.bindings.home = options.home.empty() ? (home_env != nullptr ? home_env : "/") : options.home;
-    so.bindings.tmpdir = "/private/tmp";
-    for (std::string* dir : {&so.bindings.workspace, &so.bindings.home}) {
-      std::string error;
-      sema::PathBindings root;
-      root.home = "/";
-      root.workspace = "/";
-      const auto normal = dir->empty() || dir->front() != '/' ? std::nullopt
-                                                              : sema::normalize_subject_path(*dir, root, &error);
-      if (!normal) {
-        std::fprintf(stderr, "sbc: --workspace and --home for sbpl are absolute macOS paths: `%s`\n", dir->c_str());
-        return kUsage;
-      }
-      *dir = lower::sbpl::canonical_macos_path(*normal);
+    // The bindings are the Mac's, given, not this machine's.
+    sema::PathBindings bindings;
+    std::string error;
+    const auto profile = macos_profile(c, options.workspace, options.home, options.proxy_port, bindings, error);
+    if (!error.empty()) {
+      std::fprintf(stderr, "sbc: %s\n", error.c_str());
+      return kUsage;
     }
-    so.proxy_port = options.proxy_port;
-    const auto profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
     if (options.params) {
-      nlohmann::json params = nlohmann::json::object();
+      nlohmann::ordered_json params = nlohmann::ordered_json::object();
       for (const auto& [k, v] : profile.params) params[k] = v;
       content = params.dump(2) + "\n";
     } else {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <map>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -15,7 +16,9 @@
 #include "lower/proxy_table.hpp"
 #include "sema/guarded_ranges.hpp"
 #include "lower/resolved_paths.hpp"
+#include "lower/sbpl/profile.hpp"
 #include "sbc/commands.hpp"
+#include "sbpl/profile.hpp"
 #include "support/suggest.hpp"
 
 namespace sbpolicy::sbc {
@@ -93,6 +96,99 @@ int exit_status(const ExplainOptions& options, ir::Effect rules, const std::opti
   return effect == ir::Effect::Allow ? kOk : effect == ir::Effect::Ask ? kExplainAsk : kExplainDeny;
 }
 
+// A form of the profile for a line of text: its start, and its message.
+std::string form_summary(const sbpl::Verdict& v) {
+  if (v.defaulted) return fmt::format("the default of `{}`", v.operation);
+  std::string text = v.rule.size() > 120 ? v.rule.substr(0, 117) + "..." : v.rule;
+  if (v.line != 0) text += fmt::format(" (line {})", v.line);
+  else text += " (added by libsandbox)";
+  return text;
+}
+
+// `sbc explain --target sbpl`: the rules' decision on the Mac's paths, then
+// what the generated profile decides, asked through the SBPL evaluator
+// (compiler/sbpl), per operation of the family, with the deciding form.
+int run_explain_sbpl(const CommonOptions& common, const ExplainOptions& options, sema::Operation op) {
+  const RenderOptions render = render_options(common);
+  driver::Compilation c;
+  driver::compile_file(c, options.file, load_options(common));
+  if (!c.diags.all().empty()) std::fputs(render_diagnostics(c.diags, c.sources, render).c_str(), stderr);
+  if (c.root_unreadable) return kUsage;
+  if (!c.policy) return kPolicyErrors;
+  sema::PathBindings bindings;
+  std::string error;
+  const auto profile = macos_profile(c, options.workspace, options.home, options.proxy_port, bindings, error);
+  if (!error.empty()) {
+    std::fprintf(stderr, "sbc explain: %s\n", error.c_str());
+    return kUsage;
+  }
+  std::map<std::string, std::string> params(profile.params.begin(), profile.params.end());
+  auto loaded = sbpl::Profile::load(profile.text, params);
+  if (const auto* e = std::get_if<std::string>(&loaded)) {
+    std::fprintf(stderr, "sbc explain: internal error: the generated profile does not read: %s\n", e->c_str());
+    return kInternal;
+  }
+  const sbpl::Profile& p = std::get<sbpl::Profile>(loaded);
+
+  sbpl::Question q;
+  std::vector<const char*> ops;
+  std::string subject_text;
+  ir::Subject subject;
+  if (op == sema::Operation::Net) {
+    auto h = sema::parse_host_subject(options.subject, 443);
+    if (auto* err = std::get_if<std::string>(&h)) {
+      std::fprintf(stderr, "sbc explain: invalid host `%s`: %s\n", options.subject.c_str(), err->c_str());
+      return kUsage;
+    }
+    subject_text = std::get<sema::HostSubject>(h).text();
+    subject = std::get<sema::HostSubject>(std::move(h));
+  } else if (op == sema::Operation::Env) {
+    std::fprintf(stderr, "sbc explain: env is sbrun's, not the profile's: drop --target sbpl\n");
+    return kUsage;
+  } else {
+    auto path = sema::normalize_subject_path(options.subject, bindings, &error);
+    if (!path) {
+      std::fprintf(stderr, "sbc explain: invalid path `%s`: %s\n", options.subject.c_str(), error.c_str());
+      return kUsage;
+    }
+    subject_text = lower::sbpl::canonical_macos_path(*path);
+    subject = subject_text;
+    q.path = subject_text;
+    if (op == sema::Operation::Read) ops = {"file-read-data", "file-read-metadata"};
+    if (op == sema::Operation::Write) ops = {"file-write-data", "file-write-create", "file-write-unlink"};
+    if (op == sema::Operation::Unix) {
+      ops = {"network-outbound"};
+      q.unix_socket = true;
+    }
+  }
+  const ir::Decision d = ir::decide(*c.policy, op, subject, bindings);
+  std::string text = fmt::format("{} {} {}\n", sema::effect_name(d.effect), options.operation, subject_text);
+  if (d.defaulted()) text += "  no rule matches: the default is deny\n";
+  for (const ir::Rule* r : d.deciding) text += fmt::format("  decided by {}\n    at {}\n", describe(*r), where(*r));
+  text += "  in the macOS profile:\n";
+  ir::Effect met = ir::Effect::Allow;
+  if (op == sema::Operation::Net) {
+    text += fmt::format("    network-outbound: only the proxy at localhost:{}; the proxy decides {} by the rules\n",
+                        options.proxy_port, subject_text);
+    met = d.effect;
+  }
+  for (const char* o : ops) {
+    const auto v = p.decide(o, q);
+    if (const auto* e = std::get_if<std::string>(&v)) {
+      text += fmt::format("    {}: not known ({})\n", o, *e);
+      continue;
+    }
+    const auto& verdict = std::get<sbpl::Verdict>(v);
+    if (o == ops.front()) met = verdict.allowed ? ir::Effect::Allow : ir::Effect::Deny;
+    text += fmt::format("    {}: {}, by {}\n", o, verdict.allowed ? "allow" : "deny", form_summary(verdict));
+    if (!verdict.message.empty()) text += fmt::format("      message \"{}\"\n", verdict.message);
+  }
+  text += fmt::format("  (workspace {}, home {}, on the Mac)\n", bindings.workspace, bindings.home);
+  std::fputs(text.c_str(), stdout);
+  if (!options.exit_code) return kOk;
+  return met == ir::Effect::Allow ? kOk : met == ir::Effect::Ask ? kExplainAsk : kExplainDeny;
+}
+
 }  // namespace
 
 int run_explain(const CommonOptions& common, const ExplainOptions& options) {
@@ -103,6 +199,7 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
                  options.operation.c_str(), near ? ("; did you mean `" + *near + "`?").c_str() : "");
     return kUsage;
   }
+  if (options.target == "sbpl") return run_explain_sbpl(common, options, *op);
 
   const RenderOptions render = render_options(common);
   driver::Compilation c;

@@ -85,6 +85,13 @@ int main(int argc, char** argv) {
                             "The home directory (default: $HOME); one that does not exist here is taken as given");
     explain_cmd->add_flag("--exit-code", explain.exit_code,
                           "Exit by the decision: 0 allow, 4 ask, 5 deny (errors stay 1-3)");
+    explain_cmd->add_option("--target", explain.target,
+                            "sbpl: also show what the macOS profile decides, and the forms that decide it "
+                            "(--workspace and --home are then a Mac's)")
+        ->check(CLI::IsMember({"sbpl"}));
+    explain_cmd->add_option("--proxy-port", explain.proxy_port, "sbpl: the proxy's port on localhost")
+        ->check(CLI::Range(0, 65535))
+        ->capture_default_str();
     add_common(explain_cmd, common);
 
     // A mistyped command gets the one it resembles.

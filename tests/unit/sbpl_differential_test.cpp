@@ -4,8 +4,8 @@
 // sharing no matching code with the lowering) equals what the IR means
 // (ir::decide), case by case, for reads, writes, creations and unlinks.
 // Every tolerated difference is restrictive and named:
-//  - case: a deny's regex is case-insensitive by construction (a case
-//    variant of a denied path is denied too);
+//  - case: a deny's regex, and an allow's except, are case-insensitive by
+//    construction (a case variant of a denied path is denied too);
 //  - unlink-above: a read-protected path's directories cannot be unlinked
 //    or renamed (a rename would carry the secret away);
 //  - negated-class: a negated class `[!x]` in a deny or in an allow's
@@ -62,11 +62,11 @@ const std::vector<std::string> kPaths = {
 std::string random_policy(std::mt19937& rng) {
   std::uniform_int_distribution<std::size_t> pick(0, kPatterns.size() - 1), count(2, 7), coin(0, 9);
   const char* effects[] = {"allow", "allow", "deny", "ask"};
-  const char* ops[] = {"read", "write"};
+  const char* ops[] = {"read", "write", "read", "write", "unix"};
   std::string text;
   const std::size_t n = count(rng);
   for (std::size_t i = 0; i < n; ++i) {
-    text += std::string(effects[coin(rng) % 4]) + " " + ops[coin(rng) % 2] + " \"" + kPatterns[pick(rng)] + "\"";
+    text += std::string(effects[coin(rng) % 4]) + " " + ops[coin(rng) % 5] + " \"" + kPatterns[pick(rng)] + "\"";
     if (coin(rng) < 2) text += " except \"" + kPatterns[pick(rng)] + "\"";
     text += ";\n";
   }
@@ -101,26 +101,33 @@ std::string reversed_forms(const std::string& text) {
   return out;
 }
 
+// Does `pattern` match `path` when both are folded to lower case?
+bool folded_match(const sema::Pattern& pattern, const std::string& path, const sema::PathBindings& b) {
+  const auto* p = std::get_if<sema::PathPattern>(&pattern);
+  if (p == nullptr) return false;
+  const auto lower = [](std::string s) {
+    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  sema::PathPattern folded = *p;
+  for (auto& c : folded.components) c = lower(c);
+  sema::PathBindings lb = b;
+  lb.home = lower(lb.home);
+  lb.workspace = lower(lb.workspace);
+  return sema::path_matches(folded, lb, lower(path));
+}
+
+// A deny, or an allow's except, folds case in the profile: some spelling of
+// the path that differs only in case is what it names.
 bool case_variant_of_deny(const ir::Policy& policy, ir::Operation op, const std::string& path,
                           const sema::PathBindings& b) {
-  // Some spelling of the path that differs only in case is denied.
-  std::string lower = path;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == path) return false;
   for (const ir::Rule& r : policy.rules) {
-    if (r.effect != ir::Effect::Deny || !ir::applies_to(r, op)) continue;
-    // A deny's regex folds case: compare case-insensitively by lowering both.
-    const auto* p = std::get_if<sema::PathPattern>(&r.pattern);
-    if (p == nullptr) continue;
-    sema::PathPattern folded = *p;
-    for (auto& c : folded.components) {
-      for (char& ch : c) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!ir::applies_to(r, op)) continue;
+    if (r.effect == ir::Effect::Deny && folded_match(r.pattern, path, b)) return true;
+    if (r.effect == ir::Effect::Deny || !sema::path_matches(std::get<sema::PathPattern>(r.pattern), b, path)) continue;
+    for (const auto& e : r.excepts) {
+      if (folded_match(e, path, b)) return true;
     }
-    sema::PathBindings lb = b;
-    for (std::string* s : {&lb.home, &lb.workspace}) {
-      for (char& ch : *s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    }
-    if (sema::path_matches(folded, lb, lower)) return true;
   }
   return false;
 }
@@ -169,7 +176,7 @@ TEST(SbplDifferential, GeneratedPoliciesAgreeWithTheReferenceEvaluator) {
   std::size_t cases = 0, policies = 0;
   std::map<std::string, std::size_t> tolerated;
   std::vector<std::string> failures;
-  for (int round = 0; round < 150; ++round) {
+  for (int round = 0; round < 300; ++round) {
     const std::string text = random_policy(rng);
     driver::Compilation c;
     driver::compile_text(c, "p.sbpolicy", "/p", text, {});
@@ -189,14 +196,17 @@ TEST(SbplDifferential, GeneratedPoliciesAgreeWithTheReferenceEvaluator) {
     for (const std::string& path : kPaths) {
       const bool ref_read = ir::decide(*c.policy, ir::Operation::Read, path, b).effect == ir::Effect::Allow;
       const bool ref_write = ir::decide(*c.policy, ir::Operation::Write, path, b).effect == ir::Effect::Allow;
+      const bool ref_unix = ir::decide(*c.policy, ir::Operation::Unix, path, b).effect == ir::Effect::Allow;
       const std::pair<const char*, bool> questions[] = {{"file-read-data", ref_read},
                                                         {"file-read-metadata", ref_read},
                                                         {"file-write-data", ref_write},
                                                         {"file-write-create", ref_write},
-                                                        {"file-write-unlink", ref_write}};
+                                                        {"file-write-unlink", ref_write},
+                                                        {"network-outbound", ref_unix}};
       for (const auto& [op, want] : questions) {
         sbpl::Question q;
         q.path = path;
+        q.unix_socket = std::string(op) == "network-outbound";  // connecting to a socket at the path
         const auto v = p.decide(op, q);
         ASSERT_TRUE(std::holds_alternative<sbpl::Verdict>(v)) << std::get<std::string>(v);
         const bool got = std::get<sbpl::Verdict>(v).allowed;
@@ -206,8 +216,9 @@ TEST(SbplDifferential, GeneratedPoliciesAgreeWithTheReferenceEvaluator) {
           failures.push_back(fmt::format("{} {}: the profile's meaning depends on its order\n{}", op, path, text));
         }
         if (got == want) continue;
-        const ir::Operation family = std::string(op).starts_with("file-read") ? ir::Operation::Read
-                                                                               : ir::Operation::Write;
+        const ir::Operation family = std::string(op).starts_with("file-read")   ? ir::Operation::Read
+                                     : std::string(op) == "network-outbound" ? ir::Operation::Unix
+                                                                              : ir::Operation::Write;
         std::string why;
         if (got && !want) {
           // The profile allows what the policy denies: only the listed stat.
@@ -234,11 +245,38 @@ TEST(SbplDifferential, GeneratedPoliciesAgreeWithTheReferenceEvaluator) {
       }
     }
   }
+  // The network: only the proxy's port on localhost, whatever the policy.
+  {
+    driver::Compilation c;
+    driver::compile_text(c, "p.sbpolicy", "/p", "allow net \"*\";\nallow read \"./**\";\n", {});
+    ASSERT_TRUE(c.policy);
+    lower::sbpl::SbplOptions so;
+    so.bindings = b;
+    so.proxy_port = 3128;
+    const auto profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
+    auto loaded = sbpl::Profile::load(profile.text, {profile.params.begin(), profile.params.end()});
+    ASSERT_TRUE(std::holds_alternative<sbpl::Profile>(loaded));
+    const auto connect = [&](const char* address, int port, const char* proto) {
+      sbpl::Question q;
+      q.address = address;
+      q.port = port;
+      q.protocol = proto;
+      return std::get<sbpl::Verdict>(std::get<sbpl::Profile>(loaded).decide("network-outbound", q)).allowed;
+    };
+    EXPECT_TRUE(connect("127.0.0.1", 3128, "tcp"));
+    EXPECT_TRUE(connect("::1", 3128, "tcp"));
+    EXPECT_FALSE(connect("127.0.0.1", 3128, "udp"));
+    EXPECT_FALSE(connect("127.0.0.1", 22, "tcp"));
+    EXPECT_FALSE(connect("127.0.0.2", 3128, "tcp"));
+    EXPECT_FALSE(connect("93.184.216.34", 443, "tcp"));
+    EXPECT_FALSE(connect("93.184.216.34", 3128, "tcp"));
+    cases += 7;
+  }
   std::string summary;
   for (const auto& [why, n] : tolerated) summary += fmt::format(" {} {}", why, n);
   std::printf("sbpl differential: %zu policies, %zu cases, tolerated (restrictive):%s\n", policies, cases,
               summary.empty() ? " none" : summary.c_str());
-  EXPECT_GT(policies, 100u);
+  EXPECT_GT(policies, 250u);
   for (const std::string& f : failures) ADD_FAILURE() << f;
 }
 

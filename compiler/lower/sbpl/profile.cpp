@@ -96,8 +96,10 @@ bool takes_effect(const ir::Rule& r, const SbplOptions& o, Effect want) {
 }
 
 std::string message(const ir::Rule& r) {
+  // A protection of every sandbox has no line: its origin is its name.
+  const std::string origin = r.origin.target.line == 0 ? r.origin.target.file : r.origin.target.text();
   return quoted(fmt::format("sbpolicy rule {} {} {} \"{}\" {}", r.id, sema::effect_name(r.effect),
-                            sema::operation_name(r.operation), sema::pattern_text(r.pattern), r.origin.target.text()));
+                            sema::operation_name(r.operation), sema::pattern_text(r.pattern), origin));
 }
 
 std::string any_of(const std::vector<std::string>& filters) {
