@@ -1,7 +1,8 @@
 // Fuzz target: the whole front end on arbitrary bytes.
 //
 // Any input must produce diagnostics or an IR, never a crash, a hang, a
-// leak or undefined behaviour. Imports resolve against a small in-memory set
+// leak or undefined behaviour; an IR must lower to a macOS profile that the
+// SBPL evaluator reads. Imports resolve against a small in-memory set
 // of files (one good, one broken, one that imports back), so the loader's
 // cycle and error paths are reached too. Every rendering is exercised, and
 // when the policy compiles the evaluator runs on a few subjects.
@@ -12,6 +13,8 @@
 #include "driver/pipeline.hpp"
 #include "ir/evaluator.hpp"
 #include "ir/ir_json.hpp"
+#include "lower/sbpl/profile.hpp"
+#include "sbpl/profile.hpp"
 #include "support/render.hpp"
 #include "syntax/ast_json.hpp"
 
@@ -43,6 +46,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto h = sema::parse_host_subject("api.example.com:443", 443);
     (void)ir::decide(*c.policy, sema::Operation::Net, std::get<sema::HostSubject>(h), b);
     (void)ir::decide(*c.policy, sema::Operation::Env, std::string("PATH"), b);
+    // Every policy that compiles lowers to a macOS profile the SBPL
+    // evaluator reads: the emitter never writes what SBPL would refuse.
+    lower::sbpl::SbplOptions so;
+    so.bindings = b;
+    so.proxy_port = 3128;
+    const auto profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
+    auto loaded = sbpl::Profile::load(profile.text, {profile.params.begin(), profile.params.end()});
+    if (!std::holds_alternative<sbpl::Profile>(loaded)) __builtin_trap();
   }
   return 0;
 }

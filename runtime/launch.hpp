@@ -70,4 +70,9 @@ struct LaunchOptions {
 // status, leaving what it built to the kernel.
 int launch(const LaunchOptions& options);
 
+// The same on macOS (macos/launch_macos.cpp, docs/sbpl.md): a Seatbelt
+// profile and sandbox-exec instead of bubblewrap. Compiled everywhere;
+// sbrun calls it on Apple platforms only. Returns the command's status.
+int launch_macos(const LaunchOptions& options);
+
 }  // namespace sbpolicy::runtime

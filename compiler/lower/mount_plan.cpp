@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ir/evaluator.hpp"
 #include "lower/mount_plan/stages.hpp"
 
 namespace sbpolicy::lower {
@@ -110,6 +111,22 @@ std::optional<MountPlan> lower_to_mount_plan(const ir::Policy& policy, FsView& f
   MountPlan result = plan::emit_plan(cx, table, decider);
   if (cx.failed) return std::nullopt;
   return result;
+}
+
+std::vector<std::pair<std::string, std::string>> passed_environment(
+    const ir::Policy& policy, const std::vector<std::pair<std::string, std::string>>& environment,
+    const sema::PathBindings& bindings, const std::set<std::uint32_t>& asks_allowed) {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const auto& [name, value] : environment) {
+    const ir::Decision d = ir::decide(policy, ir::Operation::Env, name, bindings);
+    bool pass = d.effect == ir::Effect::Allow;
+    if (d.effect == ir::Effect::Ask) {
+      pass = std::all_of(d.deciding.begin(), d.deciding.end(),
+                         [&](const ir::Rule* r) { return asks_allowed.count(r->id) > 0; });
+    }
+    if (pass) env.emplace_back(name, value);
+  }
+  return env;
 }
 
 }  // namespace sbpolicy::lower

@@ -147,6 +147,12 @@ struct LowerOptions {
 // `net`, whose asks are settled per connection), in IR order.
 std::vector<const ir::Rule*> launch_asks(const ir::Policy& policy);
 
+// The variables of `environment` the policy's `env` rules pass (an `ask`
+// when it was allowed at launch), in their order. Every target's.
+std::vector<std::pair<std::string, std::string>> passed_environment(
+    const ir::Policy& policy, const std::vector<std::pair<std::string, std::string>>& environment,
+    const sema::PathBindings& bindings, const std::set<std::uint32_t>& asks_allowed);
+
 // Would `path` (as written, symlinks and all) be readable inside a sandbox
 // built from `plan`? Used to avoid binding the runtime's own files over
 // paths the policy already shows.

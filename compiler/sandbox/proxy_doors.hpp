@@ -33,15 +33,18 @@ inline constexpr int kTerminalFd = SB_TERMINAL_FD;
 // the proxy, never inside the sandbox, where there is no DNS), NO_PROXY for
 // the sandbox's own loopback, each also in lowercase, which curl, git, pip
 // and npm read; NODE_USE_ENV_PROXY, which Node.js's built-in fetch needs.
-inline std::vector<std::pair<std::string, std::string>> proxy_environment() {
-  const std::string http = "http://127.0.0.1:" + std::to_string(kHttpPort);
-  const std::string socks = "socks5h://127.0.0.1:" + std::to_string(kSocksPort);
+// On macOS (runtime/macos) the ports are the proxy's on the host's loopback,
+// which the sandbox shares: nothing is exempt from the proxy there.
+inline std::vector<std::pair<std::string, std::string>> proxy_environment(
+    int http_port = kHttpPort, int socks_port = kSocksPort, const std::string& no_proxy = "localhost,127.0.0.1,::1") {
+  const std::string http = "http://127.0.0.1:" + std::to_string(http_port);
+  const std::string socks = "socks5h://127.0.0.1:" + std::to_string(socks_port);
   std::vector<std::pair<std::string, std::string>> env;
   for (const auto& [name, value] :
        std::vector<std::pair<std::string, std::string>>{{"HTTP_PROXY", http},
                                                         {"HTTPS_PROXY", http},
                                                         {"ALL_PROXY", socks},
-                                                        {"NO_PROXY", "localhost,127.0.0.1,::1"}}) {
+                                                        {"NO_PROXY", no_proxy}}) {
     env.emplace_back(name, value);
     env.emplace_back(text::lowercase(name), value);
   }

@@ -197,7 +197,8 @@ class FileResolver {
     if (std::find(broken.begin(), broken.end(), name.text) != broken.end()) return nullptr;  // its `let` is in error
     // A name a directly imported file exports.
     std::vector<std::pair<FileId, LetBinding*>> found;
-    for (const auto& [span, id] : file_.imports) {
+    for (const auto& import : file_.imports) {
+      const FileId id = import.second;
       auto it = exports_.find(id);
       if (it == exports_.end()) continue;
       if (auto e = it->second.find(name.text); e != it->second.end()) {

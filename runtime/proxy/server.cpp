@@ -1,5 +1,6 @@
 #include "proxy/server.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -759,6 +760,13 @@ struct ProxyServer::Channel {
   asio::posix::stream_descriptor descriptor;
 };
 
+struct ProxyServer::Listener {
+  Listener(asio::io_context& io, int fd, char t) : descriptor(io, fd), tag(t) {}
+  asio::posix::stream_descriptor descriptor;
+  char tag;
+  bool waiting = false;  // an async_wait is out
+};
+
 ProxyServer::ProxyServer(asio::io_context& io, Gate& gate, ProxyLimits limits, LogFn log)
     : io_(io), gate_(gate), limits_(limits), log_(std::move(log)) {}
 
@@ -904,12 +912,40 @@ void ProxyServer::start(int fd, char tag) {
       [this, served, session](std::exception_ptr) { session_ended(served); });
 }
 
+void ProxyServer::listen(int listener, char tag) {
+  const int flags = fcntl(listener, F_GETFL);
+  if (flags >= 0) fcntl(listener, F_SETFL, flags | O_NONBLOCK);
+  listeners_.push_back(std::make_unique<Listener>(io_, listener, tag));
+  accept_from(*listeners_.back());
+}
+
+void ProxyServer::accept_from(Listener& l) {
+  if (l.waiting) return;
+  l.waiting = true;
+  l.descriptor.async_wait(asio::posix::stream_descriptor::wait_read, [this, &l](boost::system::error_code ec) {
+    l.waiting = false;
+    if (ec) return;
+    while (clients_ < limits_.max_sessions + limits_.max_turned_away) {
+      const int fd = accept(l.descriptor.native_handle(), nullptr, nullptr);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        accept_from(l);  // EAGAIN: wait for the next; others: try again then
+        return;
+      }
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+      start(fd, l.tag);
+    }
+    paused_ = true;
+  });
+}
+
 void ProxyServer::session_ended(bool served) {
   active_ -= served ? 1 : 0;
   --clients_;
   if (paused_) {
     paused_ = false;
-    receive();
+    if (channel_) receive();
+    for (auto& l : listeners_) accept_from(*l);
   }
 }
 

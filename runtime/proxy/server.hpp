@@ -71,6 +71,11 @@ class ProxyServer {
   // ownership of `channel`.
   void serve(int channel);
 
+  // Serves the clients that connect to `listener` (a listening TCP socket
+  // on loopback), all as `tag` (sandbox::kTagHttp or kTagSocks): the proxy
+  // where no init hands sockets over (macOS, runtime/macos). Takes ownership.
+  void listen(int listener, char tag);
+
   // The host loopback services the init listens on inside (tag 'L'); a
   // connection that came in on one is decided as that service's host and
   // port, then relayed unread.
@@ -86,6 +91,8 @@ class ProxyServer {
  private:
   class Session;
   void receive();
+  struct Listener;
+  void accept_from(Listener& l);
   void start(int fd, char tag);
   void session_ended(bool served);
   // The service whose inside address and port a client connected to.
@@ -97,6 +104,7 @@ class ProxyServer {
   LogFn log_;
   struct Channel;
   std::unique_ptr<Channel> channel_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
   std::size_t active_ = 0;   // sessions served
   std::size_t clients_ = 0;  // sessions served and turned away
   bool paused_ = false;      // not taking connections until one ends

@@ -151,7 +151,11 @@ int main(int argc, char** argv) {
       o.limits.push_back(limit);
     }
     o.ask = ask == "allow" ? AskMode::Allow : ask == "deny" ? AskMode::Deny : AskMode::Prompt;
+#if defined(__APPLE__)
+    return launch_macos(o);
+#else
     return launch(o);
+#endif
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sbrun: internal error: %s\n", e.what());
     return kSetupFailed;

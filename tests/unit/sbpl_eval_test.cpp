@@ -4,7 +4,9 @@
 // the reader's lexical rules, and what it refuses.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 
 #include "sbpl/profile.hpp"
@@ -295,6 +297,80 @@ TEST(SbplRefusals, WhatItDoesNotUnderstand) {
   Question q;
   q.path = "/a";
   EXPECT_TRUE(std::holds_alternative<std::string>(p.decide("file-test-existence", q)));
+}
+
+}  // namespace
+}  // namespace sbpolicy::sbpl
+
+namespace sbpolicy::sbpl {
+namespace {
+
+std::string corpus(const std::string& name) {
+  std::ifstream in(std::string(SBPOLICY_SOURCE_DIR) + "/tests/sbpl/corpus/" + name);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool connects(const Profile& p, const std::string& address, int port, const std::string& proto = "tcp") {
+  Question q;
+  q.address = address;
+  q.port = port;
+  q.protocol = proto;
+  return std::get<Verdict>(p.decide("network-outbound", q)).allowed;
+}
+
+bool connects_unix(const Profile& p, const std::string& path) {
+  Question q;
+  q.unix_socket = true;
+  q.path = path;
+  return std::get<Verdict>(p.decide("network-outbound", q)).allowed;
+}
+
+TEST(SbplCorpus, ADaemonStyleProfile) {
+  const Profile p = load(corpus("daemon-style.sb"));
+  EXPECT_TRUE(allowed(p, "file-read-data", "/Library/Keychains/System.keychain"));
+  EXPECT_FALSE(allowed(p, "file-read-data", "/Library/Keychains/login.keychain"));
+  EXPECT_TRUE(allowed(p, "file-read-metadata", "/Users/u/secret"));  // unfiltered: every path
+  EXPECT_FALSE(allowed(p, "file-read-data", "/Users/u/secret"));
+  EXPECT_TRUE(allowed(p, "file-read-data", "/usr/share/zoneinfo/UTC"));
+  EXPECT_TRUE(allowed(p, "file-read-data", "/private/var/db/dyld/dyld_shared_cache_arm64e"));
+  EXPECT_TRUE(allowed(p, "file-write-data", "/private/var/tmp/daemon.12"));
+  EXPECT_FALSE(allowed(p, "file-write-data", "/private/var/tmp/daemon.x"));
+  EXPECT_TRUE(connects_unix(p, "/private/var/run/mDNSResponder"));
+  EXPECT_TRUE(connects_unix(p, "/private/var/run/syslog"));
+  EXPECT_FALSE(connects_unix(p, "/private/var/run/other"));
+  EXPECT_TRUE(connects(p, "8.8.8.8", 53, "udp"));
+  EXPECT_FALSE(connects(p, "8.8.8.8", 80));
+}
+
+TEST(SbplCorpus, AnAgentStyleProfile) {
+  const Profile p = load(corpus("agent-style.sb"), {{"WRITABLE_ROOT_0", "/Users/u/w"},
+                                                    {"WRITABLE_ROOT_0_RO_0", "/Users/u/w/.git"},
+                                                    {"TMPDIR", "/private/var/folders/xy/T"},
+                                                    {"UNIX_SOCKET_PATH_0", "/private/tmp/agent"}});
+  EXPECT_TRUE(allowed(p, "file-read-data", "/Users/u/w/src/a.c"));
+  EXPECT_FALSE(allowed(p, "file-read-data", "/Users/u/w/a.env"));
+  EXPECT_FALSE(allowed(p, "file-read-data", "/Users/u/w/deep/x/.env"));
+  // The pitfall of the notes (§1.8): in a cooked string `\.` reads as `.`,
+  // so the regex's dot is any character and `aXenv` is denied too.
+  EXPECT_FALSE(allowed(p, "file-read-data", "/Users/u/w/aXenv"));
+  EXPECT_TRUE(allowed(p, "file-write-data", "/Users/u/w/src/a.c"));
+  EXPECT_FALSE(allowed(p, "file-write-data", "/Users/u/w/.git/hooks/pre-commit"));
+  EXPECT_FALSE(allowed(p, "file-write-create", "/Users/u/w/.git"));
+  EXPECT_TRUE(allowed(p, "file-write-create", "/private/var/folders/xy/T/x"));
+  EXPECT_FALSE(allowed(p, "file-write-unlink", "/Users/u/w"));
+  EXPECT_FALSE(allowed(p, "file-write-unlink", "/Users"));
+  EXPECT_FALSE(allowed(p, "file-write-data", "/dev/null"));  // vnode-type: questions carry none
+  EXPECT_TRUE(connects(p, "127.0.0.1", 3128));
+  EXPECT_FALSE(connects(p, "127.0.0.1", 22));
+  EXPECT_TRUE(connects_unix(p, "/private/tmp/agent/s.sock"));
+  EXPECT_FALSE(connects_unix(p, "/private/tmp/other.sock"));
+}
+
+TEST(SbplCorpus, SchemeItDoesNotRunIsRefusedWithItsPlace) {
+  EXPECT_EQ(load_error(corpus("scheme-heavy.sb"), {{"HOME_DIR", "/Users/u"}}),
+            "3:1: `define` is not a form this evaluator reads");
 }
 
 }  // namespace

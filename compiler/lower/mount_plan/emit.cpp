@@ -127,16 +127,8 @@ void close_masks(std::vector<Mount>& mounts) {
 }
 
 std::vector<std::pair<std::string, std::string>> environment(const LoweringContext& cx) {
-  std::vector<std::pair<std::string, std::string>> env;
-  for (const auto& [name, value] : cx.options.environment) {
-    const ir::Decision d = ir::decide(cx.policy, ir::Operation::Env, name, cx.options.bindings);
-    bool pass = d.effect == ir::Effect::Allow;
-    if (d.effect == ir::Effect::Ask) {
-      pass = std::all_of(d.deciding.begin(), d.deciding.end(),
-                         [&](const ir::Rule* r) { return cx.options.asks_allowed.count(r->id) > 0; });
-    }
-    if (pass) env.emplace_back(name, value);
-  }
+  std::vector<std::pair<std::string, std::string>> env =
+      lower::passed_environment(cx.policy, cx.options.environment, cx.options.bindings, cx.options.asks_allowed);
   for (const auto& kv : cx.options.runtime_env) {
     env.erase(std::remove_if(env.begin(), env.end(), [&](const auto& e) { return e.first == kv.first; }), env.end());
     env.push_back(kv);

@@ -1,0 +1,311 @@
+// sbrun on macOS (docs/sbpl.md): the policy lowered to a Seatbelt profile
+// and the command run by sandbox-exec under it, with the same proxy, the
+// same `ask` settling, limits, log and exit statuses as on Linux.
+//
+//   compile the policy -> protect its files and the git metadata -> settle
+//   launch-time asks -> lower to SBPL with the canonical bindings of this
+//   launch -> write the profile to a private file -> listen on two loopback
+//   ports for the proxy -> fork: own process group, the rlimits, exec
+//   sandbox-exec -> watch the unified log for the sandbox's denials ->
+//   serve the proxy until the command exits -> exit with its status.
+//
+// Plain POSIX, compiled on every platform so that the Linux build checks it;
+// sbrun calls it only on Apple platforms, where sandbox-exec exists. It has
+// not run on a Mac yet: the profile it writes is what the tests check, with
+// the SBPL evaluator, on Linux.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "driver/bindings.hpp"
+#include "driver/guards.hpp"
+#include "driver/pipeline.hpp"
+#include "driver/std_summaries.hpp"
+#include "event_log.hpp"
+#include "launch.hpp"
+#include "launch_common.hpp"
+#include "limits.hpp"
+#include "lower/mount_plan.hpp"
+#include "lower/proxy_table.hpp"
+#include "lower/sbpl/profile.hpp"
+#include "macos/sandbox_exec.hpp"
+#include "prompt.hpp"
+#include "proxy/address_guard.hpp"
+#include "proxy/gate.hpp"
+#include "proxy/net_prompt.hpp"
+#include "proxy/server.hpp"
+#include "sandbox/proxy_doors.hpp"
+#include "support/render.hpp"
+
+extern char** environ;
+
+namespace sbpolicy::runtime {
+
+namespace {
+
+// A listening socket on 127.0.0.1 at a port the kernel picks, and the port.
+int listen_on_loopback(int& port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 128) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    close(fd);
+    return -1;
+  }
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
+// The invoking environment, as pairs.
+std::vector<std::pair<std::string, std::string>> invoking_environment() {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string kv = *e;
+    const std::size_t eq = kv.find('=');
+    if (eq != std::string::npos && eq > 0) env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// The command's process group, for the wall-time limit and the prompter's
+// holds (there is no init to ask on macOS).
+volatile sig_atomic_t g_group = 0;
+
+void forward_to_group(int sig) {
+  if (g_group > 0) kill(-static_cast<pid_t>(g_group), sig);
+}
+
+}  // namespace
+
+int launch_macos(const LaunchOptions& o) {
+  std::string workspace;
+  if (std::string e; !resolve_workspace(o.workspace, workspace, e)) return fail(e);
+  if (geteuid() == 0) {
+    return fail("sbrun on macOS does not run as root: sandbox-exec would start the command as root; run it as the "
+                "user who works in the workspace");
+  }
+
+  // 1. The policy, and what every sandbox protects.
+  driver::Compilation c;
+  sema::LoadOptions load;
+  load.stdlib_dir = o.stdlib_dir;
+  load.std_summaries = driver::embedded_std_summaries();
+  if (names_std_module(o.policy)) {
+    driver::compile_text(c, o.policy, workspace, "version 1;\nuse " + o.policy + ";\n", load);
+  } else {
+    driver::compile_file(c, o.policy, load);
+  }
+  if (c.diags.has_errors() || c.root_unreadable) {
+    std::fputs(render_diagnostics(c.diags, c.sources, {RenderFormat::Human, false}).c_str(), stderr);
+    return fail(fmt::format("the policy `{}` has errors; fix them (sbc check shows the same report)", o.policy));
+  }
+  driver::protect_policy_files(c);
+  lower::LowerOptions lo = driver::lowering_options(workspace, "");
+  const sema::PathBindings& bindings = lo.bindings;
+  if (std::string e; !workspace_allowed(bindings.workspace, bindings.home, e)) return fail(e);
+  driver::protect_git_metadata(c, bindings);
+
+  // 2. Launch-time asks, the limits, the profile.
+  const auto asks = lower::launch_asks(*c.policy);
+  const std::set<std::uint32_t> allowed = o.dry_run ? std::set<std::uint32_t>{} : settle_launch_asks(asks, o.ask);
+  Limits limits(*c.policy, o.limits, CgroupSupport{});
+  if (o.target_strict && !limits.per_process_notes().empty()) {
+    for (const auto& n : limits.per_process_notes()) std::fprintf(stderr, "sbrun: error[W0106]: %s\n", n.c_str());
+    return fail("--target-strict: a limit cannot be enforced as the policy means here");
+  }
+  int http_port = 0, socks_port = 0;
+  const int http = listen_on_loopback(http_port), socks = listen_on_loopback(socks_port);
+  if (http < 0 || socks < 0) return fail("cannot listen on 127.0.0.1 for the proxy");
+  lower::sbpl::SbplOptions so;
+  so.bindings = bindings;
+  so.proxy_port = http_port;
+  so.asks_allowed = allowed;
+  lower::sbpl::SbplProfile profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
+  // SOCKS too: the profile allows the proxy's ports only.
+  profile.text += fmt::format("(allow network-outbound (remote tcp \"localhost:{}\"))\n", socks_port);
+  if (o.dry_run) {
+    std::fputs(profile.text.c_str(), stdout);
+    for (const auto& [k, v] : profile.params) std::printf(";; -D %s=%s\n", k.c_str(), v.c_str());
+    return 0;
+  }
+  char dir_template[] = "/tmp/sbrun-profile-XXXXXX";
+  const char* dir = mkdtemp(dir_template);
+  if (dir == nullptr) return fail(fmt::format("cannot make a private directory for the profile: {}", std::strerror(errno)));
+  std::string profile_path, error;
+  if (!macos::write_private_file(dir, "profile.sb", profile.text, profile_path, error)) {
+    rmdir(dir);
+    return fail(error);
+  }
+  const auto cleanup = [&] {
+    unlink(profile_path.c_str());
+    rmdir(dir);
+  };
+
+  // 3. The command: its own process group, the rlimits, sandbox-exec.
+  std::vector<std::string> argv = macos::sandbox_exec_argv(profile_path, profile.params, o.command);
+  auto environment = lower::passed_environment(*c.policy, invoking_environment(), bindings, allowed);
+  std::vector<std::string> env = macos::command_environment(environment, http_port, socks_port, bindings.tmpdir);
+  std::vector<char*> argv_c = c_strings(argv), env_c = c_strings(env);
+  const std::vector<CommandRlimit> rlimits = limits.command_rlimits();
+  const pid_t child = fork();
+  if (child < 0) {
+    cleanup();
+    return fail(fmt::format("cannot fork: {}", std::strerror(errno)));
+  }
+  if (child == 0) {
+    setpgid(0, 0);
+    for (const CommandRlimit& r : rlimits) {
+      struct rlimit now {};
+      getrlimit(r.resource, &now);
+      struct rlimit want {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
+      if (now.rlim_max != RLIM_INFINITY && want.rlim_max > now.rlim_max) want.rlim_max = now.rlim_max;
+      if (want.rlim_cur > want.rlim_max) want.rlim_cur = want.rlim_max;
+      if (setrlimit(r.resource, &want) != 0) _exit(kSetupFailed);
+    }
+    execve(argv_c[0], argv_c.data(), env_c.data());
+    std::fprintf(stderr, "sbrun: cannot run %s: %s\n", argv_c[0], std::strerror(errno));
+    _exit(kSetupFailed);
+  }
+  setpgid(child, child);
+  g_group = child;
+  struct sigaction sa {};
+  sa.sa_handler = forward_to_group;
+  sigemptyset(&sa.sa_mask);
+  for (int s : kForwardedSignals) sigaction(s, &sa, nullptr);
+
+  // 4. The sandbox's denials, from the unified log, by their rule tags.
+  EventLog log(false, o.log_max_bytes);
+  int log_pipe[2] = {-1, -1};
+  pid_t log_stream = -1;
+  if (!o.quiet && pipe(log_pipe) == 0) {
+    std::vector<std::string> largv = macos::violation_log_argv();
+    std::vector<char*> largv_c = c_strings(largv);
+    log_stream = fork();
+    if (log_stream == 0) {
+      dup2(log_pipe[1], STDOUT_FILENO);
+      close(log_pipe[0]);
+      execv(largv_c[0], largv_c.data());
+      _exit(127);
+    }
+    close(log_pipe[1]);
+  }
+  std::thread violations;
+  if (log_stream > 0) {
+    violations = std::thread([fd = log_pipe[0], child] {
+      std::string buffer;
+      char chunk[4096];
+      ssize_t n;
+      while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+        buffer.append(chunk, static_cast<std::size_t>(n));
+        for (std::size_t nl; (nl = buffer.find('\n')) != std::string::npos; buffer.erase(0, nl + 1)) {
+          const auto v = macos::parse_violation(std::string_view(buffer).substr(0, nl));
+          if (!v) continue;
+          const std::string line = macos::describe_violation(*v);
+          (void)!::write(STDERR_FILENO, line.data(), line.size());
+        }
+      }
+      close(fd);
+      (void)child;
+    });
+  }
+
+  // 5. The proxy, until the command exits; the wall-time limit.
+  int status = 0;
+  bool wall_expired = false;
+  {
+    auto built = lower::ProxyRuleTable::build(*c.policy);
+    if (const auto* e = std::get_if<std::string>(&built)) {
+      kill(-child, SIGKILL);
+      waitpid(child, nullptr, 0);
+      cleanup();
+      return fail(*e);
+    }
+    const lower::ProxyRuleTable table = std::move(std::get<lower::ProxyRuleTable>(built));
+    boost::asio::io_context io;
+    std::unique_ptr<proxy::NetPrompter> prompter;
+    if (o.ask == AskMode::Prompt) {
+      prompter = std::make_unique<proxy::NetPrompter>("/dev/tty", std::chrono::seconds(60), [child](bool hold) {
+        kill(-child, hold ? SIGSTOP : SIGCONT);
+      });
+    }
+    proxy::GateConfig gc;
+    gc.table = &table;
+    gc.ask = o.ask == AskMode::Allow  ? proxy::NetAskMode::Allow
+             : o.ask == AskMode::Deny ? proxy::NetAskMode::Deny
+                                      : proxy::NetAskMode::Prompt;
+    gc.guard = proxy::AddressGuard::for_this_host();
+    proxy::Gate gate(io, std::move(gc), prompter.get());
+    proxy::ProxyLimits pl;
+    pl.max_sessions = static_cast<std::size_t>(o.net.max_sessions);
+    proxy::ProxyServer server(io, gate, pl, [&log](nlohmann::json e) { log.write(std::move(e)); });
+    server.listen(http, sandbox::kTagHttp);
+    server.listen(socks, sandbox::kTagSocks);
+    boost::asio::steady_timer wall(io), wall_kill(io);
+    if (const auto seconds = limits.wall_seconds()) {
+      wall.expires_after(std::chrono::seconds(*seconds));
+      wall.async_wait([&, child](const boost::system::error_code& ec) {
+        if (ec) return;
+        wall_expired = true;
+        std::fprintf(stderr, "sbrun: the wall_time limit is reached: stopping the command (SIGTERM, SIGKILL in 5 s)\n");
+        kill(-child, SIGTERM);
+        wall_kill.expires_after(std::chrono::seconds(5));
+        wall_kill.async_wait([child](const boost::system::error_code& e) {
+          if (!e) kill(-child, SIGKILL);
+        });
+      });
+    }
+    std::thread waiter([&] {
+      while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+      }
+      boost::asio::post(io, [&] { io.stop(); });
+    });
+    io.run();
+    waiter.join();
+    prompter.reset();
+  }
+  if (log_stream > 0) {
+    kill(log_stream, SIGTERM);
+    waitpid(log_stream, nullptr, 0);
+    violations.join();
+  }
+  cleanup();
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (wall_expired) {
+    code = kWallTimeExceeded;
+  } else if (const std::string text = limits.outcome(code); !text.empty()) {
+    (void)!::write(STDERR_FILENO, text.data(), text.size());
+  }
+  std::fflush(nullptr);
+  return code;
+}
+
+}  // namespace sbpolicy::runtime
