@@ -6,6 +6,7 @@
 //                                                               /Users/u, with its parameters after
 //                                                               `;;; PARAMS`; FILES and LINKS unused)
 //   ;;; PORT: 3128                                            (sbpl: the proxy's port)
+//   ;;; PRIVATE_TMP: /private/var/folders/x/T/sbrun-1         (sbpl: the run's own TMPDIR)
 //   ;;; FILES: ws/.git/hooks/ ws/src/a.c home/.ssh/id_rsa     (a trailing / makes a directory)
 //   ;;; LINKS: ws/link=../home                                (symlinks: path=target)
 //   ;;; ENV: PATH=/usr/bin SECRET=x                           (the invoking environment)
@@ -65,6 +66,7 @@ struct GoldenCase {
   std::string emit;  // a lowering stage to dump, or "" for the plan
   std::string target = "bwrap";
   int port = 3128;
+  std::string private_tmp;
 };
 
 GoldenCase parse(const std::string& text) {
@@ -88,6 +90,7 @@ GoldenCase parse(const std::string& text) {
       else if (rest.rfind("EMIT:", 0) == 0) c.emit = words(rest.substr(5)).at(0);
       else if (rest == "TARGET: sbpl") c.target = "sbpl";
       else if (rest.rfind("PORT:", 0) == 0) c.port = std::stoi(rest.substr(5));
+      else if (rest.rfind("PRIVATE_TMP:", 0) == 0) c.private_tmp = words(rest.substr(12)).at(0);
       else if (rest != "TARGET: bwrap") throw std::runtime_error("unknown header line: " + line);
       if (in_expected) c.header.resize(c.header.size() - std::string(";;; EXPECTED\n").size());
       continue;
@@ -108,6 +111,8 @@ std::string run_sbpl(const GoldenCase& c) {
     o.bindings.home = "/Users/u";
     o.bindings.tmpdir = "/private/tmp";
     o.proxy_port = c.port;
+    o.private_tmp = c.private_tmp;
+    if (!c.private_tmp.empty()) o.bindings.tmpdir = c.private_tmp;
     const auto profile = lower::sbpl::lower_to_sbpl(*comp.policy, o);
     nlohmann::ordered_json params = nlohmann::ordered_json::object();
     for (const auto& [k, v] : profile.params) params[k] = v;

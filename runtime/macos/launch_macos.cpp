@@ -130,7 +130,7 @@ int launch_macos(const LaunchOptions& o) {
   }
   driver::protect_policy_files(c);
   lower::LowerOptions lo = driver::lowering_options(workspace, "");
-  const sema::PathBindings& bindings = lo.bindings;
+  sema::PathBindings& bindings = lo.bindings;
   if (std::string e; !workspace_allowed(bindings.workspace, bindings.home, e)) return fail(e);
   driver::protect_git_metadata(c, bindings);
 
@@ -142,6 +142,28 @@ int launch_macos(const LaunchOptions& o) {
     for (const auto& n : limits.per_process_notes()) std::fprintf(stderr, "sbrun: error[W0106]: %s\n", n.c_str());
     return fail("--target-strict: a limit cannot be enforced as the policy means here");
   }
+  // The run's own temporary directory, as the Linux sandbox has a private
+  // /tmp: under the user's, removed after the run; `$TMPDIR` in the policy
+  // means it.
+  std::string private_tmp;
+  if (!o.dry_run) {
+    std::string base = bindings.tmpdir.empty() ? "/tmp" : bindings.tmpdir;
+    std::string templ = base + "/sbrun-tmp-XXXXXX";
+    if (mkdtemp(templ.data()) == nullptr) {
+      return fail(fmt::format("cannot make the run's temporary directory in {}: {}", base, std::strerror(errno)));
+    }
+    private_tmp = templ;
+    bindings.tmpdir = private_tmp;
+  }
+  // Removed on every way out from here, whatever the command left in it.
+  struct RemoveAtExit {
+    const std::string& path;
+    ~RemoveAtExit() {
+      if (std::string e; !path.empty() && !macos::remove_tree(path, e)) {
+        std::fprintf(stderr, "sbrun: the run's temporary directory is not all removed: %s\n", e.c_str());
+      }
+    }
+  } remove_private_tmp{private_tmp};
   int http_port = 0, socks_port = 0;
   const int http = listen_on_loopback(http_port), socks = listen_on_loopback(socks_port);
   if (http < 0 || socks < 0) return fail("cannot listen on 127.0.0.1 for the proxy");
@@ -149,6 +171,7 @@ int launch_macos(const LaunchOptions& o) {
   so.bindings = bindings;
   so.proxy_port = http_port;
   so.asks_allowed = allowed;
+  so.private_tmp = private_tmp;
   lower::sbpl::SbplProfile profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
   // SOCKS too: the profile allows the proxy's ports only.
   profile.text += fmt::format("(allow network-outbound (remote tcp \"localhost:{}\"))\n", socks_port);

@@ -1,5 +1,6 @@
 #include "macos/sandbox_exec.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -66,6 +67,62 @@ bool write_private_file(const std::string& dir, const std::string& name, const s
   }
   close(fd);
   path = dir + "/" + name;
+  return true;
+}
+
+namespace {
+
+// Empties the directory open at `fd` (which it closes), `depth` levels at most.
+bool empty_directory(int fd, int depth, std::string& error) {
+  DIR* d = fdopendir(fd);
+  if (d == nullptr) {
+    close(fd);
+    error = std::strerror(errno);
+    return false;
+  }
+  bool ok = true;
+  std::vector<std::string> names;
+  while (const dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  for (const std::string& name : names) {
+    if (unlinkat(dirfd(d), name.c_str(), 0) == 0 || errno == ENOENT) continue;
+    if (errno != EISDIR && errno != EPERM) {
+      error = fmt::format("{}: {}", name, std::strerror(errno));
+      ok = false;
+      continue;
+    }
+    const int sub = openat(dirfd(d), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0 || depth == 0) {
+      if (sub >= 0) close(sub);
+      error = fmt::format("{}: {}", name, depth == 0 ? "nested too deeply" : std::strerror(errno));
+      ok = false;
+      continue;
+    }
+    if (!empty_directory(sub, depth - 1, error) || unlinkat(dirfd(d), name.c_str(), AT_REMOVEDIR) != 0) {
+      if (error.empty()) error = fmt::format("{}: {}", name, std::strerror(errno));
+      ok = false;
+    }
+  }
+  closedir(d);
+  return ok;
+}
+
+}  // namespace
+
+bool remove_tree(const std::string& dir, std::string& error) {
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return true;
+    error = fmt::format("{}: {}", dir, std::strerror(errno));
+    return false;
+  }
+  if (!empty_directory(fd, 64, error)) return false;
+  if (rmdir(dir.c_str()) != 0) {
+    error = fmt::format("{}: {}", dir, std::strerror(errno));
+    return false;
+  }
   return true;
 }
 

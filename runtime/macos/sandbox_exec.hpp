@@ -42,6 +42,11 @@ std::vector<std::string> command_environment(const std::vector<std::pair<std::st
 bool write_private_file(const std::string& dir, const std::string& name, const std::string& text,
                         std::string& path, std::string& error);
 
+// Removes the directory `dir` and everything in it without following a
+// symbolic link (what the sandbox wrote there may be one), at most 64
+// levels deep. False with `error` set when something stays.
+bool remove_tree(const std::string& dir, std::string& error);
+
 // `log stream` reporting the Sandbox's denials that carry sbpolicy's tags,
 // one JSON object per line.
 std::vector<std::string> violation_log_argv();

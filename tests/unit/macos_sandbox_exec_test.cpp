@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -75,6 +76,38 @@ TEST(MacosSandboxExec, DenialsFromTheUnifiedLog) {
                               R"({"eventMessage":"Sandbox: x(1) allow file-read-data /a"})", R"({"eventMessage":3})"}) {
     EXPECT_FALSE(parse_violation(not_one)) << not_one;
   }
+}
+
+}  // namespace
+}  // namespace sbpolicy::runtime::macos
+
+namespace sbpolicy::runtime::macos {
+namespace {
+
+TEST(MacosSandboxExec, TheRunsTemporaryDirectoryGoesWithoutFollowingLinks) {
+  char outside_t[] = "/tmp/sbrun-outside-XXXXXX";
+  const std::string outside = mkdtemp(outside_t);
+  const std::string kept = outside + "/kept";
+  FILE* f = std::fopen(kept.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  char templ[] = "/tmp/sbrun-tmp-test-XXXXXX";
+  const std::string dir = mkdtemp(templ);
+  ASSERT_EQ(mkdir((dir + "/a").c_str(), 0700), 0);
+  ASSERT_EQ(mkdir((dir + "/a/b").c_str(), 0700), 0);
+  f = std::fopen((dir + "/a/b/file").c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  // Links the sandbox planted: to a directory and a file outside.
+  ASSERT_EQ(symlink(outside.c_str(), (dir + "/a/out").c_str()), 0);
+  ASSERT_EQ(symlink(kept.c_str(), (dir + "/kept-link").c_str()), 0);
+  std::string error;
+  EXPECT_TRUE(remove_tree(dir, error)) << error;
+  EXPECT_NE(access(dir.c_str(), F_OK), 0);
+  EXPECT_EQ(access(kept.c_str(), F_OK), 0) << "a link was followed";
+  EXPECT_TRUE(remove_tree(dir, error));  // gone already: nothing to do
+  unlink(kept.c_str());
+  rmdir(outside.c_str());
 }
 
 }  // namespace

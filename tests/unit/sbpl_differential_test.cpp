@@ -2,7 +2,8 @@
 // evaluator: for generated policies and paths, what the generated profile
 // decides (as compiler/sbpl reads it, written from the research notes and
 // sharing no matching code with the lowering) equals what the IR means
-// (ir::decide), case by case, for reads, writes, creations and unlinks.
+// (ir::decide), case by case, for reads, writes, creations, unlinks,
+// running a program (where it can be read) and connecting to unix sockets.
 // Every tolerated difference is restrictive and named:
 //  - case: a deny's regex, and an allow's except, are case-insensitive by
 //    construction (a case variant of a denied path is denied too);
@@ -198,6 +199,7 @@ TEST(SbplDifferential, GeneratedPoliciesAgreeWithTheReferenceEvaluator) {
       const bool ref_write = ir::decide(*c.policy, ir::Operation::Write, path, b).effect == ir::Effect::Allow;
       const bool ref_unix = ir::decide(*c.policy, ir::Operation::Unix, path, b).effect == ir::Effect::Allow;
       const std::pair<const char*, bool> questions[] = {{"file-read-data", ref_read},
+                                                        {"process-exec", ref_read},
                                                         {"file-read-metadata", ref_read},
                                                         {"file-write-data", ref_write},
                                                         {"file-write-create", ref_write},
@@ -216,7 +218,9 @@ TEST(SbplDifferential, GeneratedPoliciesAgreeWithTheReferenceEvaluator) {
           failures.push_back(fmt::format("{} {}: the profile's meaning depends on its order\n{}", op, path, text));
         }
         if (got == want) continue;
-        const ir::Operation family = std::string(op).starts_with("file-read")   ? ir::Operation::Read
+        const ir::Operation family = std::string(op).starts_with("file-read") ||
+                                             std::string(op) == "process-exec"
+                                         ? ir::Operation::Read
                                      : std::string(op) == "network-outbound" ? ir::Operation::Unix
                                                                               : ir::Operation::Write;
         std::string why;

@@ -184,7 +184,7 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
 
   // What a process needs to start (notes §4.1), minus the policy's denies.
   out += ";; What a process needs to start (dyld, frameworks, devices), minus the policy's denies.\n";
-  out += "(allow process-exec process-fork)\n";
+  out += "(allow process-fork)\n";
   out += "(allow signal (target same-sandbox))\n";
   out += "(allow sysctl-read)\n";
   out += "(allow mach-lookup (global-name \"com.apple.system.opendirectoryd.libinfo\" \"com.apple.system.logger\"\n"
@@ -223,6 +223,12 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
   // The policy's grants: write implies read.
   std::vector<std::string> reads, writes, sockets;
   std::string grant_notes;
+  if (!options.private_tmp.empty()) {
+    const std::string t = fmt::format("(subpath {})", e.param(canonical_macos_path(options.private_tmp)));
+    reads.push_back(t);
+    writes.push_back(t);
+    grant_notes += ";; the run's own temporary directory (TMPDIR)\n";
+  }
   for (const ir::Rule& r : policy.rules) {
     if (!takes_effect(r, options, Effect::Allow) || !sema::takes_paths(r.operation)) continue;
     auto f = e.rule_filter(r, RegexSide::Allow);
@@ -242,6 +248,13 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
   out += ";; The policy's grants, each family minus every deny of it: allow and deny never overlap.\n";
   out += grant_notes;
   if (!reads.empty()) out += "(allow file-read* " + minus(any_of(reads), read_denies) + ")\n";
+  // A program runs from where it can be read: what starts a process, and
+  // the policy's reads, never a read-protected path.
+  {
+    std::vector<std::string> runnable = reads;
+    for (const std::string& p : baseline_read_subpaths()) runnable.push_back(fmt::format("(subpath {})", e.param(p)));
+    out += "(allow process-exec " + minus(any_of(runnable), read_denies) + ")\n";
+  }
   if (!writes.empty()) out += "(allow file-write* " + minus(any_of(writes), write_denies) + ")\n";
   if (!sockets.empty()) {
     std::vector<std::string> remote;

@@ -30,6 +30,9 @@ struct SbplOptions {
   sema::PathBindings bindings;  // canonical (macOS: /private/tmp, /private/var/folders/…)
   int proxy_port = 0;           // 0: no network at all
   std::set<std::uint32_t> asks_allowed;  // rule ids of `ask` rules allowed at launch
+  // The run's own temporary directory (sbrun makes one per run, as the
+  // Linux sandbox has a private /tmp): readable and writable, minus denies.
+  std::string private_tmp;
 };
 
 struct SbplProfile {
