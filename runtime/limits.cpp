@@ -107,7 +107,8 @@ std::string describe_one(const AppliedLimit& l) {
       switch (l.kind) {
         case LimitKind::Memory: how = "per process, RLIMIT_DATA (an allocation past it fails)"; break;
         case LimitKind::Processes:
-          how = "for the whole sandbox (threads count), RLIMIT_NPROC in its own user namespace";
+          how = l.per_process ? "RLIMIT_NPROC, counted with every process of the user (macOS)"
+                              : "for the whole sandbox (threads count), RLIMIT_NPROC in its own user namespace";
           break;
         case LimitKind::CpuTime: how = "per process, RLIMIT_CPU (SIGXCPU, SIGKILL a second later)"; break;
         case LimitKind::FileSize: how = "per file written, RLIMIT_FSIZE (SIGXFSZ)"; break;
@@ -200,7 +201,10 @@ Limits::Limits(const ir::Policy& policy, const std::vector<LimitOverride>& overr
         limit->how = cgroup.available ? Enforcement::Cgroup : Enforcement::Rlimit;
         limit->per_process = !cgroup.available;
         break;
-      case LimitKind::Processes: limit->how = cgroup.available ? Enforcement::Cgroup : Enforcement::Rlimit; break;
+      case LimitKind::Processes:
+        limit->how = cgroup.available ? Enforcement::Cgroup : Enforcement::Rlimit;
+        limit->per_process = cgroup.user_wide_processes;  // not the sandbox's alone: W0106
+        break;
       case LimitKind::CpuTime:
       case LimitKind::OpenFiles: limit->per_process = true; break;
       case LimitKind::FileSize: break;  // a file's size is per file whatever enforces it
@@ -300,8 +304,12 @@ std::vector<CommandRlimit> Limits::command_rlimits() const {
     switch (l.kind) {
       case LimitKind::Memory: out.push_back({RLIMIT_DATA, l.value, l.value}); break;
       // The init is one of the user namespace's processes: the command
-      // gets the value.
-      case LimitKind::Processes: out.push_back({RLIMIT_NPROC, l.value + 1, l.value + 1}); break;
+      // gets the value. On macOS (no init, no namespace) the user's count.
+      case LimitKind::Processes: {
+        const std::uint64_t n = cgroup_.user_wide_processes ? l.value : l.value + 1;
+        out.push_back({RLIMIT_NPROC, n, n});
+        break;
+      }
       // SIGXCPU at the limit, SIGKILL a second later if it is ignored.
       case LimitKind::CpuTime: out.push_back({RLIMIT_CPU, l.value, l.value + 1}); break;
       case LimitKind::FileSize: out.push_back({RLIMIT_FSIZE, l.value, l.value}); break;
@@ -328,6 +336,8 @@ std::vector<std::string> Limits::per_process_notes() const {
       why = fmt::format("{} (cgroup v2 would bound the whole sandbox)", cgroup_.why_not.empty()
                                                                              ? "no cgroup v2 scope could be made"
                                                                              : cgroup_.why_not);
+    } else if (l.kind == LimitKind::Processes) {
+      why = "RLIMIT_NPROC counts every process of the user here, the sandbox's and the others (stricter)";
     } else {
       why = "no cgroup control counts it for a whole process tree";
     }

@@ -58,6 +58,9 @@ struct CgroupSupport {
   bool available = false;
   bool user_manager = false;  // talk to the user's systemd (sbrun is not root)
   std::string why_not;        // for -v when unavailable
+  // macOS: no user namespace, so RLIMIT_NPROC counts every process of the
+  // user, not the sandbox's alone.
+  bool user_wide_processes = false;
   static CgroupSupport detect();
 };
 

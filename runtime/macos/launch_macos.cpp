@@ -39,6 +39,8 @@
 #include "driver/pipeline.hpp"
 #include "driver/std_summaries.hpp"
 #include "event_log.hpp"
+#include "host_files.hpp"
+#include "ir/evaluator.hpp"
 #include "launch.hpp"
 #include "launch_common.hpp"
 #include "limits.hpp"
@@ -137,7 +139,9 @@ int launch_macos(const LaunchOptions& o) {
   // 2. Launch-time asks, the limits, the profile.
   const auto asks = lower::launch_asks(*c.policy);
   const std::set<std::uint32_t> allowed = o.dry_run ? std::set<std::uint32_t>{} : settle_launch_asks(asks, o.ask);
-  Limits limits(*c.policy, o.limits, CgroupSupport{});
+  CgroupSupport no_cgroup;
+  no_cgroup.user_wide_processes = true;
+  Limits limits(*c.policy, o.limits, no_cgroup);
   if (o.target_strict && !limits.per_process_notes().empty()) {
     for (const auto& n : limits.per_process_notes()) std::fprintf(stderr, "sbrun: error[W0106]: %s\n", n.c_str());
     return fail("--target-strict: a limit cannot be enforced as the policy means here");
@@ -193,12 +197,43 @@ int launch_macos(const LaunchOptions& o) {
     rmdir(dir);
   };
 
+  // The log, never where the sandbox can write; opened before the command
+  // exists.
+  EventLog log(!o.log_path.empty(), o.log_max_bytes);
+  if (!o.log_path.empty()) {
+    const auto sandbox_writes = [&](const std::string& path) {
+      const ir::Effect e = ir::decide(*c.policy, ir::Operation::Write, path, bindings).effect;
+      return e == ir::Effect::Allow || e == ir::Effect::Ask || path.starts_with(private_tmp + "/");
+    };
+    const int fd = open_host_file_for_append(o.log_path, sandbox_writes, error);
+    if (fd < 0) {
+      cleanup();
+      return fail("the log: " + error);
+    }
+    log.attach(fd);
+    log.write({{"event", "launch"}, {"policy", o.policy}, {"command", o.command}, {"workspace", bindings.workspace},
+               {"target", "sbpl"}});
+  }
+  // The network rules, before the command exists: a table that cannot be
+  // built means no sandbox, not one without network rules.
+  auto built = lower::ProxyRuleTable::build(*c.policy);
+  if (const auto* e = std::get_if<std::string>(&built)) {
+    cleanup();
+    return fail(*e);
+  }
+  const lower::ProxyRuleTable table = std::move(std::get<lower::ProxyRuleTable>(built));
+
   // 3. The command: its own process group, the rlimits, sandbox-exec.
   std::vector<std::string> argv = macos::sandbox_exec_argv(profile_path, profile.params, o.command);
   auto environment = lower::passed_environment(*c.policy, invoking_environment(), bindings, allowed);
   std::vector<std::string> env = macos::command_environment(environment, http_port, socks_port, bindings.tmpdir);
   std::vector<char*> argv_c = c_strings(argv), env_c = c_strings(env);
   const std::vector<CommandRlimit> rlimits = limits.command_rlimits();
+  // On a terminal the command's group is the foreground one, as a shell
+  // makes it: its keys and Ctrl-C reach it, and sbrun takes the terminal
+  // back when it stops or ends. Both sides set it, so neither waits.
+  const bool foreground = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+  if (foreground) signal(SIGTTOU, SIG_IGN);
   const pid_t child = fork();
   if (child < 0) {
     cleanup();
@@ -206,13 +241,18 @@ int launch_macos(const LaunchOptions& o) {
   }
   if (child == 0) {
     setpgid(0, 0);
+    if (foreground) tcsetpgrp(STDIN_FILENO, getpid());
+    signal(SIGTTOU, SIG_DFL);
     for (const CommandRlimit& r : rlimits) {
       struct rlimit now {};
       getrlimit(r.resource, &now);
       struct rlimit want {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
       if (now.rlim_max != RLIM_INFINITY && want.rlim_max > now.rlim_max) want.rlim_max = now.rlim_max;
       if (want.rlim_cur > want.rlim_max) want.rlim_cur = want.rlim_max;
-      if (setrlimit(r.resource, &want) != 0) _exit(kSetupFailed);
+      if (setrlimit(r.resource, &want) != 0) {
+        std::fprintf(stderr, "sbrun: cannot set the command's limits: %s\n", std::strerror(errno));
+        _exit(kSetupFailed);
+      }
     }
     execve(argv_c[0], argv_c.data(), env_c.data());
     std::fprintf(stderr, "sbrun: cannot run %s: %s\n", argv_c[0], std::strerror(errno));
@@ -220,13 +260,26 @@ int launch_macos(const LaunchOptions& o) {
   }
   setpgid(child, child);
   g_group = child;
+  if (foreground) tcsetpgrp(STDIN_FILENO, child);
+  if (o.verbose > 0) {
+    std::fprintf(stderr, "sbrun: macOS: %s -f %s with %zu parameters; proxy on 127.0.0.1:%d (HTTP) and :%d (SOCKS)\n",
+                 macos::kSandboxExec, profile_path.c_str(), profile.params.size(), http_port, socks_port);
+    for (const std::string& line : limits.describe()) std::fprintf(stderr, "sbrun: limit: %s\n", line.c_str());
+    for (const std::string& n : limits.per_process_notes()) std::fprintf(stderr, "sbrun: warning[W0106]: %s\n", n.c_str());
+  }
   struct sigaction sa {};
   sa.sa_handler = forward_to_group;
   sigemptyset(&sa.sa_mask);
   for (int s : kForwardedSignals) sigaction(s, &sa, nullptr);
 
   // 4. The sandbox's denials, from the unified log, by their rule tags.
-  EventLog log(false, o.log_max_bytes);
+  // What each rule says and where, for the denials' lines.
+  std::vector<std::string> rule_texts;
+  for (const ir::Rule& r : c.policy->rules) {
+    rule_texts.push_back(fmt::format("{} {} \"{}\" at {}", sema::effect_name(r.effect), sema::operation_name(r.operation),
+                                     sema::pattern_text(r.pattern),
+                                     r.origin.target.line == 0 ? r.origin.target.file : r.origin.target.text()));
+  }
   int log_pipe[2] = {-1, -1};
   pid_t log_stream = -1;
   if (!o.quiet && pipe(log_pipe) == 0) {
@@ -243,7 +296,7 @@ int launch_macos(const LaunchOptions& o) {
   }
   std::thread violations;
   if (log_stream > 0) {
-    violations = std::thread([fd = log_pipe[0], child] {
+    violations = std::thread([fd = log_pipe[0], &rule_texts, &log] {
       std::string buffer;
       char chunk[4096];
       ssize_t n;
@@ -252,12 +305,15 @@ int launch_macos(const LaunchOptions& o) {
         for (std::size_t nl; (nl = buffer.find('\n')) != std::string::npos; buffer.erase(0, nl + 1)) {
           const auto v = macos::parse_violation(std::string_view(buffer).substr(0, nl));
           if (!v) continue;
-          const std::string line = macos::describe_violation(*v);
+          const bool known = v->rule >= 0 && static_cast<std::size_t>(v->rule) < rule_texts.size();
+          const std::string line = macos::describe_violation(*v, known ? rule_texts[v->rule] : "");
           (void)!::write(STDERR_FILENO, line.data(), line.size());
+          log.write({{"event", "denied"}, {"operation", v->operation}, {"subject", v->subject},
+                     {"process", v->process}, {"pid", v->pid},
+                     {"rule", known ? nlohmann::json(rule_texts[v->rule]) : nlohmann::json()}});
         }
       }
       close(fd);
-      (void)child;
     });
   }
 
@@ -265,14 +321,6 @@ int launch_macos(const LaunchOptions& o) {
   int status = 0;
   bool wall_expired = false;
   {
-    auto built = lower::ProxyRuleTable::build(*c.policy);
-    if (const auto* e = std::get_if<std::string>(&built)) {
-      kill(-child, SIGKILL);
-      waitpid(child, nullptr, 0);
-      cleanup();
-      return fail(*e);
-    }
-    const lower::ProxyRuleTable table = std::move(std::get<lower::ProxyRuleTable>(built));
     boost::asio::io_context io;
     std::unique_ptr<proxy::NetPrompter> prompter;
     if (o.ask == AskMode::Prompt) {
@@ -307,7 +355,19 @@ int launch_macos(const LaunchOptions& o) {
       });
     }
     std::thread waiter([&] {
-      while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+      for (;;) {
+        const pid_t r = waitpid(child, &status, WUNTRACED);
+        if (r < 0 && errno == EINTR) continue;
+        if (r > 0 && WIFSTOPPED(status)) {
+          // Ctrl-Z: the terminal back to the shell, sbrun stopped with the
+          // command; `fg` continues both.
+          if (foreground) tcsetpgrp(STDIN_FILENO, getpgrp());
+          kill(getpid(), SIGSTOP);
+          if (foreground) tcsetpgrp(STDIN_FILENO, child);
+          kill(-child, SIGCONT);
+          continue;
+        }
+        break;
       }
       boost::asio::post(io, [&] { io.stop(); });
     });
@@ -320,8 +380,10 @@ int launch_macos(const LaunchOptions& o) {
     waitpid(log_stream, nullptr, 0);
     violations.join();
   }
+  if (foreground) tcsetpgrp(STDIN_FILENO, getpgrp());
   cleanup();
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  log.write({{"event", "exit"}, {"status", wall_expired ? kWallTimeExceeded : code}});
   if (wall_expired) {
     code = kWallTimeExceeded;
   } else if (const std::string text = limits.outcome(code); !text.empty()) {

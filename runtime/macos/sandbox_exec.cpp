@@ -173,13 +173,12 @@ std::optional<Violation> parse_violation(std::string_view line) {
   return v;
 }
 
-std::string describe_violation(const Violation& v) {
-  if (v.rule < 0) {
+std::string describe_violation(const Violation& v, const std::string& rule) {
+  if (rule.empty()) {
     return fmt::format("sbrun: denied {} {} to {}({}): nothing in the policy grants it\n", v.operation, v.subject,
                        v.process, v.pid);
   }
-  return fmt::format("sbrun: denied {} {} to {}({}) by rule {} (sbc explain shows it)\n", v.operation, v.subject,
-                     v.process, v.pid, v.rule);
+  return fmt::format("sbrun: denied {} {} to {}({}) by {}\n", v.operation, v.subject, v.process, v.pid, rule);
 }
 
 }  // namespace sbpolicy::runtime::macos

@@ -65,7 +65,9 @@ struct Violation {
 // /Users/u/.ssh/id_rsa", with the rule's tag where macOS adds it.
 std::optional<Violation> parse_violation(std::string_view line);
 
-// What sbrun prints for a denial: the rule and where it was written.
-std::string describe_violation(const Violation& v);
+// What sbrun prints for a denial: `rule` is the deciding rule as the
+// policy says it ("deny read \"./.env\" at p.sbpolicy:2:11"), or "" for
+// the default deny.
+std::string describe_violation(const Violation& v, const std::string& rule);
 
 }  // namespace sbpolicy::runtime::macos

@@ -137,6 +137,18 @@ TEST(LimitPlan, RlimitsWithoutACgroup) {
   EXPECT_EQ(l.describe().size(), 6u);
 }
 
+TEST(LimitPlan, OnMacosProcessesCountTheUsersAllAndSaySo) {
+  const ir::Policy p = compile("limit processes 10;\n");
+  runtime::CgroupSupport mac;
+  mac.user_wide_processes = true;
+  const runtime::Limits l(p, {}, mac);
+  ASSERT_EQ(l.command_rlimits().size(), 1u);
+  EXPECT_EQ(l.command_rlimits()[0].resource, RLIMIT_NPROC);
+  EXPECT_EQ(l.command_rlimits()[0].soft, 10u);  // no init to count
+  ASSERT_EQ(l.per_process_notes().size(), 1u);
+  EXPECT_NE(l.per_process_notes()[0].find("every process of the user"), std::string::npos);
+}
+
 TEST(LimitPlan, CgroupForMemoryAndProcessesWhenAvailable) {
   const ir::Policy p = compile("limit memory 1G;\nlimit processes 10;\nlimit file_size 1M;\n");
   const runtime::Limits l(p, {}, runtime::CgroupSupport{true, true, {}});

@@ -65,12 +65,13 @@ TEST(MacosSandboxExec, DenialsFromTheUnifiedLog) {
   EXPECT_EQ(v->operation, "file-read-data");
   EXPECT_EQ(v->subject, "/Users/u/w/.env");
   EXPECT_EQ(v->rule, 12);
-  EXPECT_NE(describe_violation(*v).find("by rule 12"), std::string::npos);
+  EXPECT_EQ(describe_violation(*v, "deny read \"./.env\" at p.sbpolicy:2:11"),
+            "sbrun: denied file-read-data /Users/u/w/.env to cat(4242) by deny read \"./.env\" at p.sbpolicy:2:11\n");
   const auto d = parse_violation(R"({"eventMessage":"Sandbox: curl(7) deny(1) network-outbound 93.184.216.34:443"})");
   ASSERT_TRUE(d);
   EXPECT_EQ(d->rule, -1);
   EXPECT_EQ(d->subject, "93.184.216.34:443");
-  EXPECT_NE(describe_violation(*d).find("nothing in the policy grants it"), std::string::npos);
+  EXPECT_NE(describe_violation(*d, "").find("nothing in the policy grants it"), std::string::npos);
   for (const char* not_one : {"", "{", "[]", R"({"eventMessage":"kernel: something else"})",
                               R"({"eventMessage":"Sandbox: x(12a) deny(1) file-read-data /a"})",
                               R"({"eventMessage":"Sandbox: x(1) allow file-read-data /a"})", R"({"eventMessage":3})"}) {
