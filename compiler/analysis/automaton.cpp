@@ -1,0 +1,243 @@
+#include "analysis/automaton.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <fmt/format.h>
+#include <map>
+#include <set>
+
+namespace sbpolicy::analysis {
+
+UnitSet UnitSet::range(std::uint32_t lo, std::uint32_t hi) {
+  UnitSet s;
+  s.add(lo, hi);
+  return s;
+}
+
+void UnitSet::add(std::uint32_t lo, std::uint32_t hi) {
+  if (lo > hi) return;
+  ranges_.emplace_back(lo, hi);
+  std::sort(ranges_.begin(), ranges_.end());
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> merged;
+  for (const auto& r : ranges_) {
+    if (!merged.empty() && r.first <= merged.back().second + 1) {
+      merged.back().second = std::max(merged.back().second, r.second);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  ranges_ = std::move(merged);
+}
+
+bool UnitSet::contains(std::uint32_t u) const {
+  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), std::make_pair(u, ~std::uint32_t{0}));
+  return it != ranges_.begin() && std::prev(it)->second >= u;
+}
+
+UnitSet UnitSet::complement() const {
+  UnitSet out;
+  std::uint32_t next = 0;
+  for (const auto& [lo, hi] : ranges_) {
+    if (lo > next) out.ranges_.emplace_back(next, lo - 1);
+    next = hi + 1;
+  }
+  if (next < kUnitEnd) out.ranges_.emplace_back(next, kUnitEnd - 1);
+  return out;
+}
+
+UnitSet UnitSet::minus(const UnitSet& other) const {
+  UnitSet out;
+  const UnitSet keep = other.complement();
+  // Intersection of two interval lists.
+  std::size_t i = 0, j = 0;
+  while (i < ranges_.size() && j < keep.ranges_.size()) {
+    const auto lo = std::max(ranges_[i].first, keep.ranges_[j].first);
+    const auto hi = std::min(ranges_[i].second, keep.ranges_[j].second);
+    if (lo <= hi) out.ranges_.emplace_back(lo, hi);
+    (ranges_[i].second < keep.ranges_[j].second) ? ++i : ++j;
+  }
+  return out;
+}
+
+namespace {
+
+std::set<std::size_t> closure(const Nfa& nfa, std::set<std::size_t> states) {
+  std::vector<std::size_t> todo(states.begin(), states.end());
+  while (!todo.empty()) {
+    const std::size_t s = todo.back();
+    todo.pop_back();
+    for (std::size_t t : nfa.states[s].epsilon) {
+      if (states.insert(t).second) todo.push_back(t);
+    }
+  }
+  return states;
+}
+
+}  // namespace
+
+bool Nfa::accepts(const std::vector<std::uint32_t>& units) const {
+  std::set<std::size_t> now = closure(*this, {start});
+  for (std::uint32_t u : units) {
+    std::set<std::size_t> next;
+    for (std::size_t s : now) {
+      for (const Edge& e : states[s].edges) {
+        if (e.on.contains(u)) next.insert(e.to);
+      }
+    }
+    now = closure(*this, std::move(next));
+    if (now.empty()) return false;
+  }
+  return std::any_of(now.begin(), now.end(), [&](std::size_t s) { return states[s].accepting; });
+}
+
+std::size_t Dfa::next(std::size_t state, std::uint32_t unit) const {
+  const auto& edges = states[state].edges;
+  auto it = std::upper_bound(edges.begin(), edges.end(), unit, [](std::uint32_t u, const Edge& e) { return u < e.lo; });
+  return std::prev(it)->to;
+}
+
+bool Dfa::accepts(const std::vector<std::uint32_t>& units) const {
+  std::size_t s = start;
+  for (std::uint32_t u : units) s = next(s, u);
+  return states[s].accepting;
+}
+
+std::optional<std::vector<std::uint32_t>> Dfa::shortest_witness() const {
+  std::vector<std::size_t> from(states.size(), states.size());
+  std::vector<std::uint32_t> via(states.size(), 0);
+  std::deque<std::size_t> queue{start};
+  from[start] = start;
+  while (!queue.empty()) {
+    const std::size_t s = queue.front();
+    queue.pop_front();
+    if (states[s].accepting) {
+      std::vector<std::uint32_t> out;
+      for (std::size_t at = s; at != start; at = from[at]) out.push_back(via[at]);
+      std::reverse(out.begin(), out.end());
+      return out;
+    }
+    for (const Edge& e : states[s].edges) {
+      if (from[e.to] != states.size()) continue;
+      from[e.to] = s;
+      // A readable unit where the edge has one: `a`, else its first
+      // printable ASCII one, else its first.
+      std::uint32_t u = e.lo;
+      if (e.lo <= 'a' && 'a' <= e.hi) u = 'a';
+      else if (e.lo < 0x21 && e.hi >= 0x21) u = 0x21;
+      via[e.to] = u;
+      queue.push_back(e.to);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Dfa> determinize(const Nfa& nfa, std::string& error, std::size_t max_states) {
+  Dfa dfa;
+  std::map<std::set<std::size_t>, std::size_t> ids;
+  std::vector<std::set<std::size_t>> sets;
+  const auto id_of = [&](std::set<std::size_t> s) -> std::optional<std::size_t> {
+    if (auto it = ids.find(s); it != ids.end()) return it->second;
+    if (sets.size() >= max_states) return std::nullopt;
+    const std::size_t id = sets.size();
+    ids.emplace(s, id);
+    sets.push_back(std::move(s));
+    dfa.states.emplace_back();
+    return id;
+  };
+  dfa.start = *id_of(closure(nfa, {nfa.start}));
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    const std::set<std::size_t> current = sets[i];
+    dfa.states[i].accepting = std::any_of(current.begin(), current.end(), [&](std::size_t s) {
+      return nfa.states[s].accepting;
+    });
+    // Split the alphabet where any outgoing edge starts or ends.
+    std::set<std::uint32_t> cuts{0, kUnitEnd};
+    for (std::size_t s : current) {
+      for (const auto& e : nfa.states[s].edges) {
+        for (const auto& [lo, hi] : e.on.ranges()) {
+          cuts.insert(lo);
+          cuts.insert(hi + 1);
+        }
+      }
+    }
+    std::vector<Dfa::Edge> edges;
+    for (auto it = cuts.begin(); std::next(it) != cuts.end(); ++it) {
+      const std::uint32_t lo = *it, hi = *std::next(it) - 1;
+      std::set<std::size_t> target;
+      for (std::size_t s : current) {
+        for (const auto& e : nfa.states[s].edges) {
+          if (e.on.contains(lo)) target.insert(e.to);
+        }
+      }
+      const auto to = id_of(closure(nfa, std::move(target)));
+      if (!to) {
+        error = fmt::format("the automaton grows past {} states", max_states);
+        return std::nullopt;
+      }
+      if (!edges.empty() && edges.back().to == *to && edges.back().hi + 1 == lo) {
+        edges.back().hi = hi;
+      } else {
+        edges.push_back({lo, hi, *to});
+      }
+    }
+    dfa.states[i].edges = std::move(edges);
+  }
+  return dfa;
+}
+
+Dfa complement(const Dfa& a) {
+  Dfa out = a;
+  for (auto& s : out.states) s.accepting = !s.accepting;
+  return out;
+}
+
+std::optional<Dfa> combine(const Dfa& a, const Dfa& b, Combine how, std::string& error) {
+  Dfa out;
+  std::map<std::pair<std::size_t, std::size_t>, std::size_t> ids;
+  std::vector<std::pair<std::size_t, std::size_t>> pairs;
+  const auto id_of = [&](std::pair<std::size_t, std::size_t> p) -> std::optional<std::size_t> {
+    if (auto it = ids.find(p); it != ids.end()) return it->second;
+    if (pairs.size() >= kMaxStates) return std::nullopt;
+    ids.emplace(p, pairs.size());
+    pairs.push_back(p);
+    out.states.emplace_back();
+    return pairs.size() - 1;
+  };
+  out.start = *id_of({a.start, b.start});
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const auto [sa, sb] = pairs[i];
+    const bool x = a.states[sa].accepting, y = b.states[sb].accepting;
+    out.states[i].accepting = how == Combine::Intersection ? (x && y) : how == Combine::Union ? (x || y) : (x && !y);
+    const auto& ea = a.states[sa].edges;
+    const auto& eb = b.states[sb].edges;
+    std::vector<Dfa::Edge> edges;
+    std::size_t p = 0, q = 0;
+    std::uint32_t lo = 0;
+    while (p < ea.size() && q < eb.size()) {
+      const std::uint32_t hi = std::min(ea[p].hi, eb[q].hi);
+      const auto to = id_of({ea[p].to, eb[q].to});
+      if (!to) {
+        error = fmt::format("the automaton grows past {} states", kMaxStates);
+        return std::nullopt;
+      }
+      if (!edges.empty() && edges.back().to == *to && edges.back().hi + 1 == lo) {
+        edges.back().hi = hi;
+      } else {
+        edges.push_back({lo, hi, *to});
+      }
+      lo = hi + 1;
+      if (ea[p].hi == hi) ++p;
+      if (eb[q].hi == hi) ++q;
+    }
+    out.states[i].edges = std::move(edges);
+  }
+  return out;
+}
+
+std::optional<bool> includes(const Dfa& b, const Dfa& a, std::string& error) {
+  auto d = combine(a, b, Combine::Difference, error);
+  if (!d) return std::nullopt;
+  return d->empty();
+}
+
+}  // namespace sbpolicy::analysis
