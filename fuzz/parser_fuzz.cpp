@@ -52,6 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     so.bindings = b;
     so.proxy_port = 3128;
     const auto profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
+    if (!profile.error.empty()) return 0;  // refused whole, never written in part
     auto loaded = sbpl::Profile::load(profile.text, {profile.params.begin(), profile.params.end()});
     if (!std::holds_alternative<sbpl::Profile>(loaded)) __builtin_trap();
   }

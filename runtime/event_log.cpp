@@ -19,6 +19,7 @@ void EventLog::write(nlohmann::json event) {
   event["time"] = std::chrono::duration_cast<std::chrono::milliseconds>(now).count() / 1000.0;
   // Subjects come from the sandbox: never let invalid UTF-8 break a line.
   std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const std::lock_guard<std::mutex> lock(mutex_);
   if (keeping_) {
     kept_.push_back(std::move(line));
     return;

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <mutex>
 #include <vector>
 
 namespace sbpolicy::runtime {
@@ -32,10 +33,13 @@ class EventLog {
   // Takes the open log file and writes the events kept so far.
   void attach(int fd);
   bool enabled() const { return fd_ >= 0 || keeping_; }
+  // Safe from several threads (on macOS the unified log's reader and the
+  // proxy both write).
   void write(nlohmann::json event);
 
  private:
   void emit(const std::string& line);
+  std::mutex mutex_;
   int fd_ = -1;
   bool keeping_;
   std::vector<std::string> kept_;

@@ -181,42 +181,6 @@ class SourceDescriptors {
   std::vector<int> fds_;
 };
 
-// `--resolve HOST:IP` pins, by canonical name.
-bool parse_pins(const std::vector<std::string>& specs, std::map<std::string, std::vector<sema::IpNet>>& pins,
-                std::string& error) {
-  for (const std::string& spec : specs) {
-    const std::size_t colon = spec.find(':');
-    if (colon == std::string::npos) {
-      error = fmt::format("--resolve `{}`: expected HOST:IP", spec);
-      return false;
-    }
-    auto host = sema::parse_host_subject(spec.substr(0, colon), 443);
-    auto ip = sema::parse_host_subject(spec.substr(colon + 1), 443);
-    const auto* h = std::get_if<sema::HostSubject>(&host);
-    const auto* a = std::get_if<sema::HostSubject>(&ip);
-    if (h == nullptr || h->is_ip) {
-      error = fmt::format("--resolve `{}`: `{}` is not a host name", spec, spec.substr(0, colon));
-      return false;
-    }
-    if (a == nullptr || !a->is_ip) {
-      error = fmt::format("--resolve `{}`: `{}` is not an IP address", spec, spec.substr(colon + 1));
-      return false;
-    }
-    // A port there would be dropped: the pin is an address, the port comes
-    // from each connection. (Parsed with another default port: the same
-    // port twice means the text named one.)
-    const auto again = sema::parse_host_subject(spec.substr(colon + 1), 80);
-    if (std::get<sema::HostSubject>(again).port == a->port) {
-      const std::string address = a->address.family == 6 ? "[" + a->address.text() + "]" : a->address.text();
-      error = fmt::format("--resolve `{}`: a pin is HOST:IP without a port (`{}:{}`); the port is the connection's",
-                          spec, spec.substr(0, colon), address);
-      return false;
-    }
-    pins[h->name].push_back(proxy::canonical_address(a->address));
-  }
-  return true;
-}
-
 // ssh through the proxy: sbrun itself is the ProxyCommand. Left unset for
 // an executable path a shell would split or expand.
 std::string git_ssh_command(const std::string& executable) {
@@ -224,20 +188,6 @@ std::string git_ssh_command(const std::string& executable) {
     return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("/._-+", c) != nullptr;
   });
   return plain ? "ssh -o 'ProxyCommand=" + executable + " --sbrun-connect %h %p'" : "";
-}
-
-// Every session holds a few descriptors (client, upstream, a pipe per
-// direction): let the proxy use what the hard limit allows. Returns the
-// limit in force.
-std::size_t raise_descriptor_limit() {
-  rlimit r{};
-  if (getrlimit(RLIMIT_NOFILE, &r) != 0) return 1024;
-  if (r.rlim_cur < r.rlim_max) {
-    const rlim_t before = r.rlim_cur;
-    r.rlim_cur = r.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &r) != 0) r.rlim_cur = before;
-  }
-  return r.rlim_cur == RLIM_INFINITY ? std::numeric_limits<std::size_t>::max() / 2 : static_cast<std::size_t>(r.rlim_cur);
 }
 
 }  // namespace
@@ -509,6 +459,13 @@ int launch(const LaunchOptions& o) {
     std::string note;
     run_limits.enter_scope({bwrap.pid(), init}, note);
     if (!note.empty()) std::fprintf(stderr, "sbrun: limits: %s\n", note.c_str());
+    // A limit the scope could not take is per process now: refused like
+    // any other under --target-strict.
+    if (o.target_strict && !note.empty() && !run_limits.per_process_notes().empty()) {
+      for (const std::string& n : run_limits.per_process_notes()) std::fprintf(stderr, "sbrun: error[W0106]: %s\n", n.c_str());
+      cleanup();
+      return fail("--target-strict: a limit cannot be enforced as the policy means here");
+    }
   }
   if (o.verbose > 0) {
     for (const std::string& line : run_limits.describe()) std::fprintf(stderr, "sbrun: limit: %s\n", line.c_str());

@@ -3,7 +3,12 @@
 // as a standard library module, and the workspace checks.
 #pragma once
 
+#include <cstddef>
+#include <map>
 #include <string>
+#include <vector>
+
+#include "sema/host_pattern.hpp"
 
 namespace sbpolicy::runtime {
 
@@ -22,5 +27,12 @@ bool workspace_allowed(const std::string& workspace, const std::string& home, st
 // `requested` (default: the current directory) through every symlink, as
 // the kernel will resolve it, checked against the invoking home.
 bool resolve_workspace(const std::string& requested, std::string& out, std::string& error);
+
+// `--resolve HOST:IP` pins, by canonical name; false with `error` set.
+bool parse_pins(const std::vector<std::string>& specs, std::map<std::string, std::vector<sema::IpNet>>& pins,
+                std::string& error);
+
+// RLIMIT_NOFILE raised to its hard limit for the proxy; the limit in force.
+std::size_t raise_descriptor_limit();
 
 }  // namespace sbpolicy::runtime

@@ -251,8 +251,9 @@ std::vector<std::string> scope_command(const std::string& unit, const std::vecto
       property({"MemoryMax", "t", std::to_string(l.value)});
       property({"MemorySwapMax", "t", "0"});
     } else if (l.kind == LimitKind::Processes) {
-      // The init is one of the sandbox's tasks: the command gets the value.
-      property({"TasksMax", "t", std::to_string(l.value + 1)});
+      // bubblewrap and the init are tasks of the scope too: the command
+      // gets the value.
+      property({"TasksMax", "t", std::to_string(l.value + 2)});
     }
   }
   property({"CollectMode", "s", "inactive-or-failed"});

@@ -114,6 +114,7 @@ std::string run_sbpl(const GoldenCase& c) {
     o.private_tmp = c.private_tmp;
     if (!c.private_tmp.empty()) o.bindings.tmpdir = c.private_tmp;
     const auto profile = lower::sbpl::lower_to_sbpl(*comp.policy, o);
+    if (!profile.error.empty()) return "error: " + profile.error + "\n";
     nlohmann::ordered_json params = nlohmann::ordered_json::object();
     for (const auto& [k, v] : profile.params) params[k] = v;
     out = profile.text + ";;; PARAMS\n" + params.dump(2) + "\n";

@@ -44,8 +44,8 @@ Policy build_policy(const sema::Program& program, sema::CheckedPolicy checked, c
   };
   std::sort(policy.rules.begin(), policy.rules.end(), [&](const Rule& a, const Rule& b) { return key(a) < key(b); });
   for (std::size_t i = 0; i < policy.rules.size(); ++i) policy.rules[i].id = static_cast<std::uint32_t>(i);
-  // Files are resolved in load order, so the first of equal limits is the
-  // first file's.
+  // Of equal limits, the first resolved (imports before the file) names
+  // where it came from.
   for (const sema::LimitKind kind : sema::kLimitKinds) {
     const sema::CheckedLimit* lowest = nullptr;
     for (const sema::CheckedLimit& l : checked.limits) {

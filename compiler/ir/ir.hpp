@@ -49,7 +49,8 @@ struct Rule {
 using sema::LimitKind;
 
 // A resource limit of the policy: the smallest of its kind across the files
-// (ties: the first file in load order), where it came from.
+// (ties: the first resolved, a file's imports before the file), where it
+// came from.
 struct Limit {
   LimitKind kind;
   std::uint64_t value = 0;  // bytes, seconds or a count (sema::limit_unit)

@@ -79,7 +79,9 @@ lower::sbpl::SbplProfile macos_profile(driver::Compilation& c, const std::string
   lower::sbpl::SbplOptions so;
   so.bindings = bindings;
   so.proxy_port = proxy_port;
-  return lower::sbpl::lower_to_sbpl(*c.policy, so);
+  auto profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
+  if (!profile.error.empty()) error = profile.error;
+  return profile;
 }
 
 }  // namespace sbpolicy::sbc

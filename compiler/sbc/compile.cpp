@@ -110,6 +110,10 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
     sema::PathBindings bindings;
     std::string error;
     const auto profile = macos_profile(c, options.workspace, options.home, options.proxy_port, bindings, error);
+    if (!profile.error.empty()) {
+      std::fprintf(stderr, "sbc: %s\n", profile.error.c_str());
+      return kPolicyErrors;
+    }
     if (!error.empty()) {
       std::fprintf(stderr, "sbc: %s\n", error.c_str());
       return kUsage;

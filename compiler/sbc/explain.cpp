@@ -120,7 +120,7 @@ int run_explain_sbpl(const CommonOptions& common, const ExplainOptions& options,
   const auto profile = macos_profile(c, options.workspace, options.home, options.proxy_port, bindings, error);
   if (!error.empty()) {
     std::fprintf(stderr, "sbc explain: %s\n", error.c_str());
-    return kUsage;
+    return profile.error.empty() ? kUsage : kPolicyErrors;
   }
   std::map<std::string, std::string> params(profile.params.begin(), profile.params.end());
   auto loaded = sbpl::Profile::load(profile.text, params);

@@ -24,9 +24,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -101,6 +103,8 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 // The command's process group, for the wall-time limit and the prompter's
 // holds (there is no init to ask on macOS).
 volatile sig_atomic_t g_group = 0;
+// A network question holds the command stopped: that stop is not Ctrl-Z.
+std::atomic<bool> g_holding{false};
 
 void forward_to_group(int sig) {
   if (g_group > 0) kill(-static_cast<pid_t>(g_group), sig);
@@ -135,6 +139,9 @@ int launch_macos(const LaunchOptions& o) {
   sema::PathBindings& bindings = lo.bindings;
   if (std::string e; !workspace_allowed(bindings.workspace, bindings.home, e)) return fail(e);
   driver::protect_git_metadata(c, bindings);
+
+  std::map<std::string, std::vector<sema::IpNet>> pins;
+  if (std::string e; !parse_pins(o.net.resolve, pins, e)) return fail(e);
 
   // 2. Launch-time asks, the limits, the profile.
   const auto asks = lower::launch_asks(*c.policy);
@@ -172,11 +179,23 @@ int launch_macos(const LaunchOptions& o) {
   const int http = listen_on_loopback(http_port), socks = listen_on_loopback(socks_port);
   if (http < 0 || socks < 0) return fail("cannot listen on 127.0.0.1 for the proxy");
   lower::sbpl::SbplOptions so;
+  // A word of this run's in every message of the profile, to tell its
+  // denials in the unified log from other processes' and runs'.
+  char tag_bytes[6];
+  if (getentropy(tag_bytes, sizeof tag_bytes) != 0) return fail("cannot draw a random tag for the run");
+  for (unsigned char b : tag_bytes) so.run_tag += fmt::format("{:02x}", b);
+  // The command's terminals: sbrun's own, never every terminal of the user.
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    if (const char* t = isatty(fd) ? ttyname(fd) : nullptr; t != nullptr) {
+      if (std::find(so.terminals.begin(), so.terminals.end(), t) == so.terminals.end()) so.terminals.push_back(t);
+    }
+  }
   so.bindings = bindings;
   so.proxy_port = http_port;
   so.asks_allowed = allowed;
   so.private_tmp = private_tmp;
   lower::sbpl::SbplProfile profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
+  if (!profile.error.empty()) return fail(profile.error + "; the policy cannot be enforced here");
   // SOCKS too: the profile allows the proxy's ports only.
   profile.text += fmt::format("(allow network-outbound (remote tcp \"localhost:{}\"))\n", socks_port);
   if (o.dry_run) {
@@ -296,21 +315,23 @@ int launch_macos(const LaunchOptions& o) {
   }
   std::thread violations;
   if (log_stream > 0) {
-    violations = std::thread([fd = log_pipe[0], &rule_texts, &log] {
+    violations = std::thread([fd = log_pipe[0], &rule_texts, &log, tag = so.run_tag] {
       std::string buffer;
       char chunk[4096];
       ssize_t n;
       while ((n = read(fd, chunk, sizeof chunk)) > 0) {
         buffer.append(chunk, static_cast<std::size_t>(n));
         for (std::size_t nl; (nl = buffer.find('\n')) != std::string::npos; buffer.erase(0, nl + 1)) {
-          const auto v = macos::parse_violation(std::string_view(buffer).substr(0, nl));
+          const auto v = macos::parse_violation(std::string_view(buffer).substr(0, nl), tag);
           if (!v) continue;
           const bool known = v->rule >= 0 && static_cast<std::size_t>(v->rule) < rule_texts.size();
-          const std::string line = macos::describe_violation(*v, known ? rule_texts[v->rule] : "");
+          const std::string line =
+              macos::describe_violation(*v, known ? rule_texts[static_cast<std::size_t>(v->rule)] : "");
           (void)!::write(STDERR_FILENO, line.data(), line.size());
-          log.write({{"event", "denied"}, {"operation", v->operation}, {"subject", v->subject},
-                     {"process", v->process}, {"pid", v->pid},
-                     {"rule", known ? nlohmann::json(rule_texts[v->rule]) : nlohmann::json()}});
+          nlohmann::json event = {{"event", "denied"},  {"operation", v->operation}, {"subject", v->subject},
+                                  {"process", v->process}, {"pid", v->pid}};
+          event["rule"] = known ? nlohmann::json(rule_texts[static_cast<std::size_t>(v->rule)]) : nlohmann::json();
+          log.write(std::move(event));
         }
       }
       close(fd);
@@ -324,8 +345,18 @@ int launch_macos(const LaunchOptions& o) {
     boost::asio::io_context io;
     std::unique_ptr<proxy::NetPrompter> prompter;
     if (o.ask == AskMode::Prompt) {
-      prompter = std::make_unique<proxy::NetPrompter>("/dev/tty", std::chrono::seconds(60), [child](bool hold) {
-        kill(-child, hold ? SIGSTOP : SIGCONT);
+      // A question stops the command and takes the terminal for the answer,
+      // then gives both back; the waiter does not take that stop for Ctrl-Z.
+      prompter = std::make_unique<proxy::NetPrompter>("/dev/tty", std::chrono::seconds(60), [child, foreground](bool hold) {
+        if (hold) {
+          g_holding = true;
+          kill(-child, SIGSTOP);
+          if (foreground) tcsetpgrp(STDIN_FILENO, getpgrp());
+        } else {
+          if (foreground) tcsetpgrp(STDIN_FILENO, child);
+          kill(-child, SIGCONT);
+          g_holding = false;
+        }
       });
     }
     proxy::GateConfig gc;
@@ -334,9 +365,16 @@ int launch_macos(const LaunchOptions& o) {
              : o.ask == AskMode::Deny ? proxy::NetAskMode::Deny
                                       : proxy::NetAskMode::Prompt;
     gc.guard = proxy::AddressGuard::for_this_host();
+    gc.pins = pins;
     proxy::Gate gate(io, std::move(gc), prompter.get());
     proxy::ProxyLimits pl;
     pl.max_sessions = static_cast<std::size_t>(o.net.max_sessions);
+    std::string limit_note;
+    pl = proxy::fit_descriptor_limit(pl, raise_descriptor_limit(), &limit_note);
+    if (!o.quiet && !limit_note.empty()) (void)!::write(STDERR_FILENO, limit_note.data(), limit_note.size());
+    pl.head_timeout = std::chrono::milliseconds(o.net.head_timeout_ms);
+    pl.connect_timeout = std::chrono::milliseconds(o.net.connect_timeout_ms);
+    pl.idle_timeout = std::chrono::milliseconds(o.net.idle_timeout_ms);
     proxy::ProxyServer server(io, gate, pl, [&log](nlohmann::json e) { log.write(std::move(e)); });
     server.listen(http, sandbox::kTagHttp);
     server.listen(socks, sandbox::kTagSocks);
@@ -359,6 +397,10 @@ int launch_macos(const LaunchOptions& o) {
         const pid_t r = waitpid(child, &status, WUNTRACED);
         if (r < 0 && errno == EINTR) continue;
         if (r > 0 && WIFSTOPPED(status)) {
+          // Only the job-control stops are Ctrl-Z; a question's hold
+          // (SIGSTOP) is the prompter's to end.
+          const int sig = WSTOPSIG(status);
+          if (g_holding || (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)) continue;
           // Ctrl-Z: the terminal back to the shell, sbrun stopped with the
           // command; `fg` continues both.
           if (foreground) tcsetpgrp(STDIN_FILENO, getpgrp());

@@ -131,7 +131,7 @@ std::vector<std::string> violation_log_argv() {
           "sender == \"Sandbox\" AND eventMessage CONTAINS \"deny\""};
 }
 
-std::optional<Violation> parse_violation(std::string_view line) {
+std::optional<Violation> parse_violation(std::string_view line, const std::string& run_tag) {
   const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("eventMessage") || !j["eventMessage"].is_string()) return std::nullopt;
   const std::string message = j["eventMessage"].get<std::string>();
@@ -141,9 +141,14 @@ std::optional<Violation> parse_violation(std::string_view line) {
   m.remove_prefix(9);
   const std::size_t open = m.find('('), close = m.find(") deny(");
   if (open == std::string_view::npos || close == std::string_view::npos || close < open) return std::nullopt;
+  // This run's: its tag is in the message.
+  const std::string tag = "sbpolicy " + run_tag + " ";
+  if (message.find(tag) == std::string::npos) return std::nullopt;
   Violation v;
   v.process = std::string(m.substr(0, open));
-  for (char c : m.substr(open + 1, close - open - 1)) {
+  const std::string_view pid = m.substr(open + 1, close - open - 1);
+  if (pid.empty() || pid.size() > 9) return std::nullopt;
+  for (char c : pid) {
     if (c < '0' || c > '9') return std::nullopt;
     v.pid = v.pid * 10 + (c - '0');
   }
@@ -154,17 +159,19 @@ std::optional<Violation> parse_violation(std::string_view line) {
   const std::size_t op_end = m.find(' ');
   v.operation = std::string(m.substr(0, op_end));
   std::string subject = op_end == std::string_view::npos ? "" : std::string(m.substr(op_end + 1));
-  // The rule's tag, wherever macOS puts it in the line.
-  if (const std::size_t tag = subject.find("sbpolicy rule "); tag != std::string::npos) {
-    int id = 0;
-    std::size_t i = tag + 14;
-    bool digits = false;
-    while (i < subject.size() && subject[i] >= '0' && subject[i] <= '9') {
-      id = id * 10 + (subject[i++] - '0');
-      digits = true;
+  // The rule's message, wherever macOS puts it in the line.
+  if (const std::size_t at = subject.find(tag); at != std::string::npos) {
+    const std::string rule_word = tag + "rule ";
+    if (subject.compare(at, rule_word.size(), rule_word) == 0) {
+      int id = 0;
+      std::size_t i = at + rule_word.size(), digits = 0;
+      while (i < subject.size() && subject[i] >= '0' && subject[i] <= '9' && digits < 9) {
+        id = id * 10 + (subject[i++] - '0');
+        ++digits;
+      }
+      if (digits > 0) v.rule = id;
     }
-    if (digits) v.rule = id;
-    subject.erase(tag);
+    subject.erase(at);
     while (!subject.empty() && (subject.back() == ' ' || subject.back() == '(' || subject.back() == '"')) {
       subject.pop_back();
     }

@@ -60,10 +60,12 @@ struct Violation {
   int rule = -1;          // the rule id of its tag, or -1 (the default deny)
 };
 
-// One line of `log stream --style ndjson`: a sandbox denial, or nullopt.
-// The event's message reads "Sandbox: cat(123) deny(1) file-read-data
-// /Users/u/.ssh/id_rsa", with the rule's tag where macOS adds it.
-std::optional<Violation> parse_violation(std::string_view line);
+// One line of `log stream --style ndjson`: a denial of this run's sandbox,
+// or nullopt. The event's message reads "Sandbox: cat(123) deny(1)
+// file-read-data /Users/u/.ssh/id_rsa", with the rule's message where macOS
+// adds it; `run_tag` (the profile's SbplOptions::run_tag) must be in it, so
+// other processes' and other runs' denials are not taken for this one's.
+std::optional<Violation> parse_violation(std::string_view line, const std::string& run_tag);
 
 // What sbrun prints for a denial: `rule` is the deciding rule as the
 // policy says it ("deny read \"./.env\" at p.sbpolicy:2:11"), or "" for

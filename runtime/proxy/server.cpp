@@ -929,7 +929,13 @@ void ProxyServer::accept_from(Listener& l) {
       const int fd = accept(l.descriptor.native_handle(), nullptr, nullptr);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        accept_from(l);  // EAGAIN: wait for the next; others: try again then
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          accept_from(l);  // wait for the next client
+          return;
+        }
+        // Out of descriptors (EMFILE, ENFILE) or memory: the socket stays
+        // readable, so waiting again would spin. Resume when a session ends.
+        paused_ = true;
         return;
       }
       fcntl(fd, F_SETFD, FD_CLOEXEC);

@@ -161,7 +161,7 @@ TEST(LimitPlan, CgroupForMemoryAndProcessesWhenAvailable) {
   const std::vector<std::string> expected = {
       "--user", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
       "StartTransientUnit", "ssa(sv)a(sa(sv))", "sbrun-1-2.scope", "fail", "5", "PIDs", "au", "2", "100", "101",
-      "MemoryMax", "t", "1073741824", "MemorySwapMax", "t", "0", "TasksMax", "t", "11", "CollectMode", "s",
+      "MemoryMax", "t", "1073741824", "MemorySwapMax", "t", "0", "TasksMax", "t", "12", "CollectMode", "s",
       "inactive-or-failed", "0"};
   EXPECT_EQ(tail, expected);
   EXPECT_NE(argv.front().find("busctl"), std::string::npos);

@@ -58,7 +58,8 @@ TEST(MacosSandboxExec, TheProfileFileIsNewPrivateAndNeverFollowsALink) {
 
 TEST(MacosSandboxExec, DenialsFromTheUnifiedLog) {
   const auto v = parse_violation(
-      R"({"eventMessage":"Sandbox: cat(4242) deny(1) file-read-data /Users/u/w/.env sbpolicy rule 12 deny read \"./.env\" p.sbpolicy:2:11","processID":4242})");
+      R"({"eventMessage":"Sandbox: cat(4242) deny(1) file-read-data /Users/u/w/.env sbpolicy k3x9 rule 12 deny read \"./.env\" p.sbpolicy:2:11","processID":4242})",
+      "k3x9");
   ASSERT_TRUE(v);
   EXPECT_EQ(v->process, "cat");
   EXPECT_EQ(v->pid, 4242);
@@ -67,15 +68,23 @@ TEST(MacosSandboxExec, DenialsFromTheUnifiedLog) {
   EXPECT_EQ(v->rule, 12);
   EXPECT_EQ(describe_violation(*v, "deny read \"./.env\" at p.sbpolicy:2:11"),
             "sbrun: denied file-read-data /Users/u/w/.env to cat(4242) by deny read \"./.env\" at p.sbpolicy:2:11\n");
-  const auto d = parse_violation(R"({"eventMessage":"Sandbox: curl(7) deny(1) network-outbound 93.184.216.34:443"})");
+  const auto d = parse_violation(
+      R"({"eventMessage":"Sandbox: curl(7) deny(1) network-outbound 93.184.216.34:443 sbpolicy k3x9 default deny"})",
+      "k3x9");
   ASSERT_TRUE(d);
   EXPECT_EQ(d->rule, -1);
   EXPECT_EQ(d->subject, "93.184.216.34:443");
   EXPECT_NE(describe_violation(*d, "").find("nothing in the policy grants it"), std::string::npos);
-  for (const char* not_one : {"", "{", "[]", R"({"eventMessage":"kernel: something else"})",
-                              R"({"eventMessage":"Sandbox: x(12a) deny(1) file-read-data /a"})",
-                              R"({"eventMessage":"Sandbox: x(1) allow file-read-data /a"})", R"({"eventMessage":3})"}) {
-    EXPECT_FALSE(parse_violation(not_one)) << not_one;
+  for (const char* not_one :
+       {"", "{", "[]", R"({"eventMessage":"kernel: something else"})",
+        R"({"eventMessage":"Sandbox: x(12a) deny(1) file-read-data /a sbpolicy k3x9 default deny"})",
+        R"({"eventMessage":"Sandbox: x(1) allow file-read-data /a sbpolicy k3x9 default deny"})",
+        R"({"eventMessage":"Sandbox: x(99999999999999) deny(1) file-read-data /a sbpolicy k3x9 default deny"})",
+        // Another process's denial, and another run's.
+        R"({"eventMessage":"Sandbox: Safari(9) deny(1) file-read-data /a"})",
+        R"({"eventMessage":"Sandbox: cat(9) deny(1) file-read-data /a sbpolicy zzzz rule 3 deny read"})",
+        R"({"eventMessage":3})"}) {
+    EXPECT_FALSE(parse_violation(not_one, "k3x9")) << not_one;
   }
 }
 

@@ -7,8 +7,8 @@
 // Every tolerated difference is restrictive and named:
 //  - case: a deny's regex, and an allow's except, are case-insensitive by
 //    construction (a case variant of a denied path is denied too);
-//  - unlink-above: a read-protected path's directories cannot be unlinked
-//    or renamed (a rename would carry the secret away);
+//  - unlink-above: the directories a protected path lies in cannot be
+//    unlinked or renamed (a rename would carry it out from under its rule);
 //  - negated-class: a negated class `[!x]` in a deny or in an allow's
 //    `except` is written as any character (a class over bytes cannot say
 //    "not x" of a multi-byte character), so the deny covers more.
@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -159,11 +160,27 @@ bool denied_by_a_widened_negation(const ir::Policy& policy, ir::Operation op, co
   return false;
 }
 
-bool above_a_read_denial(const ir::Policy& policy, const std::string& path, const sema::PathBindings& b) {
+// `path` is a directory a deny's protection lies in: its literal prefix or
+// a directory above it, or a directory its glob components match on the
+// way down (folding case, as the profile does).
+bool holds_a_protection(const ir::Policy& policy, const std::string& path, const sema::PathBindings& b) {
+  const auto lower = [](std::string s) {
+    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  const std::string p = lower(path);
   for (const ir::Rule& r : policy.rules) {
-    if (r.effect != ir::Effect::Deny || r.operation != ir::Operation::Read) continue;
+    if (r.effect != ir::Effect::Deny || !sema::takes_paths(r.operation)) continue;
     const auto bound = sema::bind_literal_prefix(std::get<sema::PathPattern>(r.pattern), b);
-    if (bound && (bound->prefix == path || bound->prefix.starts_with(path + "/"))) return true;
+    if (!bound) continue;
+    const std::string prefix = lower(bound->prefix);
+    if (prefix == p || prefix.starts_with(p + "/")) return true;
+    if (!p.starts_with(prefix + "/")) continue;
+    // Below the prefix: within the depth of the glob components before the
+    // last (`**` reaches any depth).
+    const std::size_t depth = static_cast<std::size_t>(std::count(p.begin() + static_cast<std::ptrdiff_t>(prefix.size()), p.end(), '/'));
+    const bool any_depth = std::find(bound->rest.begin(), bound->rest.end(), "**") != bound->rest.end();
+    if (bound->rest.size() > 1 && (any_depth || depth < bound->rest.size())) return true;
   }
   return false;
 }
@@ -187,6 +204,7 @@ TEST(SbplDifferential, GeneratedPoliciesAgreeWithTheReferenceEvaluator) {
     so.bindings = b;
     so.proxy_port = 3128;
     const auto profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
+    ASSERT_EQ(profile.error, "") << text;
     std::map<std::string, std::string> params(profile.params.begin(), profile.params.end());
     auto loaded = sbpl::Profile::load(profile.text, params);
     ASSERT_TRUE(std::holds_alternative<sbpl::Profile>(loaded))
@@ -235,7 +253,7 @@ TEST(SbplDifferential, GeneratedPoliciesAgreeWithTheReferenceEvaluator) {
           why = "negated-class";
         } else if (case_variant_of_deny(*c.policy, family, path, b)) {
           why = "case";
-        } else if (std::string(op) == "file-write-unlink" && above_a_read_denial(*c.policy, path, b)) {
+        } else if (std::string(op) == "file-write-unlink" && holds_a_protection(*c.policy, path, b)) {
           why = "unlink-above";
         }
         if (why.empty()) {
@@ -282,6 +300,58 @@ TEST(SbplDifferential, GeneratedPoliciesAgreeWithTheReferenceEvaluator) {
               summary.empty() ? " none" : summary.c_str());
   EXPECT_GT(policies, 250u);
   for (const std::string& f : failures) ADD_FAILURE() << f;
+}
+
+}  // namespace
+}  // namespace sbpolicy
+
+namespace sbpolicy {
+namespace {
+
+// `mv .git g; write g/hooks/x; mv g .git`: a rename carries a protected path
+// out from under its rule. Every directory a protection lies in cannot be
+// unlinked, in any case, and those a glob component matches too.
+TEST(SbplProtections, NoRenameCarriesAProtectedPathAway) {
+  driver::Compilation c;
+  driver::compile_text(c, "p.sbpolicy", "/p",
+                       "allow write \"./**\";\ndeny write \"./.git/hooks\";\ndeny read \"./build-*/secret\";\n", {});
+  ASSERT_TRUE(c.policy);
+  lower::sbpl::SbplOptions so;
+  so.bindings.home = kHome;
+  so.bindings.workspace = kWorkspace;
+  so.bindings.tmpdir = "/private/tmp";
+  const auto profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
+  ASSERT_EQ(profile.error, "");
+  auto loaded = sbpl::Profile::load(profile.text, {profile.params.begin(), profile.params.end()});
+  ASSERT_TRUE(std::holds_alternative<sbpl::Profile>(loaded)) << std::get<std::string>(loaded);
+  const auto& p = std::get<sbpl::Profile>(loaded);
+  const auto unlink_allowed = [&](const char* path) {
+    sbpl::Question q;
+    q.path = path;
+    return std::get<sbpl::Verdict>(p.decide("file-write-unlink", q)).allowed;
+  };
+  EXPECT_FALSE(unlink_allowed("/Users/u/w/.git"));
+  EXPECT_FALSE(unlink_allowed("/Users/u/w/.GIT"));
+  EXPECT_FALSE(unlink_allowed("/Users/u/w/.git/hooks"));
+  EXPECT_FALSE(unlink_allowed("/Users/u/w/build-1"));
+  EXPECT_FALSE(unlink_allowed("/Users/u/w"));
+  EXPECT_TRUE(unlink_allowed("/Users/u/w/.git/objects"));
+  EXPECT_TRUE(unlink_allowed("/Users/u/w/other"));
+  EXPECT_TRUE(unlink_allowed("/Users/u/w/build-1/notes"));
+}
+
+// A deny is never dropped: one the profile cannot write refuses the whole
+// profile instead.
+TEST(SbplProtections, ADenyThatCannotBeWrittenRefusesTheProfile) {
+  driver::Compilation c;
+  driver::compile_text(c, "p.sbpolicy", "/p", "allow read \"/**\";\ndeny read \"~/../../../x\";\n", {});
+  ASSERT_TRUE(c.policy);
+  lower::sbpl::SbplOptions so;
+  so.bindings.home = kHome;
+  so.bindings.workspace = kWorkspace;
+  const auto profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
+  EXPECT_NE(profile.error.find("cannot be written for macOS"), std::string::npos) << profile.error;
+  EXPECT_TRUE(profile.text.empty());
 }
 
 }  // namespace

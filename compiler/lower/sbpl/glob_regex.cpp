@@ -62,8 +62,12 @@ std::optional<std::string> class_regex(const sema::glob::CharClass& c, RegexSide
     for (std::uint32_t u = lo; u <= hi && u < 128; ++u) in[u] = true;
     if (hi >= 128) wide = true;
   }
+  // What a class cannot hold over bytes here: a `\` (AppleMatch reads it
+  // otherwise), control characters and DEL, non-ASCII.
+  bool unwritable = wide || in['\\'] || in[127];
+  for (int u = 0; u < 0x20; ++u) unwritable = unwritable || in[u];
   if (side == RegexSide::Deny) {
-    if (wide || c.negated) return any_char(side);  // covers more: never less
+    if (unwritable || c.negated) return any_char(side);  // covers more: never less
     for (int u = 'a'; u <= 'z'; ++u) {
       if (in[u] || in[u - 32]) in[u] = in[u - 32] = true;
     }
@@ -142,7 +146,7 @@ std::string literal_regex(std::string_view text, RegexSide side) {
 }
 
 std::optional<std::string> pattern_regex(std::string_view prefix, const std::vector<std::string>& rest,
-                                         RegexSide side) {
+                                         RegexSide side, bool exact) {
   std::string out = "^" + literal_regex(prefix == "/" ? "" : prefix, side);
   for (const std::string& component : rest) {
     if (component == "**") {
@@ -150,10 +154,11 @@ std::optional<std::string> pattern_regex(std::string_view prefix, const std::vec
       continue;
     }
     auto c = component_regex(component, side);
+    if (!c && side == RegexSide::Deny) c = "[^/]+";  // any name: covers more, never less
     if (!c) return std::nullopt;
     out += "/" + *c;
   }
-  return out + "(/.*)?$";
+  return out + (exact ? "$" : "(/.*)?$");
 }
 
 }  // namespace sbpolicy::lower::sbpl

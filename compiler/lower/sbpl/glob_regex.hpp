@@ -22,11 +22,12 @@ namespace sbpolicy::lower::sbpl {
 enum class RegexSide : unsigned char { Allow, Deny };
 
 // The regex for the bound literal `prefix` (absolute, canonical) followed by
-// the glob components `rest` (sema::bind_literal_prefix). Nullopt when a
-// component cannot be expressed for this side (an allow then grants
-// nothing there, which fails closed).
+// the glob components `rest` (sema::bind_literal_prefix), and everything
+// below unless `exact`. Nullopt when a component cannot be expressed for an
+// allow (which then grants nothing there: fails closed); a deny's is always
+// written, wider where it must be.
 std::optional<std::string> pattern_regex(std::string_view prefix, const std::vector<std::string>& rest,
-                                         RegexSide side);
+                                         RegexSide side, bool exact = false);
 
 // `text` with every AppleMatch metacharacter escaped; for a deny, letters
 // as two-case classes.

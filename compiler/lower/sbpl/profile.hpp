@@ -33,11 +33,20 @@ struct SbplOptions {
   // The run's own temporary directory (sbrun makes one per run, as the
   // Linux sandbox has a private /tmp): readable and writable, minus denies.
   std::string private_tmp;
+  // A word of this run's in every `(with message …)` ("sbpolicy TAG rule N
+  // …"), so sbrun tells its own denials from other processes' and runs'.
+  std::string run_tag;
+  // The terminals the command may use (sbrun's own stdin/stdout/stderr when
+  // they are ones, besides /dev/tty): never every terminal of the user.
+  std::vector<std::string> terminals;
 };
 
 struct SbplProfile {
   std::string text;
   std::vector<std::pair<std::string, std::string>> params;  // in order: P0, P1, ...
+  // Set when a rule cannot be written at all: there is no profile then
+  // (a deny left out would grant what the policy forbids).
+  std::string error;
 };
 
 SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options);
