@@ -172,7 +172,9 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
     }
     for (std::size_t k = 1; k < bound->rest.size(); ++k) {
       const std::vector<std::string> part(bound->rest.begin(), bound->rest.begin() + static_cast<std::ptrdiff_t>(k));
-      if (part.back() == "**") continue;  // any depth: the next component's regex covers it
+      // After `**` a rename keeps the path under the pattern (any depth):
+      // only the fixed-depth directories matter.
+      if (part.back() == "**") continue;
       protected_directories.insert(pattern_regex(prefix, part, RegexSide::Deny, /*exact=*/true).value());
     }
     if (r.operation == Operation::Read) {
