@@ -242,11 +242,10 @@ int launch(const LaunchOptions& o) {
 
   // The resource limits, and how this machine enforces each (limits.hpp);
   // the cgroup hierarchy is looked at only when a limit could use it.
-  const bool needs_cgroup = [&] {
-    Limits probe(*c.policy, o.limits, CgroupSupport{true, false, {}});
-    return probe.wants_cgroup();
-  }();
-  Limits run_limits(*c.policy, o.limits, needs_cgroup ? CgroupSupport::detect() : CgroupSupport{});
+  Limits run_limits(*c.policy, o.limits, CgroupSupport{});
+  if (run_limits.find(LimitKind::Memory) != nullptr || run_limits.find(LimitKind::Processes) != nullptr) {
+    run_limits = Limits(*c.policy, o.limits, CgroupSupport::detect());
+  }
   if (const auto notes = run_limits.per_process_notes(); !notes.empty() && (o.verbose > 0 || o.target_strict)) {
     for (const std::string& n : notes) {
       std::fprintf(stderr, "sbrun: %s[W0106]: %s\n", o.target_strict ? "error" : "warning", n.c_str());
@@ -511,7 +510,6 @@ int launch(const LaunchOptions& o) {
   int status = 0;
   bool wall_expired = false;
   {
-    const std::size_t descriptor_limit = raise_descriptor_limit();
     // Before the event loop: sessions it still holds when it is destroyed
     // log through these.
     proxy::DenialNotices notices;
@@ -535,20 +533,11 @@ int launch(const LaunchOptions& o) {
     }
     proxy::GateConfig gc;
     gc.table = &table;
-    gc.ask = o.ask == AskMode::Allow  ? proxy::NetAskMode::Allow
-             : o.ask == AskMode::Deny ? proxy::NetAskMode::Deny
-                                      : proxy::NetAskMode::Prompt;
+    gc.ask = net_ask_mode(o.ask);
     gc.pins = pins;
     gc.guard = proxy::AddressGuard::for_this_host();
     proxy::Gate gate(io, std::move(gc), prompter.get());
-    proxy::ProxyLimits limits;
-    limits.max_sessions = static_cast<std::size_t>(o.net.max_sessions);
-    std::string limit_note;
-    limits = proxy::fit_descriptor_limit(limits, descriptor_limit, &limit_note);
-    if (!o.quiet && !limit_note.empty()) (void)!::write(STDERR_FILENO, limit_note.data(), limit_note.size());
-    limits.head_timeout = std::chrono::milliseconds(o.net.head_timeout_ms);
-    limits.connect_timeout = std::chrono::milliseconds(o.net.connect_timeout_ms);
-    limits.idle_timeout = std::chrono::milliseconds(o.net.idle_timeout_ms);
+    const proxy::ProxyLimits limits = proxy_limits(o.net, o.quiet);
     // A refused host and port is told on stderr once (proxy/denial_notice.hpp).
     const bool tell = !o.quiet;
     proxy::ProxyServer server(io, gate, limits, [&log, &notices, tell](nlohmann::json e) {
@@ -562,24 +551,8 @@ int launch(const LaunchOptions& o) {
     // The wall-clock limit: SIGTERM to every process of the sandbox, as a
     // job signal; SIGKILL to its init (and so to all of it) 5 s later.
     boost::asio::steady_timer wall(io), wall_kill(io);
-    if (const auto seconds = run_limits.wall_seconds()) {
-      wall.expires_after(std::chrono::seconds(*seconds));
-      wall.async_wait([&, init](const boost::system::error_code& ec) {
-        if (ec) return;
-        wall_expired = true;
-        const AppliedLimit& l = *run_limits.find(LimitKind::WallTime);
-        const std::string text = fmt::format(
-            "sbrun: the wall_time limit of {} ({}) is reached: stopping the command (SIGTERM, SIGKILL in 5 s)\n",
-            sema::format_limit_value(l.kind, l.value), l.from);
-        (void)!::write(STDERR_FILENO, text.data(), text.size());
-        log.write({{"event", "limit"}, {"limit", "wall_time"}, {"value", l.value}});
-        forward_signal(SIGTERM);
-        wall_kill.expires_after(std::chrono::seconds(5));
-        wall_kill.async_wait([init](const boost::system::error_code& e) {
-          if (!e) kill(init, SIGKILL);
-        });
-      });
-    }
+    arm_wall_time(wall, wall_kill, run_limits, log, wall_expired, [] { forward_signal(SIGTERM); },
+                  [init] { kill(init, SIGKILL); });
     // What only building the sandbox needed (sources, syntax trees, the
     // plan) stays until exit: it lives in sbrun's bump arena, which freeing
     // would not give back (compiler/support/bump_new.cpp).

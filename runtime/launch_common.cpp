@@ -121,4 +121,44 @@ std::size_t raise_descriptor_limit() {
   return r.rlim_cur == RLIM_INFINITY ? std::numeric_limits<std::size_t>::max() / 2 : static_cast<std::size_t>(r.rlim_cur);
 }
 
+proxy::NetAskMode net_ask_mode(AskMode mode) {
+  return mode == AskMode::Allow  ? proxy::NetAskMode::Allow
+         : mode == AskMode::Deny ? proxy::NetAskMode::Deny
+                                 : proxy::NetAskMode::Prompt;
+}
+
+proxy::ProxyLimits proxy_limits(const NetOptions& net, bool quiet) {
+  proxy::ProxyLimits limits;
+  limits.max_sessions = static_cast<std::size_t>(net.max_sessions);
+  std::string note;
+  limits = proxy::fit_descriptor_limit(limits, raise_descriptor_limit(), &note);
+  if (!quiet && !note.empty()) (void)!::write(STDERR_FILENO, note.data(), note.size());
+  limits.head_timeout = std::chrono::milliseconds(net.head_timeout_ms);
+  limits.connect_timeout = std::chrono::milliseconds(net.connect_timeout_ms);
+  limits.idle_timeout = std::chrono::milliseconds(net.idle_timeout_ms);
+  return limits;
+}
+
+void arm_wall_time(boost::asio::steady_timer& wall, boost::asio::steady_timer& wall_kill, const Limits& limits,
+                   EventLog& log, bool& expired, std::function<void()> stop, std::function<void()> kill) {
+  const AppliedLimit* l = limits.find(LimitKind::WallTime);
+  if (l == nullptr) return;
+  wall.expires_after(std::chrono::seconds(l->value));
+  wall.async_wait([&wall_kill, &log, &expired, l, stop = std::move(stop),
+                   kill = std::move(kill)](const boost::system::error_code& ec) {
+    if (ec) return;
+    expired = true;
+    const std::string text = fmt::format(
+        "sbrun: the wall_time limit of {} ({}) is reached: stopping the command (SIGTERM, SIGKILL in 5 s)\n",
+        sema::format_limit_value(l->kind, l->value), l->from);
+    (void)!::write(STDERR_FILENO, text.data(), text.size());
+    log.write({{"event", "limit"}, {"limit", "wall_time"}, {"value", l->value}});
+    stop();
+    wall_kill.expires_after(std::chrono::seconds(5));
+    wall_kill.async_wait([kill](const boost::system::error_code& e) {
+      if (!e) kill();
+    });
+  });
+}
+
 }  // namespace sbpolicy::runtime

@@ -3,11 +3,18 @@
 // as a standard library module, and the workspace checks.
 #pragma once
 
+#include <boost/asio/steady_timer.hpp>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "event_log.hpp"
+#include "launch.hpp"
+#include "limits.hpp"
+#include "proxy/gate.hpp"
+#include "proxy/server.hpp"
 #include "sema/host_pattern.hpp"
 
 namespace sbpolicy::runtime {
@@ -34,5 +41,18 @@ bool parse_pins(const std::vector<std::string>& specs, std::map<std::string, std
 
 // RLIMIT_NOFILE raised to its hard limit for the proxy; the limit in force.
 std::size_t raise_descriptor_limit();
+
+// How the proxy settles `ask net` rules, from --ask.
+proxy::NetAskMode net_ask_mode(AskMode mode);
+
+// The proxy's limits from the command line, fitted to the descriptor limit
+// (raised first); what had to shrink is said on stderr unless `quiet`.
+proxy::ProxyLimits proxy_limits(const NetOptions& net, bool quiet);
+
+// The wall-clock limit, if `limits` has one: when it is reached, says so,
+// logs it, sets `expired` and calls `stop` (SIGTERM to the sandbox), then
+// `kill` 5 s later. The timers must outlive the event loop's run.
+void arm_wall_time(boost::asio::steady_timer& wall, boost::asio::steady_timer& wall_kill, const Limits& limits,
+                   EventLog& log, bool& expired, std::function<void()> stop, std::function<void()> kill);
 
 }  // namespace sbpolicy::runtime

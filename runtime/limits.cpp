@@ -224,11 +224,6 @@ bool Limits::wants_cgroup() const {
   return std::any_of(applied_.begin(), applied_.end(), [](const AppliedLimit& l) { return l.how == Enforcement::Cgroup; });
 }
 
-std::optional<std::uint64_t> Limits::wall_seconds() const {
-  if (const AppliedLimit* l = find(LimitKind::WallTime)) return l->value;
-  return std::nullopt;
-}
-
 std::vector<std::string> scope_command(const std::string& unit, const std::vector<pid_t>& pids,
                                        const std::vector<AppliedLimit>& limits, bool user_manager) {
   std::vector<std::string> argv = {busctl_path().empty() ? "/usr/bin/busctl" : busctl_path()};

@@ -73,7 +73,6 @@ class Limits {
   bool empty() const { return applied_.empty(); }
   const AppliedLimit* find(LimitKind kind) const;
   bool wants_cgroup() const;
-  std::optional<std::uint64_t> wall_seconds() const;
 
   // Moves `pids` (bubblewrap and the init, before the command exists) into
   // a new transient scope with the memory and process limits. On failure the

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sema/glob.hpp"
+#include "support/text.hpp"
 
 namespace sbpolicy::analysis {
 
@@ -101,25 +102,7 @@ std::vector<std::uint32_t> path_units(std::string_view path) { return sema::glob
 
 std::string units_text(const std::vector<std::uint32_t>& units) {
   std::string out;
-  for (std::uint32_t u : units) {
-    if (u >= 0x110000) {
-      out += static_cast<char>(u - 0x110000);
-    } else if (u < 0x80) {
-      out += static_cast<char>(u);
-    } else if (u < 0x800) {
-      out += static_cast<char>(0xC0 | (u >> 6));
-      out += static_cast<char>(0x80 | (u & 0x3F));
-    } else if (u < 0x10000) {
-      out += static_cast<char>(0xE0 | (u >> 12));
-      out += static_cast<char>(0x80 | ((u >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (u & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (u >> 18));
-      out += static_cast<char>(0x80 | ((u >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((u >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (u & 0x3F));
-    }
-  }
+  for (std::uint32_t u : units) text::append_unit(out, u);
   return out;
 }
 

@@ -114,6 +114,7 @@ int run_compile(const CommonOptions& common, const CompileOptions& options) {
       std::fprintf(stderr, "sbc: %s\n", profile.error.c_str());
       return kPolicyErrors;
     }
+    for (const std::string& n : profile.narrowed) std::fprintf(stderr, "sbc: warning: %s\n", n.c_str());
     if (!error.empty()) {
       std::fprintf(stderr, "sbc: %s\n", error.c_str());
       return kUsage;

@@ -97,4 +97,24 @@ std::string printable(std::string_view s) {
   return out;
 }
 
+void append_unit(std::string& out, std::uint32_t unit) {
+  if (unit >= 0x110000) {
+    out += static_cast<char>(unit - 0x110000);
+  } else if (unit < 0x80) {
+    out += static_cast<char>(unit);
+  } else if (unit < 0x800) {
+    out += static_cast<char>(0xC0 | (unit >> 6));
+    out += static_cast<char>(0x80 | (unit & 0x3F));
+  } else if (unit < 0x10000) {
+    out += static_cast<char>(0xE0 | (unit >> 12));
+    out += static_cast<char>(0x80 | ((unit >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (unit & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (unit >> 18));
+    out += static_cast<char>(0x80 | ((unit >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((unit >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (unit & 0x3F));
+  }
+}
+
 }  // namespace sbpolicy::text

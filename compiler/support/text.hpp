@@ -27,6 +27,10 @@ std::string lowercase(std::string_view s);
 // returned as 0x110000 + the byte (never a code point).
 std::uint32_t decode_unit(std::string_view s, std::size_t i, std::size_t* len);
 
+// The bytes of a unit, appended to `out`: a code point as UTF-8, and
+// 0x110000 + byte as that byte (decode_unit's inverse).
+void append_unit(std::string& out, std::uint32_t unit);
+
 // A character that changes how text displays without being seen: C0 and C1
 // controls (tab included), DEL, the bidirectional formatting characters,
 // zero-width characters and the byte order mark.

@@ -185,23 +185,6 @@ struct Action<g::quote_open> {
   }
 };
 
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // Decodes a string literal whose escapes the grammar has already checked.
 ast::StringLit decode_string(const ParserState& st, const char* b, const char* e) {
@@ -232,7 +215,7 @@ ast::StringLit decode_string(const ParserState& st, const char* b, const char* e
                               "NUL, surrogates and values above 10FFFF cannot appear in a policy string",
                               {}};
         }
-        append_utf8(lit.value, cp);
+        text::append_unit(lit.value, cp);
         i = close + 1;
       } else {
         lit.value += c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;

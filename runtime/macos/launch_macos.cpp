@@ -196,6 +196,7 @@ int launch_macos(const LaunchOptions& o) {
   so.private_tmp = private_tmp;
   lower::sbpl::SbplProfile profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
   if (!profile.error.empty()) return fail(profile.error + "; the policy cannot be enforced here");
+  for (const std::string& n : profile.narrowed) std::fprintf(stderr, "sbrun: warning: %s\n", n.c_str());
   // SOCKS too: the profile allows the proxy's ports only.
   profile.text += fmt::format("(allow network-outbound (remote tcp \"localhost:{}\"))\n", socks_port);
   if (o.dry_run) {
@@ -361,37 +362,16 @@ int launch_macos(const LaunchOptions& o) {
     }
     proxy::GateConfig gc;
     gc.table = &table;
-    gc.ask = o.ask == AskMode::Allow  ? proxy::NetAskMode::Allow
-             : o.ask == AskMode::Deny ? proxy::NetAskMode::Deny
-                                      : proxy::NetAskMode::Prompt;
+    gc.ask = net_ask_mode(o.ask);
     gc.guard = proxy::AddressGuard::for_this_host();
     gc.pins = pins;
     proxy::Gate gate(io, std::move(gc), prompter.get());
-    proxy::ProxyLimits pl;
-    pl.max_sessions = static_cast<std::size_t>(o.net.max_sessions);
-    std::string limit_note;
-    pl = proxy::fit_descriptor_limit(pl, raise_descriptor_limit(), &limit_note);
-    if (!o.quiet && !limit_note.empty()) (void)!::write(STDERR_FILENO, limit_note.data(), limit_note.size());
-    pl.head_timeout = std::chrono::milliseconds(o.net.head_timeout_ms);
-    pl.connect_timeout = std::chrono::milliseconds(o.net.connect_timeout_ms);
-    pl.idle_timeout = std::chrono::milliseconds(o.net.idle_timeout_ms);
-    proxy::ProxyServer server(io, gate, pl, [&log](nlohmann::json e) { log.write(std::move(e)); });
+    proxy::ProxyServer server(io, gate, proxy_limits(o.net, o.quiet), [&log](nlohmann::json e) { log.write(std::move(e)); });
     server.listen(http, sandbox::kTagHttp);
     server.listen(socks, sandbox::kTagSocks);
     boost::asio::steady_timer wall(io), wall_kill(io);
-    if (const auto seconds = limits.wall_seconds()) {
-      wall.expires_after(std::chrono::seconds(*seconds));
-      wall.async_wait([&, child](const boost::system::error_code& ec) {
-        if (ec) return;
-        wall_expired = true;
-        std::fprintf(stderr, "sbrun: the wall_time limit is reached: stopping the command (SIGTERM, SIGKILL in 5 s)\n");
-        kill(-child, SIGTERM);
-        wall_kill.expires_after(std::chrono::seconds(5));
-        wall_kill.async_wait([child](const boost::system::error_code& e) {
-          if (!e) kill(-child, SIGKILL);
-        });
-      });
-    }
+    arm_wall_time(wall, wall_kill, limits, log, wall_expired, [child] { kill(-child, SIGTERM); },
+                  [child] { kill(-child, SIGKILL); });
     std::thread waiter([&] {
       for (;;) {
         const pid_t r = waitpid(child, &status, WUNTRACED);

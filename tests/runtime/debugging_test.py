@@ -16,18 +16,10 @@ import sys
 import tempfile
 import time
 
+from test_user import USER, ensure_user, run_as_user
+
 SBRUN = os.path.abspath(sys.argv[1])
-USER = "sbrun-test"
 failures = 0
-
-
-def ensure_user():
-    for _ in range(20):
-        if subprocess.run(["id", USER], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
-            return
-        subprocess.run(["useradd", "-m", USER], stderr=subprocess.DEVNULL)
-        time.sleep(0.25)
-    raise RuntimeError(f"cannot create the user {USER}")
 
 
 def check(name, ok, detail=""):
@@ -91,7 +83,7 @@ class World:
     def run(self, command, args=(), env_extra=None):
         argv = [SBRUN, "--ask", "deny", *args, "p.sbpolicy", "--", *command]
         if self.as_user:
-            argv = ["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups", "--"] + argv
+            argv = run_as_user(argv)
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C",
                "HOME": "/home/" + USER if self.as_user else "/root", **(env_extra or {})}
         p = subprocess.run(argv, cwd=self.ws, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,

@@ -17,20 +17,10 @@ import sys
 import tempfile
 import time
 
+from test_user import USER, ensure_user, run_as_user
+
 SBRUN = os.path.abspath(sys.argv[1])
-USER = "sbrun-test"
 failures = 0
-
-
-def ensure_user():
-    # Other tests may be adding the same user at this moment: useradd then
-    # fails on the lock of /etc/passwd, and a retry finds the user made.
-    for _ in range(20):
-        if subprocess.run(["id", USER], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
-            return
-        subprocess.run(["useradd", "-m", USER], stderr=subprocess.DEVNULL)
-        time.sleep(0.25)
-    raise RuntimeError(f"cannot create the user {USER}")
 
 
 def check(name, ok, detail=""):
@@ -59,7 +49,7 @@ class World:
     def run(self, args, command, timeout=60):
         argv = [SBRUN, "--ask", "deny", *args, "p.sbpolicy", "--", *command]
         if self.as_user:
-            argv = ["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups", "--"] + argv
+            argv = run_as_user(argv)
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C",
                "HOME": "/home/" + USER if self.as_user else "/root"}
         start = time.monotonic()

@@ -26,20 +26,10 @@ import tempfile
 import termios
 import time
 
+from test_user import USER, ensure_user, run_as_user
+
 SBRUN = os.path.abspath(sys.argv[1])
-USER = "sbrun-test"
 failures = 0
-
-
-def ensure_user():
-    # Other tests may be adding the same user at this moment: useradd then
-    # fails on the lock of /etc/passwd, and a retry finds the user made.
-    for _ in range(20):
-        if subprocess.run(["id", USER], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
-            return
-        subprocess.run(["useradd", "-m", USER], stderr=subprocess.DEVNULL)
-        time.sleep(0.25)
-    raise RuntimeError(f"cannot create the user {USER}")
 
 
 class Screen:
@@ -135,7 +125,7 @@ class World:
                "LANG": "C"}
         argv = ["bash", "--norc", "--noprofile", "-i"]
         if as_user:
-            argv = ["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups", "--"] + argv
+            argv = run_as_user(argv)
         self.screen = Screen(argv, self.ws, env)
         self.mark = 0
         self.prompt()
@@ -244,7 +234,7 @@ def case_stop_gives_the_terminal_back(as_user):
                "LANG": "C"}
         argv = [SBRUN, "p.sbpolicy", "--", "sh", "-c", "echo STOPPING; kill -TSTP $$; echo RESUMED-OK"]
         if as_user:
-            argv = ["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups", "--"] + argv
+            argv = run_as_user(argv)
         s = Screen(argv, ws, env)
         before = s.modes()
         try:

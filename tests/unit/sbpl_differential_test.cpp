@@ -356,3 +356,23 @@ TEST(SbplProtections, ADenyThatCannotBeWrittenRefusesTheProfile) {
 
 }  // namespace
 }  // namespace sbpolicy
+
+namespace sbpolicy {
+namespace {
+
+// A grant the profile cannot write is said, never silently dropped.
+TEST(SbplProtections, AGrantWrittenNarrowerIsSaid) {
+  driver::Compilation c;
+  driver::compile_text(c, "p.sbpolicy", "/p", "allow read \"./[é]x\";\nallow read \"./src\";\n", {});
+  ASSERT_TRUE(c.policy);
+  lower::sbpl::SbplOptions so;
+  so.bindings.home = kHome;
+  so.bindings.workspace = kWorkspace;
+  const auto profile = lower::sbpl::lower_to_sbpl(*c.policy, so);
+  ASSERT_EQ(profile.error, "");
+  ASSERT_EQ(profile.narrowed.size(), 1u);
+  EXPECT_NE(profile.narrowed[0].find("./[é]x"), std::string::npos) << profile.narrowed[0];
+}
+
+}  // namespace
+}  // namespace sbpolicy

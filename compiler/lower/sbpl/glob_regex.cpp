@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "sema/glob.hpp"
+#include "support/text.hpp"
 
 namespace sbpolicy::lower::sbpl {
 
@@ -23,26 +24,8 @@ void append_literal_byte(std::string& out, unsigned char c, RegexSide side) {
 }
 
 void append_unit(std::string& out, std::uint32_t unit, RegexSide side) {
-  if (unit >= 0x110000) {  // an invalid byte stands for itself
-    append_literal_byte(out, static_cast<unsigned char>(unit - 0x110000), side);
-    return;
-  }
   std::string bytes;
-  if (unit < 0x80) {
-    bytes += static_cast<char>(unit);
-  } else if (unit < 0x800) {
-    bytes += static_cast<char>(0xC0 | (unit >> 6));
-    bytes += static_cast<char>(0x80 | (unit & 0x3F));
-  } else if (unit < 0x10000) {
-    bytes += static_cast<char>(0xE0 | (unit >> 12));
-    bytes += static_cast<char>(0x80 | ((unit >> 6) & 0x3F));
-    bytes += static_cast<char>(0x80 | (unit & 0x3F));
-  } else {
-    bytes += static_cast<char>(0xF0 | (unit >> 18));
-    bytes += static_cast<char>(0x80 | ((unit >> 12) & 0x3F));
-    bytes += static_cast<char>(0x80 | ((unit >> 6) & 0x3F));
-    bytes += static_cast<char>(0x80 | (unit & 0x3F));
-  }
+  text::append_unit(bytes, unit);
   for (char b : bytes) append_literal_byte(out, static_cast<unsigned char>(b), side);
 }
 

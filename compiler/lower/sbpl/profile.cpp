@@ -164,7 +164,8 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
     if (!f || !bound) {
       return SbplProfile{{}, {}, fmt::format("rule {} (`{} {} \"{}\"` at {}) cannot be written for macOS", r.id,
                                               sema::effect_name(r.effect), sema::operation_name(r.operation),
-                                              sema::pattern_text(r.pattern), r.origin.target.text())};
+                                              sema::pattern_text(r.pattern), r.origin.target.text()),
+                         {}};
     }
     const std::string prefix = canonical_macos_path(bound->prefix);
     for (const std::string& a : self_and_ancestors(prefix)) {
@@ -237,7 +238,7 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
   }
 
   // The policy's grants: write implies read.
-  std::vector<std::string> reads, writes, sockets;
+  std::vector<std::string> reads, writes, sockets, narrowed;
   std::string grant_notes;
   if (!options.private_tmp.empty()) {
     const std::string t = fmt::format("(subpath {})", e.param(canonical_macos_path(options.private_tmp)));
@@ -251,7 +252,12 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
     grant_notes += fmt::format(";; rule {}: {} {} \"{}\" ({}){}\n", r.id, sema::effect_name(r.effect),
                                sema::operation_name(r.operation), sema::pattern_text(r.pattern),
                                r.origin.target.text(), f ? "" : ": cannot be written as a regex; not granted");
-    if (!f) continue;
+    if (!f) {
+      narrowed.push_back(fmt::format("rule {} (`{} {} \"{}\"` at {}) cannot be written for macOS and grants nothing there",
+                                     r.id, sema::effect_name(r.effect), sema::operation_name(r.operation),
+                                     sema::pattern_text(r.pattern), r.origin.target.text()));
+      continue;
+    }
     if (r.operation == Operation::Read) {
       reads.push_back(*f);
     } else if (r.operation == Operation::Write) {
@@ -293,7 +299,7 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
   } else {
     out += ";; no proxy port given: no network\n";
   }
-  return SbplProfile{std::move(out), e.take_params(), {}};
+  return SbplProfile{std::move(out), e.take_params(), {}, std::move(narrowed)};
 }
 
 }  // namespace sbpolicy::lower::sbpl

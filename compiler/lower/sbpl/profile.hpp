@@ -47,6 +47,9 @@ struct SbplProfile {
   // Set when a rule cannot be written at all: there is no profile then
   // (a deny left out would grant what the policy forbids).
   std::string error;
+  // Grants written narrower than the policy says (restrictive), one line
+  // each, for the tools to show: never a silent drop.
+  std::vector<std::string> narrowed;
 };
 
 SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options);
