@@ -1,0 +1,187 @@
+#include "analysis/policy_sets.hpp"
+
+#include "analysis/path_automaton.hpp"
+#include "analysis/subjects.hpp"
+
+namespace sbpolicy::analysis {
+
+namespace {
+
+// Appends `part` to `into`, reachable from `into`'s start by an epsilon edge.
+void join(Nfa& into, const Nfa& part) {
+  const std::size_t offset = into.states.size();
+  for (const Nfa::State& s : part.states) {
+    Nfa::State copy = s;
+    for (auto& e : copy.edges) e.to += offset;
+    for (auto& t : copy.epsilon) t += offset;
+    into.states.push_back(std::move(copy));
+  }
+  into.states[into.start].epsilon.push_back(part.start + offset);
+}
+
+std::optional<Dfa> empty_dfa() {
+  Nfa n;
+  n.start = n.add_state();
+  std::string unused;
+  return determinize(n, unused);
+}
+
+}  // namespace
+
+sema::PathBindings analysis_bindings(const std::string& workspace, const std::string& home) {
+  sema::PathBindings b;
+  b.home = home.empty() ? "/home/user" : home;
+  b.workspace = workspace.empty() ? b.home + "/project" : workspace;
+  b.tmpdir = "/tmp";
+  return b;
+}
+
+Nfa trimmed_nfa(const Dfa& dfa) {
+  // Which states reach acceptance: walk the reversed edges from the accepting ones.
+  std::vector<std::vector<std::size_t>> back(dfa.states.size());
+  for (std::size_t s = 0; s < dfa.states.size(); ++s) {
+    for (const auto& e : dfa.states[s].edges) back[e.to].push_back(s);
+  }
+  std::vector<bool> live(dfa.states.size(), false);
+  std::vector<std::size_t> todo;
+  for (std::size_t s = 0; s < dfa.states.size(); ++s) {
+    if (dfa.states[s].accepting) {
+      live[s] = true;
+      todo.push_back(s);
+    }
+  }
+  while (!todo.empty()) {
+    const std::size_t s = todo.back();
+    todo.pop_back();
+    for (std::size_t p : back[s]) {
+      if (!live[p]) {
+        live[p] = true;
+        todo.push_back(p);
+      }
+    }
+  }
+  Nfa n;
+  n.states.resize(dfa.states.size());
+  n.start = dfa.start;
+  for (std::size_t s = 0; s < dfa.states.size(); ++s) {
+    n.states[s].accepting = dfa.states[s].accepting;
+    if (!live[s]) continue;
+    for (const auto& e : dfa.states[s].edges) {
+      if (live[e.to]) n.states[s].edges.push_back({UnitSet::range(e.lo, e.hi), e.to});
+    }
+  }
+  return n;
+}
+
+PolicySets::PolicySets(const ir::Policy& policy, sema::PathBindings bindings)
+    : policy_(policy), bindings_(std::move(bindings)) {}
+
+const Dfa* PolicySets::rule(const ir::Rule& rule, std::string& error) {
+  if (auto it = rules_.find(rule.id); it != rules_.end()) return it->second.get();
+  const auto pattern = pattern_nfa(rule.pattern, bindings_);
+  if (!pattern) {
+    error = "the pattern `" + sema::pattern_text(rule.pattern) + "` cannot be bound";
+    return nullptr;
+  }
+  auto dfa = determinize(*pattern, error);
+  if (!dfa) return nullptr;
+  if (!rule.excepts.empty()) {
+    Nfa excepts;
+    excepts.start = excepts.add_state();
+    for (const sema::Pattern& e : rule.excepts) {
+      const auto part = pattern_nfa(e, bindings_);
+      if (!part) {
+        error = "the pattern `" + sema::pattern_text(e) + "` cannot be bound";
+        return nullptr;
+      }
+      join(excepts, *part);
+    }
+    const auto removed = determinize(excepts, error);
+    if (!removed) return nullptr;
+    dfa = combine(*dfa, *removed, Combine::Difference, error);
+    if (!dfa) return nullptr;
+  }
+  return rules_.emplace(rule.id, std::make_unique<Dfa>(std::move(*dfa))).first->second.get();
+}
+
+std::optional<Dfa> PolicySets::union_of(const std::vector<const ir::Rule*>& rules, std::string& error) {
+  if (rules.empty()) return empty_dfa();
+  Nfa all;
+  all.start = all.add_state();
+  for (const ir::Rule* r : rules) {
+    if (r->excepts.empty()) {
+      const auto part = pattern_nfa(r->pattern, bindings_);
+      if (!part) {
+        error = "the pattern `" + sema::pattern_text(r->pattern) + "` cannot be bound";
+        return std::nullopt;
+      }
+      join(all, *part);
+      continue;
+    }
+    const Dfa* d = rule(*r, error);
+    if (d == nullptr) return std::nullopt;
+    join(all, trimmed_nfa(*d));
+  }
+  return determinize(all, error);
+}
+
+std::vector<const ir::Rule*> PolicySets::rules_of(Operation op, Effect effect) const {
+  std::vector<const ir::Rule*> out;
+  for (const ir::Rule& r : policy_.rules) {
+    if (r.effect == effect && ir::applies_to(r, op)) out.push_back(&r);
+  }
+  return out;
+}
+
+const Dfa* PolicySets::decided(Operation op, Effect effect, std::string& error) {
+  const auto key = std::make_pair(op, effect);
+  if (auto it = decided_.find(key); it != decided_.end()) return it->second.get();
+  auto own = union_of(rules_of(op, effect), error);
+  if (!own) return nullptr;
+  // Take away what the effects above this one decide.
+  for (Effect above : {Effect::Deny, Effect::Allow}) {
+    if (above == effect) break;
+    const Dfa* a = decided(op, above, error);
+    if (a == nullptr) return nullptr;
+    own = combine(*own, *a, Combine::Difference, error);
+    if (!own) return nullptr;
+  }
+  return decided_.emplace(key, std::make_unique<Dfa>(std::move(*own))).first->second.get();
+}
+
+std::vector<std::uint32_t> PolicySets::units(Operation op, const ir::Subject& subject) {
+  if (op == Operation::Net) return host_units(std::get<sema::HostSubject>(subject));
+  const std::string& text = std::get<std::string>(subject);
+  if (op == Operation::Env) return {text.begin(), text.end()};
+  return path_units(text);
+}
+
+std::optional<ir::Subject> PolicySets::subject(Operation op, const std::vector<std::uint32_t>& units) {
+  if (op == Operation::Net) {
+    auto h = units_host(units);
+    if (!h) return std::nullopt;
+    return ir::Subject(std::move(*h));
+  }
+  if (op == Operation::Env) {
+    std::string text;
+    for (std::uint32_t u : units) {
+      if (u > 0xFF) return std::nullopt;
+      text += static_cast<char>(u);
+    }
+    return ir::Subject(std::move(text));
+  }
+  return ir::Subject(units_text(units));
+}
+
+std::string subject_text(const ir::Subject& subject, const sema::PathBindings& bindings) {
+  if (const auto* h = std::get_if<sema::HostSubject>(&subject)) return h->text();
+  const std::string& text = std::get<std::string>(subject);
+  const auto below = [&](const std::string& dir) {
+    return !dir.empty() && (text == dir || (text.starts_with(dir) && text[dir.size()] == '/'));
+  };
+  if (below(bindings.workspace)) return text == bindings.workspace ? "." : "." + text.substr(bindings.workspace.size());
+  if (below(bindings.home)) return text == bindings.home ? "~" : "~" + text.substr(bindings.home.size());
+  return text;
+}
+
+}  // namespace sbpolicy::analysis

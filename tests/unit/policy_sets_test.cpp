@@ -1,0 +1,173 @@
+// The policy's decisions as automata (analysis/policy_sets, subjects)
+// against the reference evaluator: for generated host and variable
+// patterns, each automaton accepts exactly what the reference matcher does;
+// for generated policies of every operation, the decided sets put each
+// generated subject where ir::decide puts it, and the rule sets hold
+// exactly the subjects each rule matches.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "analysis/policy_sets.hpp"
+#include "analysis/subjects.hpp"
+#include "driver/pipeline.hpp"
+
+namespace sbpolicy::analysis {
+namespace {
+
+template <typename T, typename U>
+T parsed(const std::variant<T, U>& v, const std::string& text) {
+  EXPECT_TRUE(std::holds_alternative<T>(v)) << text;
+  return std::get<T>(v);
+}
+
+const std::vector<std::string> kHostPatterns = {
+    "example.com", "*.example.com", "*", "a.example.com:22", "*.a.example.com:*", "10.0.0.0/8", "10.1.2.3",
+    "10.0.0.0/12:8000-8100", "[::1]", "[fd00::/8]:*", "*:*", "0.0.0.0/0", "xn--bcher-kva.example", "example.com:1-1000",
+    "ex-ample.com", "b.c"};
+const std::vector<std::string> kHosts = {
+    "example.com",   "example.com:22",    "a.example.com",  "a.example.com:22", "b.a.example.com:22",
+    "aexample.com",  "10.0.0.1",          "10.1.2.3",       "10.1.2.3:8050",    "10.15.0.1:8000",
+    "10.16.0.1:8000", "11.0.0.1",         "[::1]",          "[::1]:22",         "[fd00::5]:9",
+    "[fe00::5]",     "xn--bcher-kva.example", "ex-ample.com", "example.com:1000", "b.c:443",
+    "a.b.c",         "c",                 "localhost:80",   "0.0.0.0",          "255.255.255.255:65535"};
+
+TEST(HostAutomaton, AcceptsWhatTheReferenceMatcherDoes) {
+  std::size_t cases = 0;
+  for (const std::string& text : kHostPatterns) {
+    for (bool fence : {false, true}) {
+      sema::HostPattern p = parsed(sema::parse_host_pattern(text), text);
+      if (fence) sema::fence_ports(p);
+      const Nfa n = host_nfa(p);
+      std::string error;
+      const auto d = determinize(n, error);
+      ASSERT_TRUE(d) << error;
+      for (const std::string& h : kHosts) {
+        const auto s = parsed(sema::parse_host_subject(h, 443), h);
+        const bool want = sema::host_matches(p, s);
+        ASSERT_EQ(n.accepts(host_units(s)), want) << text << " on " << h;
+        ASSERT_EQ(d->accepts(host_units(s)), want) << text << " on " << h;
+        const auto back = units_host(host_units(s));
+        ASSERT_TRUE(back);
+        EXPECT_EQ(back->text(), s.text());
+        ++cases;
+      }
+    }
+  }
+  EXPECT_EQ(cases, kHostPatterns.size() * kHosts.size() * 2);
+}
+
+TEST(EnvAutomaton, AcceptsWhatTheReferenceMatcherDoes) {
+  const std::vector<std::string> patterns = {"PATH", "LC_*", "*_PROXY", "*", "A*B*C", "BASH_FUNC_ls%%", "X"};
+  const std::vector<std::string> names = {"PATH", "PATHS",   "LC_ALL",  "LC_",          "HTTP_PROXY", "_PROXY",
+                                          "ABC",  "AxxBxxC", "ABCC",    "BASH_FUNC_ls%%", "BASH_FUNC_x%%", "X",
+                                          "x",    "A-B",     "LC_A-B", ""};
+  for (const std::string& text : patterns) {
+    const auto p = parsed(sema::parse_env_pattern(text), text);
+    const Nfa n = env_nfa(p);
+    for (const std::string& name : names) {
+      const std::vector<std::uint32_t> units(name.begin(), name.end());
+      EXPECT_EQ(n.accepts(units), sema::env_matches(p, name)) << text << " on " << name;
+    }
+  }
+}
+
+// Generated policies over every operation, and subjects near their patterns.
+struct Generator {
+  std::mt19937 rng;
+  int pick(int n) { return static_cast<int>(rng() % static_cast<std::uint32_t>(n)); }
+  template <typename T>
+  const T& one(const std::vector<T>& v) { return v[static_cast<std::size_t>(pick(static_cast<int>(v.size())))]; }
+
+  std::string policy() {
+    static const std::vector<std::string> paths = {"./**", "./a", "./a/*.pem", "~/.ssh", "~/**/id_*", "/etc",
+                                                   "./a/b", "~", "./{a,b}/c", "/tmp/**/x", "./a/[!b]*"};
+    static const std::vector<std::string> envs = {"PATH", "LC_*", "*_PROXY", "*", "HOME"};
+    std::string out;
+    const int n = 3 + pick(7);
+    for (int i = 0; i < n; ++i) {
+      const char* effect = pick(100) < 45 ? "allow" : pick(100) < 70 ? "deny" : "ask";
+      const int kind = pick(5);
+      if (kind <= 1) {
+        out += std::string(effect) + (kind == 0 ? " read \"" : " write \"") + one(paths) + "\"";
+        if (pick(3) == 0) out += " except \"" + one(paths) + "\"";
+      } else if (kind == 2) {
+        out += std::string(effect) + " net \"" + one(kHostPatterns) + "\"";
+        if (pick(4) == 0) out += " except \"" + one(kHostPatterns) + "\"";
+      } else if (kind == 3) {
+        out += std::string(effect) + " env \"" + one(envs) + "\"";
+      } else {
+        out += std::string(effect) + " unix \"" + one(paths) + "\"";
+      }
+      out += ";\n";
+    }
+    return out;
+  }
+};
+
+TEST(PolicySets, DecideEverySubjectAsTheEvaluatorDoes) {
+  Generator g{std::mt19937(1616)};
+  const sema::PathBindings b = analysis_bindings();
+  const std::vector<std::string> paths = {"/home/user/project",         "/home/user/project/a",
+                                          "/home/user/project/a/k.pem", "/home/user/project/a/b",
+                                          "/home/user/project/b/c",     "/home/user/project/a/x",
+                                          "/home/user/.ssh/id_rsa",     "/home/user/x/id_ed",
+                                          "/home/user",                 "/etc/passwd",
+                                          "/tmp/q/x",                   "/tmp/x",
+                                          "/usr",                       "/"};
+  const std::vector<std::string> envs = {"PATH", "LC_ALL", "HTTP_PROXY", "HOME", "X", "A-B"};
+  std::size_t cases = 0, policies = 0;
+  for (int k = 0; k < 120; ++k) {
+    const std::string text = g.policy();
+    driver::Compilation c;
+    driver::compile_text(c, "p.sbpolicy", "/home/user/project", text, {});
+    if (!c.policy) continue;  // a net rule with an except of another kind of host, and the like
+    ++policies;
+    PolicySets sets(*c.policy, b);
+    for (Operation op : {Operation::Read, Operation::Write, Operation::Unix, Operation::Net, Operation::Env}) {
+      std::vector<ir::Subject> subjects;
+      if (op == Operation::Net) {
+        for (const auto& h : kHosts) subjects.push_back(std::get<sema::HostSubject>(sema::parse_host_subject(h, 443)));
+      } else {
+        for (const auto& s : op == Operation::Env ? envs : paths) subjects.push_back(s);
+      }
+      std::string error;
+      const Dfa* deny = sets.decided(op, Effect::Deny, error);
+      const Dfa* allow = sets.decided(op, Effect::Allow, error);
+      const Dfa* ask = sets.decided(op, Effect::Ask, error);
+      ASSERT_TRUE(deny && allow && ask) << error;
+      for (const ir::Subject& s : subjects) {
+        const auto units = PolicySets::units(op, s);
+        const ir::Decision d = ir::decide(*c.policy, op, s, b);
+        const bool in_deny = deny->accepts(units), in_allow = allow->accepts(units), in_ask = ask->accepts(units);
+        ASSERT_LE(int(in_deny) + int(in_allow) + int(in_ask), 1);
+        const Effect got = in_allow ? Effect::Allow : in_ask ? Effect::Ask : Effect::Deny;
+        ASSERT_EQ(got, d.effect) << text << sema::operation_name(op) << " " << subject_text(s, b);
+        ASSERT_EQ(in_deny, d.effect == Effect::Deny && !d.defaulted()) << text << subject_text(s, b);
+        for (const ir::Rule& r : c.policy->rules) {
+          if (r.operation != op) continue;
+          const Dfa* rd = sets.rule(r, error);
+          ASSERT_TRUE(rd) << error;
+          ASSERT_EQ(rd->accepts(units), ir::rule_matches(r, s, b)) << text << subject_text(s, b);
+        }
+        ++cases;
+      }
+    }
+  }
+  std::printf("policy sets: %zu policies, %zu cases agree with the evaluator\n", policies, cases);
+  EXPECT_GE(policies, 100u);
+}
+
+TEST(PolicySets, SubjectTextSpellsTheAnchors) {
+  const sema::PathBindings b = analysis_bindings();
+  EXPECT_EQ(subject_text(std::string("/home/user/project/a"), b), "./a");
+  EXPECT_EQ(subject_text(std::string("/home/user/project"), b), ".");
+  EXPECT_EQ(subject_text(std::string("/home/user/.ssh"), b), "~/.ssh");
+  EXPECT_EQ(subject_text(std::string("/home/username"), b), "/home/username");
+  EXPECT_EQ(subject_text(std::string("/etc"), b), "/etc");
+}
+
+}  // namespace
+}  // namespace sbpolicy::analysis
