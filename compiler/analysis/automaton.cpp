@@ -116,16 +116,25 @@ std::optional<std::vector<std::uint32_t>> Dfa::shortest_witness() const {
       std::reverse(out.begin(), out.end());
       return out;
     }
-    for (const Edge& e : states[s].edges) {
-      if (from[e.to] != states.size()) continue;
-      from[e.to] = s;
-      // A readable unit where the edge has one: `a`, else its first
-      // printable ASCII one, else its first.
-      std::uint32_t u = e.lo;
-      if (e.lo <= 'a' && 'a' <= e.hi) u = 'a';
-      else if (e.lo < 0x21 && e.hi >= 0x21) u = 0x21;
-      via[e.to] = u;
-      queue.push_back(e.to);
+    // Readable units first: an edge holding `a`, then a letter or digit,
+    // then printable ASCII, then the rest, each by its first such unit.
+    const auto readable = [](const Edge& e) -> std::pair<int, std::uint32_t> {
+      const auto within = [&](std::uint32_t lo, std::uint32_t hi) { return e.lo <= hi && lo <= e.hi; };
+      if (within('a', 'a')) return {0, 'a'};
+      if (within('a', 'z')) return {1, std::max<std::uint32_t>(e.lo, 'a')};
+      if (within('0', '9')) return {1, std::max<std::uint32_t>(e.lo, '0')};
+      if (within(0x21, 0x7E)) return {2, std::max<std::uint32_t>(e.lo, 0x21)};
+      return {3, e.lo};
+    };
+    std::vector<std::pair<std::pair<int, std::uint32_t>, std::size_t>> order;
+    for (const Edge& e : states[s].edges) order.push_back({readable(e), e.to});
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& x, const auto& y) { return x.first.first < y.first.first; });
+    for (const auto& [pick, to] : order) {
+      if (from[to] != states.size()) continue;
+      from[to] = s;
+      via[to] = pick.second;
+      queue.push_back(to);
     }
   }
   return std::nullopt;

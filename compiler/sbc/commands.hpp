@@ -16,6 +16,11 @@ namespace sbpolicy::sbc {
 
 enum Exit { kOk = 0, kPolicyErrors = 1, kUsage = 2, kInternal = 3, kExplainAsk = 4, kExplainDeny = 5 };
 
+// A rule as written (`allow read "~/x" except "~/x/y"`), and where it is:
+// file:line:col, the rule that uses an exported string, the `use` chain.
+std::string rule_text(const ir::Rule& r);
+std::string rule_place(const ir::Rule& r);
+
 // Is `path` an existing directory (following links)?
 bool is_directory(const std::string& path);
 
@@ -78,5 +83,13 @@ struct ExplainOptions {
   int proxy_port = 3128;   // sbpl: the proxy's port
 };
 int run_explain(const CommonOptions& common, const ExplainOptions& options);
+
+struct DiffOptions {
+  std::string old_file, new_file;
+  std::string workspace, home;  // the bindings of the comparison (analysis_bindings by default)
+  std::string fail_on;          // "", "new-access" or "any-change"
+  std::size_t max_examples = 5; // per operation and direction
+};
+int run_diff(const CommonOptions& common, const DiffOptions& options);
 
 }  // namespace sbpolicy::sbc

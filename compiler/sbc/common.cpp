@@ -11,6 +11,23 @@
 
 namespace sbpolicy::sbc {
 
+std::string rule_text(const ir::Rule& r) {
+  std::string s = fmt::format("{} {} \"{}\"", sema::effect_name(r.effect), sema::operation_name(r.operation),
+                              sema::pattern_text(r.pattern));
+  for (std::size_t i = 0; i < r.excepts.size(); ++i) {
+    s += fmt::format("{}\"{}\"", i == 0 ? " except " : ", ", sema::pattern_text(r.excepts[i]));
+  }
+  return s;
+}
+
+std::string rule_place(const ir::Rule& r) {
+  std::string s = r.origin.target.text();
+  // A string an imported file exports (`export let`), used by a rule here.
+  if (r.origin.target.file != r.origin.statement.file) s += fmt::format(", in the rule at {}", r.origin.statement.text());
+  for (auto it = r.origin.via.rbegin(); it != r.origin.via.rend(); ++it) s += fmt::format(" (via {})", it->text());
+  return s;
+}
+
 bool is_directory(const std::string& path) {
   struct stat st {};
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);

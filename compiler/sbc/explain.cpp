@@ -34,23 +34,6 @@ std::optional<sema::Operation> parse_operation(const std::string& op) {
   return std::nullopt;
 }
 
-std::string describe(const ir::Rule& r) {
-  std::string s = fmt::format("{} {} \"{}\"", sema::effect_name(r.effect), sema::operation_name(r.operation),
-                              sema::pattern_text(r.pattern));
-  for (std::size_t i = 0; i < r.excepts.size(); ++i) {
-    s += fmt::format("{}\"{}\"", i == 0 ? " except " : ", ", sema::pattern_text(r.excepts[i]));
-  }
-  return s;
-}
-
-std::string where(const ir::Rule& r) {
-  std::string s = r.origin.target.text();
-  // A string an imported file exports (`export let`), used by a rule here.
-  if (r.origin.target.file != r.origin.statement.file) s += fmt::format(", in the rule at {}", r.origin.statement.text());
-  for (auto it = r.origin.via.rbegin(); it != r.origin.via.rend(); ++it) s += fmt::format(" (via {})", it->text());
-  return s;
-}
-
 // What sbrun's proxy does with a host the rules allow or ask about, when
 // it refuses it anyway: a local name is never asked about, and a guarded
 // address opens only for an allow rule naming it or a block inside its
@@ -164,7 +147,7 @@ int run_explain_sbpl(const CommonOptions& common, const ExplainOptions& options,
   const ir::Decision d = ir::decide(*c.policy, op, subject, bindings);
   std::string text = fmt::format("{} {} {}\n", sema::effect_name(d.effect), options.operation, subject_text);
   if (d.defaulted()) text += "  no rule matches: the default is deny\n";
-  for (const ir::Rule* r : d.deciding) text += fmt::format("  decided by {}\n    at {}\n", describe(*r), where(*r));
+  for (const ir::Rule* r : d.deciding) text += fmt::format("  decided by {}\n    at {}\n", rule_text(*r), rule_place(*r));
   text += "  in the macOS profile:\n";
   ir::Effect met = ir::Effect::Allow;
   if (op == sema::Operation::Net) {
@@ -286,10 +269,10 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
   if (d.defaulted()) {
     text += "  no rule matches: the default is deny\n";
   } else {
-    for (const ir::Rule* r : d.deciding) text += fmt::format("  decided by {}\n    at {}\n", describe(*r), where(*r));
+    for (const ir::Rule* r : d.deciding) text += fmt::format("  decided by {}\n    at {}\n", rule_text(*r), rule_place(*r));
   }
   for (const ir::Rule* r : d.matching) {
-    if (r->effect != d.effect) text += fmt::format("  also matched {}\n    at {}\n", describe(*r), where(*r));
+    if (r->effect != d.effect) text += fmt::format("  also matched {}\n    at {}\n", rule_text(*r), rule_place(*r));
   }
   if (at_proxy) text += fmt::format("  at sbrun's proxy: deny, {}\n", *at_proxy);
   if (on_linux) text += fmt::format("  in the Linux sandbox: {}, {}\n", sema::effect_name(on_linux->effect), on_linux->why);

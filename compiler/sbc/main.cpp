@@ -94,14 +94,33 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     add_common(explain_cmd, common);
 
+    DiffOptions diff;
+    auto* diff_cmd = app.add_subcommand("diff", "Compare two policies: what access the new one adds or removes");
+    diff_cmd->add_option("old", diff.old_file, "The policy before")->required();
+    diff_cmd->add_option("new", diff.new_file, "The policy after")->required();
+    diff_cmd->add_option("--workspace", diff.workspace,
+                         "The workspace the comparison binds `.` to (default: /home/user/project)");
+    diff_cmd->add_option("--home", diff.home, "The home the comparison binds `~` to (default: /home/user)");
+    diff_cmd->add_option("--fail-on", diff.fail_on,
+                         "Exit 1 on new-access (anything the new policy opens) or any-change")
+        ->check(CLI::IsMember({"new-access", "any-change"}));
+    diff_cmd->add_option("--max-examples", diff.max_examples, "Examples per operation and direction")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    add_common(diff_cmd, common);
+
     // A mistyped command gets the one it resembles.
     if (argc > 1 && argv[1][0] != '-') {
       const std::string word = argv[1];
-      const std::vector<std::string> commands = {"check", "compile", "explain"};
+      const std::vector<std::string> commands = {"check", "compile", "explain", "diff"};
       if (std::find(commands.begin(), commands.end(), word) == commands.end()) {
         const auto near = sbpolicy::closest_match(word, commands);
+        std::string all;
+        for (std::size_t i = 0; i < commands.size(); ++i) {
+          all += (i == 0 ? "" : i + 1 == commands.size() ? " and " : ", ") + commands[i];
+        }
         std::fprintf(stderr, "sbc: unknown command `%s`; %s\n", word.c_str(),
-                     near ? ("did you mean `" + *near + "`?").c_str() : "the commands are check, compile and explain");
+                     (near ? "did you mean `" + *near + "`?" : "the commands are " + all).c_str());
         return kUsage;
       }
     }
@@ -120,6 +139,7 @@ int main(int argc, char** argv) {
     compile.target_given = compile_cmd->get_option("--target")->count() > 0;
     if (compile_cmd->parsed()) return run_compile(common, compile);
     if (explain_cmd->parsed()) return run_explain(common, explain);
+    if (diff_cmd->parsed()) return run_diff(common, diff);
     return kUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sbc: internal error: %s\n", e.what());

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/compare.hpp"
 #include "analysis/policy_sets.hpp"
 #include "analysis/subjects.hpp"
 #include "driver/pipeline.hpp"
@@ -167,6 +168,113 @@ TEST(PolicySets, SubjectTextSpellsTheAnchors) {
   EXPECT_EQ(subject_text(std::string("/home/user/.ssh"), b), "~/.ssh");
   EXPECT_EQ(subject_text(std::string("/home/username"), b), "/home/username");
   EXPECT_EQ(subject_text(std::string("/etc"), b), "/etc");
+}
+
+std::optional<ir::Policy> compiled(const std::string& text) {
+  driver::Compilation c;
+  driver::compile_text(c, "p.sbpolicy", "/home/user/project", text, {});
+  return c.policy;
+}
+
+OperationDiff compare_texts(const std::string& a, const std::string& b, Operation op, std::size_t max = 5) {
+  const auto before = compiled(a), after = compiled(b);
+  EXPECT_TRUE(before && after) << a << b;
+  PolicySets x(*before, analysis_bindings()), y(*after, analysis_bindings());
+  std::string error;
+  auto d = compare(x, y, op, max, error);
+  EXPECT_TRUE(d) << error;
+  // The examples' rules point into policies that end here: keep what the tests read.
+  for (auto* list : {&d->added, &d->removed}) {
+    for (auto& c : *list) c.before.deciding.clear(), c.after.deciding.clear(), c.before.matching.clear(),
+        c.after.matching.clear();
+  }
+  return *d;
+}
+
+std::string text_of(const Change& c) { return subject_text(c.subject, analysis_bindings()); }
+
+TEST(Compare, SpellingsOfTheSameRulesAreEquivalent) {
+  const auto d = compare_texts("allow read \"./a\"; allow read \"./b\"; deny read \"./a/x\";",
+                               "deny read \"./a/x\"; allow read \"./{b,a}\";", Operation::Read);
+  EXPECT_EQ(d.relation, Relation::Equivalent);
+  EXPECT_TRUE(d.added.empty() && d.removed.empty());
+  // Write implies read: a write grant in the new policy is read access too.
+  const auto w = compare_texts("allow read \"./a\";", "allow write \"./a\";", Operation::Read);
+  EXPECT_EQ(w.relation, Relation::Equivalent);
+}
+
+TEST(Compare, ShortestExamplesOfWhatOpensAndCloses) {
+  const auto d = compare_texts("allow read \"./**\"; deny read \"./.env\";",
+                               "allow read \"./**\"; deny read \"./src/*.pem\";", Operation::Read);
+  EXPECT_EQ(d.relation, Relation::Incomparable);
+  ASSERT_EQ(d.added.size(), 1u);
+  EXPECT_EQ(text_of(d.added[0]), "./.env");
+  EXPECT_EQ(d.added[0].before.effect, Effect::Deny);
+  EXPECT_EQ(d.added[0].after.effect, Effect::Allow);
+  ASSERT_EQ(d.removed.size(), 1u);
+  EXPECT_EQ(text_of(d.removed[0]), "./src/.pem");
+
+  // One example per cause: two new grants, two examples.
+  const auto two = compare_texts("allow net \"a.test\";", "allow net \"a.test\"; allow net \"*.b.test\"; ask net \"c.test:22\";",
+                                 Operation::Net);
+  EXPECT_EQ(two.relation, Relation::MorePermissive);
+  ASSERT_EQ(two.added.size(), 2u);
+  EXPECT_EQ(text_of(two.added[0]), "c.test:22");
+  EXPECT_EQ(two.added[0].after.effect, Effect::Ask);
+  EXPECT_EQ(text_of(two.added[1]), "a.b.test:80");
+  EXPECT_FALSE(two.more_added);
+
+  // Ask to allow opens; allow to ask closes.
+  EXPECT_EQ(compare_texts("ask env \"X\";", "allow env \"X\";", Operation::Env).relation, Relation::MorePermissive);
+  EXPECT_EQ(compare_texts("allow env \"X\";", "ask env \"X\";", Operation::Env).relation, Relation::LessPermissive);
+  // A cap on the examples, and whether more remain.
+  const auto capped = compare_texts("", "allow read \"./a\"; allow read \"./b\"; allow read \"./c\";", Operation::Read, 2);
+  EXPECT_EQ(capped.added.size(), 2u);
+  EXPECT_TRUE(capped.more_added);
+}
+
+TEST(Compare, AgreesWithTheEvaluatorOnGeneratedPairs) {
+  Generator g{std::mt19937(4242)};
+  const sema::PathBindings b = analysis_bindings();
+  const std::vector<std::string> paths = {"/home/user/project/a", "/home/user/project/a/k.pem", "/home/user/.ssh/id_rsa",
+                                          "/home/user/x/id_ed", "/etc/passwd", "/tmp/q/x", "/home/user/project/b/c"};
+  std::size_t pairs = 0, examples = 0, subjects = 0;
+  for (int k = 0; k < 60; ++k) {
+    const auto before = compiled(g.policy()), after = compiled(g.policy());
+    if (!before || !after) continue;
+    ++pairs;
+    PolicySets x(*before, b), y(*after, b);
+    for (Operation op : {Operation::Read, Operation::Write, Operation::Net}) {
+      std::string error;
+      const auto d = compare(x, y, op, 50, error);
+      ASSERT_TRUE(d) << error;
+      const auto level = [](Effect e) { return e == Effect::Allow ? 2 : e == Effect::Ask ? 1 : 0; };
+      // Every example really opens or closes, as ir::decide says.
+      for (const auto& c : d->added) {
+        ASSERT_GT(level(ir::decide(*after, op, c.subject, b).effect), level(ir::decide(*before, op, c.subject, b).effect));
+        ++examples;
+      }
+      for (const auto& c : d->removed) {
+        ASSERT_LT(level(ir::decide(*after, op, c.subject, b).effect), level(ir::decide(*before, op, c.subject, b).effect));
+        ++examples;
+      }
+      // And no subject opens or closes where the diff says nothing does.
+      std::vector<ir::Subject> sample;
+      if (op == Operation::Net) {
+        for (const auto& h : kHosts) sample.push_back(std::get<sema::HostSubject>(sema::parse_host_subject(h, 443)));
+      } else {
+        for (const auto& p : paths) sample.push_back(p);
+      }
+      for (const auto& s : sample) {
+        const int was = level(ir::decide(*before, op, s, b).effect), now = level(ir::decide(*after, op, s, b).effect);
+        if (now > was) ASSERT_FALSE(d->added.empty()) << subject_text(s, b);
+        if (now < was) ASSERT_FALSE(d->removed.empty()) << subject_text(s, b);
+        ++subjects;
+      }
+    }
+  }
+  std::printf("compare: %zu pairs, %zu examples checked, %zu subjects\n", pairs, examples, subjects);
+  EXPECT_GE(pairs, 50u);
 }
 
 }  // namespace
