@@ -36,6 +36,9 @@ struct kw_let : keyword<TAO_PEGTL_STRING("let")> {};
 struct kw_export : keyword<TAO_PEGTL_STRING("export")> {};
 struct kw_except : keyword<TAO_PEGTL_STRING("except")> {};
 struct kw_limit : keyword<TAO_PEGTL_STRING("limit")> {};
+struct kw_test : keyword<TAO_PEGTL_STRING("test")> {};
+struct kw_expect : keyword<TAO_PEGTL_STRING("expect")> {};
+struct kw_by : keyword<TAO_PEGTL_STRING("by")> {};
 
 // String literals: "…" on one line, with the escapes \" \\ \n \t \r and
 // \u{1-6 hex digits}. The decoded value is checked (no NUL, no surrogates)
@@ -108,7 +111,25 @@ struct limit_value : pegtl::sor<quantity, string_lit> {};
 struct limit_stmt : pegtl::seq<kw_limit, sep, pegtl::must<limit_kind>, sep, pegtl::must<limit_value>, sep,
                                pegtl::must<semi>> {};
 
-struct statement : pegtl::sor<version_stmt, use_stmt, let_stmt, limit_stmt, rule_stmt> {};
+// test "secrets stay hidden" {
+//   expect deny read "~/.ssh/id_ed25519";
+//   expect allow net "registry.pkgs.test:443" by "policy.sbpolicy:7";
+// }
+// Checked by `sbc test` against the policy the file defines; the words are
+// checked by sema, the subjects and `by` places by the test runner.
+struct test_name : string_lit {};
+struct block_open : pegtl::one<'{'> {};
+struct block_close : pegtl::one<'}'> {};
+struct expect_subject : string_lit {};
+struct expect_by : string_lit {};
+struct expect_end : pegtl::one<';'> {};
+struct expect_stmt : pegtl::seq<kw_expect, sep, pegtl::must<effect_word>, sep, pegtl::must<operation_word>, sep,
+                                pegtl::must<expect_subject>, sep, pegtl::opt<kw_by, sep, pegtl::must<expect_by>, sep>,
+                                pegtl::must<expect_end>> {};
+struct test_stmt : pegtl::seq<kw_test, sep, pegtl::must<test_name>, sep, pegtl::must<block_open>, sep,
+                              pegtl::star<expect_stmt, sep>, pegtl::must<block_close>> {};
+
+struct statement : pegtl::sor<version_stmt, use_stmt, let_stmt, limit_stmt, test_stmt, rule_stmt> {};
 
 // The whole language, for analysis; the parser drives `statement` itself.
 struct file : pegtl::seq<sep, pegtl::star<statement, sep>, pegtl::eof> {};

@@ -269,4 +269,38 @@ CanonicalPath Canonicalizer::operator()(std::string_view absolute) {
 
 CanonicalPath canonicalize(FsView& fs, std::string_view absolute) { return Canonicalizer(fs)(absolute); }
 
+MemoryFs::MemoryFs() { entries_["/"] = Entry{FileKind::Directory, "", {}}; }
+
+void MemoryFs::add(const std::string& path, FileKind kind, const std::string& link_target) {
+  if (path.empty() || path.front() != '/' || path == "/") return;
+  const std::size_t slash = path.rfind('/');
+  const std::string parent = slash == 0 ? "/" : path.substr(0, slash);
+  if (entries_.count(parent) == 0) add(parent, FileKind::Directory);
+  Entry& p = entries_[parent];
+  if (p.kind != FileKind::Directory) p = Entry{FileKind::Directory, "", {}};  // a path below a file makes it a directory
+  p.children.insert(path.substr(slash + 1));
+  auto [it, inserted] = entries_.try_emplace(path, Entry{kind, link_target, {}});
+  if (!inserted && it->second.kind != FileKind::Directory) it->second = Entry{kind, link_target, {}};
+}
+
+FileKind MemoryFs::kind(const std::string& path) {
+  const auto it = entries_.find(path);
+  return it == entries_.end() ? FileKind::Missing : it->second.kind;
+}
+
+std::optional<std::string> MemoryFs::read_link(const std::string& path) {
+  const auto it = entries_.find(path);
+  if (it == entries_.end() || it->second.kind != FileKind::Symlink) return std::nullopt;
+  return it->second.link;
+}
+
+bool MemoryFs::list(const std::string& dir, std::vector<DirEntry>& out) {
+  const auto it = entries_.find(dir);
+  if (it == entries_.end() || it->second.kind != FileKind::Directory) return false;
+  for (const std::string& name : it->second.children) {
+    out.push_back({name, kind(dir == "/" ? "/" + name : dir + "/" + name)});
+  }
+  return true;
+}
+
 }  // namespace sbpolicy::lower

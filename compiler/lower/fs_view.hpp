@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -60,6 +61,30 @@ class PosixFs : public FsView {
   bool list_exact(const std::string& dir, std::vector<DirEntry>& out, bool& exact) override;
   // As the process's effective ids: sbrun lowers after leaving root.
   bool may_create_in(const std::string& dir) override;
+};
+
+// A filesystem in memory: `sbc test` lowers against one holding the
+// subjects of its expectations, so the Linux target's answer is the same on
+// every machine. Adding a path adds its missing parents as directories.
+class MemoryFs : public FsView {
+ public:
+  MemoryFs();
+  void add(const std::string& path, FileKind kind, const std::string& link_target = "");
+  FileKind kind(const std::string& path) override;
+  std::optional<std::string> read_link(const std::string& path) override;
+  bool list(const std::string& dir, std::vector<DirEntry>& out) override;
+  bool list_exact(const std::string& dir, std::vector<DirEntry>& out, bool& exact) override {
+    exact = true;
+    return list(dir, out);
+  }
+
+ private:
+  struct Entry {
+    FileKind kind;
+    std::string link;
+    std::set<std::string> children;
+  };
+  std::unordered_map<std::string, Entry> entries_;
 };
 
 // One look at the filesystem: answers each question about a path once and

@@ -54,16 +54,16 @@ void LoweringContext::fidelity(Code code, const ir::Rule& rule, std::string mess
 
 }  // namespace plan
 
-namespace {
-
-// The mount that decides what `path` shows: the last one at or above it.
 const Mount* covering_mount(const MountPlan& plan, const std::string& path) {
   const Mount* found = nullptr;
   for (const Mount& m : plan.mounts) {
+    if (m.kind == Mount::Kind::RemountRo || m.kind == Mount::Kind::Symlink) continue;
     if (at_or_below(path, m.dest)) found = &m;
   }
   return found;
 }
+
+namespace {
 
 bool shows_host(const Mount* m) {
   return m != nullptr && (m->kind == Mount::Kind::Bind || m->kind == Mount::Kind::RoBind);

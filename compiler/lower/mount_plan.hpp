@@ -153,6 +153,11 @@ std::vector<std::pair<std::string, std::string>> passed_environment(
     const ir::Policy& policy, const std::vector<std::pair<std::string, std::string>>& environment,
     const sema::PathBindings& bindings, const std::set<std::uint32_t>& asks_allowed);
 
+// The mount that decides what `path` (canonical) shows inside: the last
+// one at or above it, leaving out the ones that change no content
+// (RemountRo, Symlink). Null: nothing is mounted there.
+const Mount* covering_mount(const MountPlan& plan, const std::string& path);
+
 // Would `path` (as written, symlinks and all) be readable inside a sandbox
 // built from `plan`? Used to avoid binding the runtime's own files over
 // paths the policy already shows.

@@ -92,4 +92,14 @@ struct DiffOptions {
 };
 int run_diff(const CommonOptions& common, const DiffOptions& options);
 
+struct TestOptions {
+  std::vector<std::string> paths;  // files, or directories searched for *_test.sbpolicy; default "."
+  std::string workspace, home;     // the bindings (analysis_bindings by default)
+  std::string format = "pretty";   // pretty | json | junit
+  std::string run;                 // a regular expression the test names must match (partially)
+  bool coverage = false;           // report the rules that decided no expectation
+  double threshold = 0;            // with coverage: fail below this percentage
+};
+int run_test(const CommonOptions& common, const TestOptions& options);
+
 }  // namespace sbpolicy::sbc

@@ -18,6 +18,7 @@
 #include "lower/resolved_paths.hpp"
 #include "lower/sbpl/profile.hpp"
 #include "sbc/commands.hpp"
+#include "sbc/targets.hpp"
 #include "sbpl/profile.hpp"
 #include "support/suggest.hpp"
 
@@ -34,38 +35,14 @@ std::optional<sema::Operation> parse_operation(const std::string& op) {
   return std::nullopt;
 }
 
-// What sbrun's proxy does with a host the rules allow or ask about, when
-// it refuses it anyway: a local name is never asked about, and a guarded
-// address opens only for an allow rule naming it or a block inside its
-// range (sema/guarded_ranges.hpp). The host's own addresses, and what a
-// name resolves to, only the running proxy knows.
+// sbrun's proxy's refusal of a host the rules allow or ask about (targets.hpp).
 std::optional<std::string> proxy_refusal(const ir::Policy& policy, const sema::HostSubject& subject,
                                          const ir::Decision& d) {
   if (d.effect == ir::Effect::Deny) return std::nullopt;
-  if (!subject.is_ip && d.effect == ir::Effect::Ask && sema::is_local_name(subject.name)) {
-    return fmt::format("`{}` only ever means this machine or its network: it is never asked about, only an "
-                       "`allow net` rule opens it",
-                       subject.name);
-  }
   auto built = lower::ProxyRuleTable::build(policy);
   const auto* table = std::get_if<lower::ProxyRuleTable>(&built);
   if (table == nullptr) return std::nullopt;
-  if (subject.is_ip) return lower::guard_refusal(*table, subject, table->decide(subject));
-  // An allowed `localhost` resolves to loopback (127.0.0.1 and ::1 here),
-  // which the guard holds shut unless a rule names it exactly, or IP rules
-  // open the addresses too.
-  const bool loopback_name = subject.name == "localhost" || subject.name.ends_with(".localhost");
-  if (d.effect != ir::Effect::Allow || !loopback_name) return std::nullopt;
-  if (lower::names_loopback(*table, subject)) return std::nullopt;
-  for (const char* address : {"127.0.0.1", "[::1]"}) {
-    const auto a = std::get<sema::HostSubject>(sema::parse_host_subject(address, subject.port));
-    if (lower::guard_refusal(*table, a, table->decide(a))) {
-      return fmt::format("`{}` resolves to loopback, which opens only for an `allow net` rule naming `{}` "
-                         "itself, or the addresses too: `127.0.0.1:{}` and `[::1]:{}`",
-                         subject.name, subject.name, subject.port, subject.port);
-    }
-  }
-  return std::nullopt;
+  return sbc::proxy_refusal(*table, subject, d);
 }
 
 // With --exit-code: the decision the command meets (the proxy's refusal

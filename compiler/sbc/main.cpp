@@ -18,11 +18,13 @@ namespace {
 
 // `compile` also takes `--format table` (for --target proxy): the output
 // as a table, diagnostics as for human.
-void add_common(CLI::App* cmd, CommonOptions& common, bool table = false) {
-  cmd->add_option("--format", common.format,
-                  table ? "Diagnostic format; table: the proxy table as a table" : "Diagnostic format")
-      ->check(table ? CLI::IsMember({"human", "plain", "json", "table"}) : CLI::IsMember({"human", "plain", "json"}))
-      ->capture_default_str();
+void add_common(CLI::App* cmd, CommonOptions& common, bool table = false, bool format = true) {
+  if (format) {
+    cmd->add_option("--format", common.format,
+                    table ? "Diagnostic format; table: the proxy table as a table" : "Diagnostic format")
+        ->check(table ? CLI::IsMember({"human", "plain", "json", "table"}) : CLI::IsMember({"human", "plain", "json"}))
+        ->capture_default_str();
+  }
   cmd->add_option("--color", common.color, "Colour in human output (NO_COLOR is honoured)")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
@@ -109,10 +111,24 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     add_common(diff_cmd, common);
 
+    TestOptions test;
+    auto* test_cmd = app.add_subcommand("test", "Run the test blocks of policies against the rules and every target");
+    test_cmd->add_option("paths", test.paths, "Policy files, or directories to search for *_test.sbpolicy (default: .)");
+    test_cmd->add_option("--workspace", test.workspace, "The workspace `.` binds to (default: /home/user/project)");
+    test_cmd->add_option("--home", test.home, "The home `~` binds to (default: /home/user)");
+    test_cmd->add_option("--format", test.format, "Output format")
+        ->check(CLI::IsMember({"pretty", "json", "junit"}))
+        ->capture_default_str();
+    test_cmd->add_option("--run", test.run, "Run only the tests whose name matches this regular expression");
+    test_cmd->add_flag("--coverage", test.coverage, "List the rules that decided no expectation");
+    test_cmd->add_option("--threshold", test.threshold, "With --coverage: exit 1 below this percentage of rules")
+        ->check(CLI::Range(0.0, 100.0));
+    add_common(test_cmd, common, false, /*format=*/false);
+
     // A mistyped command gets the one it resembles.
     if (argc > 1 && argv[1][0] != '-') {
       const std::string word = argv[1];
-      const std::vector<std::string> commands = {"check", "compile", "explain", "diff"};
+      const std::vector<std::string> commands = {"check", "compile", "explain", "diff", "test"};
       if (std::find(commands.begin(), commands.end(), word) == commands.end()) {
         const auto near = sbpolicy::closest_match(word, commands);
         std::string all;
@@ -140,6 +156,7 @@ int main(int argc, char** argv) {
     if (compile_cmd->parsed()) return run_compile(common, compile);
     if (explain_cmd->parsed()) return run_explain(common, explain);
     if (diff_cmd->parsed()) return run_diff(common, diff);
+    if (test_cmd->parsed()) return run_test(common, test);
     return kUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sbc: internal error: %s\n", e.what());

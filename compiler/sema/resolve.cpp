@@ -100,6 +100,13 @@ class FileResolver {
         carve_out(*use);
       } else if (const auto* limit = std::get_if<ast::LimitStmt>(&s.node)) {
         check_limit(*limit, s);
+      } else if (const auto* test = std::get_if<ast::TestStmt>(&s.node)) {
+        // `sbc test` runs tests; here their words are checked, so a typo
+        // is found by `sbc check` too.
+        for (const auto& e : test->expects) {
+          effect(e.effect);
+          operation(e.operation);
+        }
       }
     }
     auto& mine = exports_[file_.file];

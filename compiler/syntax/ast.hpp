@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -84,8 +85,24 @@ struct LimitStmt {
   bool quoted = false;
 };
 
+// `expect EFFECT OP "subject" [by "file:line"];` inside a test block.
+struct Expectation {
+  Name effect;
+  Name operation;
+  StringLit subject;
+  std::optional<StringLit> by;  // the deciding rule's place
+  Span span;                    // from `expect` to the `;`
+};
+
+// `test "name" { expect …; … }`: checked by `sbc test`, not part of the
+// policy's meaning (sema checks its words; the IR holds no tests).
+struct TestStmt {
+  StringLit name;
+  std::vector<Expectation> expects;
+};
+
 struct Statement {
-  std::variant<VersionStmt, UseStmt, LetStmt, RuleStmt, LimitStmt> node;
+  std::variant<VersionStmt, UseStmt, LetStmt, RuleStmt, LimitStmt, TestStmt> node;
   Span span;  // from the first token to the `;`
 };
 

@@ -49,6 +49,15 @@ nlohmann::json module_to_json(const ast::Module& module, const SourceMap& source
       if (l->exported) j["export"] = true;
     } else if (const auto* m = std::get_if<ast::LimitStmt>(&s.node)) {
       j = {{"kind", "limit"}, {"limit", m->kind.text}, {"value", m->value}};
+    } else if (const auto* t = std::get_if<ast::TestStmt>(&s.node)) {
+      nlohmann::json expects = nlohmann::json::array();
+      for (const auto& e : t->expects) {
+        nlohmann::json x = {{"effect", e.effect.text}, {"operation", e.operation.text}, {"subject", e.subject.value},
+                            {"at", where(sources, e.span)}};
+        if (e.by) x["by"] = e.by->value;
+        expects.push_back(std::move(x));
+      }
+      j = {{"kind", "test"}, {"name", t->name.value}, {"expect", expects}};
     } else {
       const auto& r = std::get<ast::RuleStmt>(s.node);
       j = {{"kind", "rule"},

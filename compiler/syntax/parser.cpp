@@ -47,6 +47,8 @@ struct ParserState {
   Span version_span, except_keyword, export_keyword;
   std::optional<ast::UseStmt> use;
   std::optional<ast::Statement> statement;
+  std::optional<ast::StringLit> test_name;
+  std::vector<ast::Expectation> expects;
 
   std::uint32_t offset(const char* p) const { return static_cast<std::uint32_t>(p - base); }
   Span span(const char* b, const char* e) const { return Span{file, offset(b), offset(e)}; }
@@ -78,6 +80,13 @@ SBP_EXPECT(list_close, E0102, "expected `,` or `]` in the list")
 SBP_EXPECT(operation_word, E0102, "expected an operation (`read`, `write`, `net`, `unix` or `env`) after the effect")
 SBP_EXPECT(target_list, E0102, "expected a target: a quoted pattern or a `let` name")
 SBP_EXPECT(target, E0102, "expected a target after `,`: a quoted pattern or a `let` name")
+SBP_EXPECT(test_name, E0102, "expected the test's name, a quoted string, after `test`")
+SBP_EXPECT(block_open, E0102, "expected `{` to open the test's expectations")
+SBP_EXPECT(block_close, E0102, "expected `expect EFFECT OPERATION \"subject\";` or `}` to close the test")
+SBP_EXPECT(effect_word, E0102, "expected an effect (`allow`, `deny` or `ask`) after `expect`")
+SBP_EXPECT(expect_subject, E0102, "expected the subject, a quoted path, host or variable name")
+SBP_EXPECT(expect_by, E0102, "expected the deciding rule's place after `by`, as a quoted \"file:line\"")
+SBP_EXPECT(expect_end, E0102, "expected `;` after the expectation")
 SBP_EXPECT(quote_close, E0103, "unterminated string literal")
 SBP_EXPECT(escape_char, E0104, "invalid escape sequence")
 SBP_EXPECT(brace_open, E0104, "expected `{` after `\\u`")
@@ -115,7 +124,7 @@ struct Control : pegtl::normal<Rule> {
   [[noreturn]] static void raise(const Input& in, ParserState& st) {
     const std::uint32_t at = st.offset(in.current());
     SyntaxFailure f{Expectation<Rule>::code, Expectation<Rule>::message, at, at + 1, {}, {}, {}};
-    if constexpr (std::is_same_v<Rule, g::semi>) {
+    if constexpr (std::is_same_v<Rule, g::semi> || std::is_same_v<Rule, g::expect_end>) {
       // Point just after the last token, where the `;` belongs, not at
       // whatever follows on the next line.
       f.begin = st.last_token_end;
@@ -463,6 +472,53 @@ struct Action<g::rule_stmt> {
 };
 
 template <> struct Action<g::semi> : TokenAction<g::semi> {};
+template <> struct Action<g::kw_test> : TokenAction<g::kw_test> {};
+template <> struct Action<g::kw_expect> : TokenAction<g::kw_expect> {};
+template <> struct Action<g::kw_by> : TokenAction<g::kw_by> {};
+template <> struct Action<g::block_open> : TokenAction<g::block_open> {};
+template <> struct Action<g::expect_end> : TokenAction<g::expect_end> {};
+
+template <>
+struct Action<g::test_name> {
+  template <typename Input>
+  static void apply(const Input& in, ParserState& st) {
+    st.test_name = decode_string(st, in.begin(), in.end());
+    st.last_token_end = st.offset(in.end());
+  }
+};
+
+// The subject and the place: string literals, kept on `values`.
+template <>
+struct Action<g::expect_subject> : Action<g::string_lit> {};
+template <>
+struct Action<g::expect_by> : Action<g::string_lit> {};
+
+template <>
+struct Action<g::expect_stmt> {
+  template <typename Input>
+  static void apply(const Input& in, ParserState& st) {
+    ast::Expectation e;
+    e.effect = std::move(*st.effect);
+    e.operation = std::move(*st.operation);
+    e.subject = std::get<ast::StringLit>(std::move(st.values.front().node));
+    if (st.values.size() > 1) e.by = std::get<ast::StringLit>(std::move(st.values[1].node));
+    e.span = st.span(in.begin(), in.end());
+    st.values.clear();
+    st.effect.reset();
+    st.operation.reset();
+    st.expects.push_back(std::move(e));
+  }
+};
+
+template <>
+struct Action<g::test_stmt> {
+  template <typename Input>
+  static void apply(const Input& in, ParserState& st) {
+    st.last_token_end = st.offset(in.end());
+    st.statement = ast::Statement{ast::TestStmt{std::move(*st.test_name), std::move(st.expects)},
+                                  st.span(in.begin(), in.end())};
+  }
+};
 
 constexpr std::array<std::string_view, 18> kReservedWords = {
     "allow", "deny", "ask", "read", "write", "net", "unix", "env", "exec", "listen", "git", "ptrace", "let", "use",
@@ -479,8 +535,13 @@ std::size_t recovery_point(std::string_view text, std::size_t start, std::size_t
     while (e < text.size() && (std::isalnum(static_cast<unsigned char>(text[e])) || text[e] == '_')) ++e;
     const std::string_view word = text.substr(k, e - k);
     return word == "allow" || word == "deny" || word == "ask" || word == "let" || word == "use" || word == "version" ||
-           word == "limit" || word == "export";
+           word == "limit" || word == "export" || word == "test";
   };
+  // An error in a test block: resume after the block's `}`, not inside it
+  // at the next expectation's `;`.
+  const bool in_test = text.substr(start, 4) == "test" &&
+                       (start + 4 >= text.size() || !(std::isalnum(static_cast<unsigned char>(text[start + 4])) ||
+                                                     text[start + 4] == '_'));
   std::size_t i = std::max(failure, start + 1);
   // If the failure is inside a string on this line, step out of the string by
   // rescanning this statement from its start.
@@ -513,7 +574,9 @@ std::size_t recovery_point(std::string_view text, std::size_t start, std::size_t
     } else if (c == '#') {
       while (i < text.size() && text[i] != '\n') ++i;
       if (i < text.size() && i + 1 > failure && line_starts_statement(i + 1)) return i + 1;
-    } else if (c == ';') {
+    } else if (c == ';' && !in_test) {
+      return i + 1;
+    } else if (c == '}' && in_test) {
       return i + 1;
     } else if (c == '\n' && line_starts_statement(i + 1)) {
       return i + 1;

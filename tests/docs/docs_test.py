@@ -48,7 +48,7 @@ def is_policy(block):
     statements = [line.split("#")[0].strip() for line in block.splitlines()]
     statements = [s for s in statements if s]
     return bool(statements) and any(s.endswith(";") for s in statements) and all(
-        re.match(r"(version|use|let|allow|deny|ask)\b", s) or not re.match(r"[A-Za-z]", s) for s in statements)
+        re.match(r"(version|use|let|export|limit|allow|deny|ask|test|expect)\b", s) or not re.match(r"[A-Za-z]", s) for s in statements)
 
 
 def workspace():

@@ -41,11 +41,7 @@ using lower::at_or_below;
 
 // The access the plan gives the existing object at canonical `path`.
 lower::Access planned(const lower::MountPlan& plan, const std::string& path) {
-  const lower::Mount* found = nullptr;
-  for (const lower::Mount& m : plan.mounts) {
-    if (m.kind == lower::Mount::Kind::RemountRo || m.kind == lower::Mount::Kind::Symlink) continue;
-    if (at_or_below(path, m.dest)) found = &m;
-  }
+  const lower::Mount* found = lower::covering_mount(plan, path);
   if (found == nullptr) return lower::Access::None;
   if (found->kind == lower::Mount::Kind::Bind) return lower::Access::ReadWrite;
   if (found->kind == lower::Mount::Kind::RoBind) return lower::Access::ReadOnly;

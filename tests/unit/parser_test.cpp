@@ -149,3 +149,43 @@ TEST(Parser, GarbageNeverLoopsAndIsReported) {
     }
   }
 }
+
+TEST(Parser, TestBlocks) {
+  auto p = parse(R"(allow read "./**";
+test "secrets" {
+  expect deny read "./.env" by "t.sbpolicy:1";
+  expect allow net "a.test:443";  # a comment
+}
+test "empty" {}
+let test = "./x";  # `test` is not reserved: a name may still be one
+)");
+  EXPECT_TRUE(p->diags.all().empty()) << codes(*p).size();
+  ASSERT_EQ(p->module.statements.size(), 4u);
+  const auto& t = std::get<ast::TestStmt>(p->module.statements[1].node);
+  EXPECT_EQ(t.name.value, "secrets");
+  ASSERT_EQ(t.expects.size(), 2u);
+  EXPECT_EQ(t.expects[0].effect.text, "deny");
+  EXPECT_EQ(t.expects[0].subject.value, "./.env");
+  ASSERT_TRUE(t.expects[0].by);
+  EXPECT_EQ(t.expects[0].by->value, "t.sbpolicy:1");
+  EXPECT_FALSE(t.expects[1].by);
+  EXPECT_TRUE(std::get<ast::TestStmt>(p->module.statements[2].node).expects.empty());
+}
+
+TEST(Parser, AnErrorInATestBlockResumesAfterTheBlock) {
+  // One error for the block, not one per expectation after it; the rule
+  // after the block is parsed.
+  auto p = parse(R"(test "x" {
+  expect deny read;
+  expect deny read "./a";
+  expect deny read "./b";
+}
+allow read "./c";
+test "y" { expect deny read "./d" }
+allow read "./e";
+)");
+  EXPECT_EQ(codes(*p), (std::vector<std::string>{"E0102", "E0102"}));
+  ASSERT_EQ(p->module.statements.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<ast::RuleStmt>(p->module.statements[0].node));
+  EXPECT_TRUE(std::holds_alternative<ast::RuleStmt>(p->module.statements[1].node));
+}
