@@ -35,6 +35,8 @@
 #include "driver/pipeline.hpp"
 #include "lower/bwrap_args.hpp"
 #include "lower/mount_plan.hpp"
+#include "analysis/policy_sets.hpp"
+#include "lint/lint.hpp"
 #include "lower/sbpl/profile.hpp"
 #include "support/render.hpp"
 
@@ -89,6 +91,7 @@ GoldenCase parse(const std::string& text) {
       else if (rest == "STRICT") c.strict = true;
       else if (rest.rfind("EMIT:", 0) == 0) c.emit = words(rest.substr(5)).at(0);
       else if (rest == "TARGET: sbpl") c.target = "sbpl";
+      else if (rest == "TARGET: lint") c.target = "lint";
       else if (rest.rfind("PORT:", 0) == 0) c.port = std::stoi(rest.substr(5));
       else if (rest.rfind("PRIVATE_TMP:", 0) == 0) c.private_tmp = words(rest.substr(12)).at(0);
       else if (rest != "TARGET: bwrap") throw std::runtime_error("unknown header line: " + line);
@@ -122,8 +125,33 @@ std::string run_sbpl(const GoldenCase& c) {
   return render_diagnostics(comp.diags, comp.sources, {RenderFormat::Plain, false}) + out;
 }
 
+// `sbc lint`'s findings, every rule on, suppressions applied, for the
+// analysis bindings (lint/lint.hpp): nothing of this machine's.
+std::string run_lint(const GoldenCase& c) {
+  driver::Compilation comp;
+  driver::compile_text(comp, "policy.sbpolicy", "/home/user/project", c.policy, {});
+  Diagnostics all = comp.diags;
+  std::string error;
+  if (comp.policy) {
+    lint::Options o;
+    o.enabled = lint::default_rules();
+    o.bindings = analysis::analysis_bindings();
+    all.append(lint::run(comp, o, error));
+  }
+  std::vector<lint::Suppressed> suppressed;
+  lint::apply_suppressions(comp, all, suppressed);
+  // The standard library's own findings are its tests' business.
+  Diagnostics own;
+  own.append_if(all, [&](const Diagnostic& d) { return !driver::in_stdlib(comp, d.primary.span); });
+  std::string out = render_diagnostics(own, comp.sources, {RenderFormat::Plain, false});
+  for (const auto& s : suppressed) out += fmt::format("suppressed {}: {}\n", code_info(s.finding.code).id, s.reason);
+  if (!error.empty()) out += "error: " + error + "\n";
+  return out;
+}
+
 std::string run(const GoldenCase& c) {
   if (c.target == "sbpl") return run_sbpl(c);
+  if (c.target == "lint") return run_lint(c);
   char templ[] = "/tmp/sbpolicy-golden-XXXXXX";
   const fs::path root = fs::canonical(mkdtemp(templ));
   fs::create_directories(root / "ws");

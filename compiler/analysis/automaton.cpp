@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace sbpolicy::analysis {
 
@@ -140,49 +141,97 @@ std::optional<std::vector<std::uint32_t>> Dfa::shortest_witness() const {
   return std::nullopt;
 }
 
+namespace {
+
+// The epsilon closure of `states` (sorted, unique), as a sorted vector.
+std::vector<std::size_t> closure_of(const Nfa& nfa, std::vector<std::size_t> states, std::vector<char>& seen) {
+  std::vector<std::size_t> todo = states;
+  for (std::size_t s : states) seen[s] = 1;
+  while (!todo.empty()) {
+    const std::size_t s = todo.back();
+    todo.pop_back();
+    for (std::size_t t : nfa.states[s].epsilon) {
+      if (seen[t] == 0) {
+        seen[t] = 1;
+        states.push_back(t);
+        todo.push_back(t);
+      }
+    }
+  }
+  for (std::size_t s : states) seen[s] = 0;
+  std::sort(states.begin(), states.end());
+  states.erase(std::unique(states.begin(), states.end()), states.end());
+  return states;
+}
+
+struct SubsetHash {
+  std::size_t operator()(const std::vector<std::size_t>& v) const {
+    std::size_t h = v.size();
+    for (std::size_t x : v) h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h;
+  }
+};
+
+}  // namespace
+
 std::optional<Dfa> determinize(const Nfa& nfa, std::string& error, std::size_t max_states) {
   Dfa dfa;
-  std::map<std::set<std::size_t>, std::size_t> ids;
-  std::vector<std::set<std::size_t>> sets;
-  const auto id_of = [&](std::set<std::size_t> s) -> std::optional<std::size_t> {
+  std::unordered_map<std::vector<std::size_t>, std::size_t, SubsetHash> ids;
+  std::vector<const std::vector<std::size_t>*> sets;
+  std::vector<char> seen(nfa.states.size(), 0);
+  const auto id_of = [&](std::vector<std::size_t> s) -> std::optional<std::size_t> {
     if (auto it = ids.find(s); it != ids.end()) return it->second;
     if (sets.size() >= max_states) return std::nullopt;
     const std::size_t id = sets.size();
-    ids.emplace(s, id);
-    sets.push_back(std::move(s));
+    auto [it, inserted] = ids.emplace(std::move(s), id);
+    sets.push_back(&it->first);
     dfa.states.emplace_back();
     return id;
   };
-  dfa.start = *id_of(closure(nfa, {nfa.start}));
+  dfa.start = *id_of(closure_of(nfa, {nfa.start}, seen));
+  struct Piece {
+    std::uint32_t lo, end;  // [lo, end)
+    std::size_t to;
+  };
+  std::vector<Piece> pieces;
+  std::vector<std::uint32_t> cuts;
+  std::vector<std::vector<std::size_t>> targets;
   for (std::size_t i = 0; i < sets.size(); ++i) {
-    const std::set<std::size_t> current = sets[i];
+    const std::vector<std::size_t>& current = *sets[i];
     dfa.states[i].accepting = std::any_of(current.begin(), current.end(), [&](std::size_t s) {
       return nfa.states[s].accepting;
     });
-    // Split the alphabet where any outgoing edge starts or ends.
-    std::set<std::uint32_t> cuts{0, kUnitEnd};
+    // Split the alphabet where any outgoing edge starts or ends; each
+    // edge adds its target to the intervals it spans.
+    pieces.clear();
+    cuts.assign({0, kUnitEnd});
     for (std::size_t s : current) {
       for (const auto& e : nfa.states[s].edges) {
         for (const auto& [lo, hi] : e.on.ranges()) {
-          cuts.insert(lo);
-          cuts.insert(hi + 1);
+          pieces.push_back({lo, hi + 1, e.to});
+          cuts.push_back(lo);
+          cuts.push_back(hi + 1);
         }
       }
     }
+    std::sort(cuts.begin(), cuts.end());
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+    targets.assign(cuts.size() - 1, {});
+    for (const Piece& p : pieces) {
+      auto k = static_cast<std::size_t>(std::lower_bound(cuts.begin(), cuts.end(), p.lo) - cuts.begin());
+      for (; k + 1 < cuts.size() && cuts[k] < p.end; ++k) targets[k].push_back(p.to);
+    }
     std::vector<Dfa::Edge> edges;
-    for (auto it = cuts.begin(); std::next(it) != cuts.end(); ++it) {
-      const std::uint32_t lo = *it, hi = *std::next(it) - 1;
-      std::set<std::size_t> target;
-      for (std::size_t s : current) {
-        for (const auto& e : nfa.states[s].edges) {
-          if (e.on.contains(lo)) target.insert(e.to);
-        }
-      }
-      const auto to = id_of(closure(nfa, std::move(target)));
+    for (std::size_t k = 0; k + 1 < cuts.size(); ++k) {
+      std::vector<std::size_t>& t = targets[k];
+      std::sort(t.begin(), t.end());
+      t.erase(std::unique(t.begin(), t.end()), t.end());
+      const auto to = id_of(closure_of(nfa, std::move(t), seen));
       if (!to) {
         error = fmt::format("the automaton grows past {} states", max_states);
         return std::nullopt;
       }
+      const std::uint32_t lo = cuts[k], hi = cuts[k + 1] - 1;
       if (!edges.empty() && edges.back().to == *to && edges.back().hi + 1 == lo) {
         edges.back().hi = hi;
       } else {
@@ -194,6 +243,55 @@ std::optional<Dfa> determinize(const Nfa& nfa, std::string& error, std::size_t m
   return dfa;
 }
 
+Dfa minimize(const Dfa& a) {
+  // Moore's partition refinement: states are equivalent while they agree on
+  // acceptance and, unit by unit, on the class of the state they go to.
+  const std::size_t n = a.states.size();
+  std::vector<std::size_t> cls(n);
+  for (std::size_t s = 0; s < n; ++s) cls[s] = a.states[s].accepting ? 1 : 0;
+  std::size_t classes = 0;
+  for (;;) {
+    std::unordered_map<std::vector<std::size_t>, std::size_t, SubsetHash> ids;
+    std::vector<std::size_t> next(n);
+    std::vector<std::size_t> sig;
+    for (std::size_t s = 0; s < n; ++s) {
+      sig.assign({cls[s]});
+      std::size_t last = ~std::size_t{0};
+      for (const auto& e : a.states[s].edges) {
+        // Adjacent intervals to the same class are one.
+        if (cls[e.to] == last) continue;
+        last = cls[e.to];
+        sig.push_back(e.lo);
+        sig.push_back(cls[e.to]);
+      }
+      next[s] = ids.emplace(sig, ids.size()).first->second;
+    }
+    const std::size_t count = ids.size();
+    cls = std::move(next);
+    if (count == classes) break;
+    classes = count;
+  }
+  Dfa out;
+  out.states.resize(classes);
+  std::vector<bool> done(classes, false);
+  for (std::size_t s = 0; s < n; ++s) {
+    const std::size_t c = cls[s];
+    if (done[c]) continue;
+    done[c] = true;
+    out.states[c].accepting = a.states[s].accepting;
+    for (const auto& e : a.states[s].edges) {
+      auto& edges = out.states[c].edges;
+      if (!edges.empty() && edges.back().to == cls[e.to] && edges.back().hi + 1 == e.lo) {
+        edges.back().hi = e.hi;
+      } else {
+        edges.push_back({e.lo, e.hi, cls[e.to]});
+      }
+    }
+  }
+  out.start = cls[a.start];
+  return out;
+}
+
 Dfa complement(const Dfa& a) {
   Dfa out = a;
   for (auto& s : out.states) s.accepting = !s.accepting;
@@ -202,7 +300,12 @@ Dfa complement(const Dfa& a) {
 
 std::optional<Dfa> combine(const Dfa& a, const Dfa& b, Combine how, std::string& error) {
   Dfa out;
-  std::map<std::pair<std::size_t, std::size_t>, std::size_t> ids;
+  struct PairHash {
+    std::size_t operator()(const std::pair<std::size_t, std::size_t>& p) const {
+      return p.first * 0x9e3779b97f4a7c15ULL ^ (p.second + 0x7f4a7c15ULL + (p.first << 6));
+    }
+  };
+  std::unordered_map<std::pair<std::size_t, std::size_t>, std::size_t, PairHash> ids;
   std::vector<std::pair<std::size_t, std::size_t>> pairs;
   const auto id_of = [&](std::pair<std::size_t, std::size_t> p) -> std::optional<std::size_t> {
     if (auto it = ids.find(p); it != ids.end()) return it->second;

@@ -84,6 +84,8 @@ struct Dfa {
 // The subset construction; nullopt with `error` set past `max_states`.
 std::optional<Dfa> determinize(const Nfa& nfa, std::string& error, std::size_t max_states = kMaxStates);
 
+// The smallest equivalent automaton (states that no input tells apart are one).
+Dfa minimize(const Dfa& a);
 Dfa complement(const Dfa& a);
 enum class Combine { Intersection, Union, Difference };
 // The product automaton; nullopt with `error` set past kMaxStates.

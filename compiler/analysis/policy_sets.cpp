@@ -101,28 +101,44 @@ const Dfa* PolicySets::rule(const ir::Rule& rule, std::string& error) {
     dfa = combine(*dfa, *removed, Combine::Difference, error);
     if (!dfa) return nullptr;
   }
-  return rules_.emplace(rule.id, std::make_unique<Dfa>(std::move(*dfa))).first->second.get();
+  return rules_.emplace(rule.id, std::make_unique<Dfa>(minimize(*dfa))).first->second.get();
 }
 
 std::optional<Dfa> PolicySets::union_of(const std::vector<const ir::Rule*>& rules, std::string& error) {
   if (rules.empty()) return empty_dfa();
-  Nfa all;
-  all.start = all.add_state();
+  // Rules of literal paths (and hosts, variables) without excepts make one
+  // automaton by one subset construction: a trie, whatever their number.
+  // Each other rule (a glob, an except) is joined to it one at a time and
+  // the result minimised each time: the union of patterns that each cover
+  // what lies below a match would otherwise track, in one subset
+  // construction, which of them matched above, 2^n states for n of them.
+  Nfa simple;
+  simple.start = simple.add_state();
+  std::vector<const Dfa*> others;
   for (const ir::Rule* r : rules) {
-    if (r->excepts.empty()) {
+    const auto* path = std::get_if<sema::PathPattern>(&r->pattern);
+    if (r->excepts.empty() && (path == nullptr || !path->has_glob())) {
       const auto part = pattern_nfa(r->pattern, bindings_);
       if (!part) {
         error = "the pattern `" + sema::pattern_text(r->pattern) + "` cannot be bound";
         return std::nullopt;
       }
-      join(all, *part);
+      join(simple, *part);
       continue;
     }
     const Dfa* d = rule(*r, error);
     if (d == nullptr) return std::nullopt;
-    join(all, trimmed_nfa(*d));
+    others.push_back(d);
   }
-  return determinize(all, error);
+  auto all = determinize(simple, error);
+  if (!all) return std::nullopt;
+  Dfa out = minimize(*all);
+  for (const Dfa* d : others) {
+    auto next = combine(out, *d, Combine::Union, error);
+    if (!next) return std::nullopt;
+    out = minimize(*next);
+  }
+  return out;
 }
 
 std::vector<const ir::Rule*> PolicySets::rules_of(Operation op, Effect effect) const {
@@ -146,7 +162,7 @@ const Dfa* PolicySets::decided(Operation op, Effect effect, std::string& error) 
     own = combine(*own, *a, Combine::Difference, error);
     if (!own) return nullptr;
   }
-  return decided_.emplace(key, std::make_unique<Dfa>(std::move(*own))).first->second.get();
+  return decided_.emplace(key, std::make_unique<Dfa>(minimize(*own))).first->second.get();
 }
 
 std::vector<std::uint32_t> PolicySets::units(Operation op, const ir::Subject& subject) {

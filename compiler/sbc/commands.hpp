@@ -102,4 +102,16 @@ struct TestOptions {
 };
 int run_test(const CommonOptions& common, const TestOptions& options);
 
+struct LintOptions {
+  std::vector<std::string> files;
+  std::vector<std::string> enable, disable;  // rule names, codes or categories
+  std::string config;                        // "": found by walking up from the first file
+  std::string format = "human";              // human | plain | json | sarif | github
+  std::string fail_level;                    // "": the configuration's, else warning
+  std::string workspace, home;               // the analysis bindings
+  bool list_rules = false;                   // print the rules (human or json) instead
+  std::string write_docs;                    // write the rules' pages into this directory instead
+};
+int run_lint(const CommonOptions& common, const LintOptions& options);
+
 }  // namespace sbpolicy::sbc

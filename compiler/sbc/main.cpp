@@ -18,7 +18,7 @@ namespace {
 
 // `compile` also takes `--format table` (for --target proxy): the output
 // as a table, diagnostics as for human.
-void add_common(CLI::App* cmd, CommonOptions& common, bool table = false, bool format = true) {
+void add_common(CLI::App* cmd, CommonOptions& common, bool table = false, bool format = true, bool fail_level = true) {
   if (format) {
     cmd->add_option("--format", common.format,
                     table ? "Diagnostic format; table: the proxy table as a table" : "Diagnostic format")
@@ -28,9 +28,11 @@ void add_common(CLI::App* cmd, CommonOptions& common, bool table = false, bool f
   cmd->add_option("--color", common.color, "Colour in human output (NO_COLOR is honoured)")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
-  cmd->add_option("--fail-level", common.fail_level, "Exit 1 on diagnostics of this severity or worse")
-      ->check(CLI::IsMember({"error", "warning"}))
-      ->capture_default_str();
+  if (fail_level) {
+    cmd->add_option("--fail-level", common.fail_level, "Exit 1 on diagnostics of this severity or worse")
+        ->check(CLI::IsMember({"error", "warning"}))
+        ->capture_default_str();
+  }
   cmd->add_option("--stdlib", common.stdlib_dir,
                   "Use the standard library policies under DIR/std/ instead of the built-in ones");
   cmd->add_flag("-v,--verbose", common.verbose,
@@ -125,10 +127,28 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.0, 100.0));
     add_common(test_cmd, common, false, /*format=*/false);
 
+    LintOptions lint;
+    auto* lint_cmd = app.add_subcommand("lint", "Find dead, redundant and dangerous rules, and missing protections");
+    lint_cmd->add_option("files", lint.files, "Policy files (- for standard input)");
+    lint_cmd->add_option("--enable", lint.enable, "Turn on a rule, code or category (repeatable)")->delimiter(',');
+    lint_cmd->add_option("--disable", lint.disable, "Turn off a rule, code or category (repeatable)")->delimiter(',');
+    lint_cmd->add_option("--config", lint.config, "The configuration file (default: .sbc-lint.json, searched upwards)");
+    lint_cmd->add_option("--format", lint.format, "Report format")
+        ->check(CLI::IsMember({"human", "plain", "json", "sarif", "github"}))
+        ->capture_default_str();
+    lint_cmd->add_option("--fail-level", lint.fail_level,
+                         "Exit 1 on findings of this level or worse (default: the configuration's, else warning)")
+        ->check(CLI::IsMember({"error", "warning", "note"}));
+    lint_cmd->add_option("--workspace", lint.workspace, "The workspace `.` binds to (default: /home/user/project)");
+    lint_cmd->add_option("--home", lint.home, "The home `~` binds to (default: /home/user)");
+    lint_cmd->add_flag("--list-rules", lint.list_rules, "Print the rules (with --format json: as JSON)");
+    lint_cmd->add_option("--write-docs", lint.write_docs, "Write the rules' documentation pages into DIR");
+    add_common(lint_cmd, common, false, /*format=*/false, /*fail_level=*/false);
+
     // A mistyped command gets the one it resembles.
     if (argc > 1 && argv[1][0] != '-') {
       const std::string word = argv[1];
-      const std::vector<std::string> commands = {"check", "compile", "explain", "diff", "test"};
+      const std::vector<std::string> commands = {"check", "compile", "explain", "diff", "test", "lint"};
       if (std::find(commands.begin(), commands.end(), word) == commands.end()) {
         const auto near = sbpolicy::closest_match(word, commands);
         std::string all;
@@ -157,6 +177,7 @@ int main(int argc, char** argv) {
     if (explain_cmd->parsed()) return run_explain(common, explain);
     if (diff_cmd->parsed()) return run_diff(common, diff);
     if (test_cmd->parsed()) return run_test(common, test);
+    if (lint_cmd->parsed()) return run_lint(common, lint);
     return kUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sbc: internal error: %s\n", e.what());

@@ -22,7 +22,23 @@ const CodeInfo& code_info(Code code) { return table().at(static_cast<std::size_t
 const std::vector<CodeInfo>& all_codes() { return table(); }
 
 std::string_view severity_name(Severity severity) {
-  return severity == Severity::Error ? "error" : "warning";
+  return severity == Severity::Error ? "error" : severity == Severity::Warning ? "warning" : "note";
+}
+
+const std::vector<LintRule>& lint_rules() {
+  static const std::vector<LintRule> rules = {
+#define LINT(code, severity, name, category, summary, why, fix) {Code::code, #category, why, fix},
+#include "support/lint_rules.def"
+#undef LINT
+  };
+  return rules;
+}
+
+const LintRule* lint_rule(Code code) {
+  for (const LintRule& r : lint_rules()) {
+    if (r.code == code) return &r;
+  }
+  return nullptr;
 }
 
 bool is_warning_code(std::string_view id) {
@@ -68,7 +84,15 @@ std::size_t Diagnostics::error_count() const {
       std::count_if(list_.begin(), list_.end(), [](const Diagnostic& d) { return d.severity == Severity::Error; }));
 }
 
-std::size_t Diagnostics::warning_count() const { return list_.size() - error_count(); }
+std::size_t Diagnostics::warning_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(list_.begin(), list_.end(), [](const Diagnostic& d) { return d.severity == Severity::Warning; }));
+}
+
+std::size_t Diagnostics::note_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(list_.begin(), list_.end(), [](const Diagnostic& d) { return d.severity == Severity::Note; }));
+}
 
 void Diagnostics::sort() {
   std::stable_sort(list_.begin(), list_.end(), [](const Diagnostic& a, const Diagnostic& b) {

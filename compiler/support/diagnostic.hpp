@@ -16,7 +16,8 @@
 
 namespace sbpolicy {
 
-enum class Severity { Error, Warning };
+// A note is a finding to know about that never fails a run (lint's `note` level).
+enum class Severity { Error, Warning, Note };
 
 enum class Code {
 #define DIAG(code, severity, name, summary, slug) code,
@@ -37,6 +38,17 @@ const CodeInfo& code_info(Code code);
 // Is `id` ("W0100") the id of a code whose severity is a warning or a note?
 bool is_warning_code(std::string_view id);
 const std::vector<CodeInfo>& all_codes();
+// The lint rules (support/lint_rules.def): what `sbc lint` finds, beyond
+// the code's own row (id, severity, name, summary).
+struct LintRule {
+  Code code;
+  std::string_view category;  // correctness, exposure, protection, fidelity, style
+  std::string_view why;
+  std::string_view fix;
+};
+const std::vector<LintRule>& lint_rules();
+// The lint rule of `code`, or null when it is not one (L0xxx).
+const LintRule* lint_rule(Code code);
 std::string_view severity_name(Severity severity);
 
 struct Label {
@@ -86,11 +98,13 @@ class Diagnostics {
   const std::vector<Diagnostic>& all() const { return list_; }
   std::size_t error_count() const;
   std::size_t warning_count() const;
+  std::size_t note_count() const;
   bool has_errors() const { return error_count() > 0; }
   // Sorts by file, position and code, so output never depends on the order
   // in which stages happened to find problems.
   void sort();
   void append(const Diagnostics& other);
+  void push(Diagnostic d) { list_.push_back(std::move(d)); }
   // The diagnostics of `other` for which `keep(d)` holds.
   template <typename Keep>
   void append_if(const Diagnostics& other, Keep keep) {

@@ -66,8 +66,8 @@ std::string render_human(const Diagnostics& diags, const SourceMap& sources, boo
   std::string out;
   for (const Diagnostic& d : diags.all()) {
     const CodeInfo& info = code_info(d.code);
-    const bool error = d.severity == Severity::Error;
-    const std::string_view color_code = error ? "1;31" : "1;33";
+    const std::string_view color_code =
+        d.severity == Severity::Error ? "1;31" : d.severity == Severity::Warning ? "1;33" : "1;36";
     out += style.wrap(color_code, fmt::format("{}[{}]", severity_name(d.severity), info.id));
     out += style.wrap("1", fmt::format(": {}", text::visible(d.message)));
     out += '\n';
@@ -134,11 +134,12 @@ std::string render_json(const Diagnostics& diags, const SourceMap& sources) {
                     {"notes", notes},
                     {"help", d.help.empty() ? nlohmann::json(nullptr) : nlohmann::json(text::visible(d.help))},
                     {"fixits", fixits},
-                    {"docs", fmt::format("docs/diagnostics.md#{}", info.slug)}});
+                    {"docs", lint_rule(d.code) != nullptr ? fmt::format("docs/lint/{}.md", info.name)
+                                                           : fmt::format("docs/diagnostics.md#{}", info.slug)}});
   }
   nlohmann::json doc = {{"schema_version", kDiagnosticsSchemaVersion},
                         {"diagnostics", list},
-                        {"summary", {{"errors", diags.error_count()}, {"warnings", diags.warning_count()}}}};
+                        {"summary", {{"errors", diags.error_count()}, {"warnings", diags.warning_count()}, {"notes", diags.note_count()}}}};
   // A message quoting the user's bytes must not make the report fail:
   // anything that is not UTF-8 is replaced, not thrown on.
   return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -81,10 +81,13 @@ TEST(PathAutomaton, AcceptsWhatTheReferenceMatcherCovers) {
       std::string error;
       const auto dfa = determinize(*nfa, error);
       ASSERT_TRUE(dfa) << error;
+      const Dfa small = minimize(*dfa);
+      ASSERT_LE(small.states.size(), dfa->states.size());
       for (const std::string& s : g.subjects) {
         const bool want = sema::path_matches(p, b, s);
         ASSERT_EQ(nfa->accepts(path_units(s)), want) << text << " on " << s;
         ASSERT_EQ(dfa->accepts(path_units(s)), want) << text << " on " << s;
+        ASSERT_EQ(small.accepts(path_units(s)), want) << text << " on " << s;
         ++cases;
       }
     }
@@ -131,6 +134,54 @@ TEST(PathAutomaton, CombinationsAgreeAndWitnessesAreReal) {
       }
     }
   }
+}
+
+TEST(Automaton, MinimizingMergesWhatNoInputTellsApart) {
+  // `/a/**/x.pem` and `/a/**/y.pem`, each covering what lies below a match:
+  // their union needs no memory of which matched, and the minimal
+  // automaton has none; the subset construction of a union of n such
+  // patterns tracks it (2^n). 12 patterns, joined and minimised one by one.
+  sema::PathBindings b;
+  b.home = "/h";
+  b.workspace = "/h/w";
+  std::string error;
+  std::optional<Dfa> all;
+  Nfa together;
+  together.start = together.add_state();
+  for (char c = 'a'; c < 'a' + 12; ++c) {
+    const auto nfa = path_nfa(parse(std::string("/a/**/") + c + ".pem"), b);
+    ASSERT_TRUE(nfa);
+    const auto d = determinize(*nfa, error);
+    ASSERT_TRUE(d);
+    if (!all) {
+      all = minimize(*d);
+    } else {
+      const auto u = combine(*all, *d, Combine::Union, error);
+      ASSERT_TRUE(u) << error;
+      all = minimize(*u);
+    }
+  }
+  EXPECT_LT(all->states.size(), 40u);
+  EXPECT_TRUE(all->accepts(path_units("/a/q/r/c.pem/z")));
+  EXPECT_TRUE(all->accepts(path_units("/a/b.pem")));
+  EXPECT_FALSE(all->accepts(path_units("/a/q/m.pem")));
+  EXPECT_FALSE(all->accepts(path_units("/b/c.pem")));
+  // Equivalent automata minimise to the same size: `/a/{b,c}` two ways.
+  const auto one = determinize(*path_nfa(parse("/a/{b,c}"), b), error);
+  Nfa two;
+  two.start = two.add_state();
+  for (const char* p : {"/a/b", "/a/c"}) {
+    const auto part = path_nfa(parse(p), b);
+    const std::size_t offset = two.states.size();
+    for (auto st : part->states) {
+      for (auto& e : st.edges) e.to += offset;
+      for (auto& t : st.epsilon) t += offset;
+      two.states.push_back(std::move(st));
+    }
+    two.states[two.start].epsilon.push_back(part->start + offset);
+  }
+  const auto two_d = determinize(two, error);
+  EXPECT_EQ(minimize(*one).states.size(), minimize(*two_d).states.size());
 }
 
 TEST(Automaton, DeterminizingIsBounded) {

@@ -239,6 +239,7 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
 
   // The policy's grants: write implies read.
   std::vector<std::string> reads, writes, sockets, narrowed;
+  std::vector<std::uint32_t> narrowed_rules;
   std::string grant_notes;
   if (!options.private_tmp.empty()) {
     const std::string t = fmt::format("(subpath {})", e.param(canonical_macos_path(options.private_tmp)));
@@ -256,6 +257,7 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
       narrowed.push_back(fmt::format("rule {} (`{} {} \"{}\"` at {}) cannot be written for macOS and grants nothing there",
                                      r.id, sema::effect_name(r.effect), sema::operation_name(r.operation),
                                      sema::pattern_text(r.pattern), r.origin.target.text()));
+      narrowed_rules.push_back(r.id);
       continue;
     }
     if (r.operation == Operation::Read) {
@@ -299,7 +301,7 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
   } else {
     out += ";; no proxy port given: no network\n";
   }
-  return SbplProfile{std::move(out), e.take_params(), {}, std::move(narrowed)};
+  return SbplProfile{std::move(out), e.take_params(), {}, std::move(narrowed), std::move(narrowed_rules)};
 }
 
 }  // namespace sbpolicy::lower::sbpl

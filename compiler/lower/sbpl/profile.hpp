@@ -50,6 +50,7 @@ struct SbplProfile {
   // Grants written narrower than the policy says (restrictive), one line
   // each, for the tools to show: never a silent drop.
   std::vector<std::string> narrowed;
+  std::vector<std::uint32_t> narrowed_rules;  // the IR rule of each line of `narrowed`
 };
 
 SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options);

@@ -1,0 +1,22 @@
+# docs/lint/ equals what `sbc lint --write-docs` writes from the lint table
+# (compiler/support/lint_rules.def). After changing the table:
+#   sbc lint --write-docs docs/lint
+file(REMOVE_RECURSE ${OUT})
+execute_process(COMMAND ${SBC} lint --write-docs ${OUT} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "sbc lint --write-docs failed")
+endif()
+file(GLOB generated RELATIVE ${OUT} ${OUT}/*.md)
+file(GLOB committed RELATIVE ${DOCS} ${DOCS}/*.md)
+list(SORT generated)
+list(SORT committed)
+if(NOT generated STREQUAL committed)
+  message(FATAL_ERROR "docs/lint has ${committed}, the table makes ${generated}: run sbc lint --write-docs docs/lint")
+endif()
+foreach(page IN LISTS generated)
+  file(READ ${OUT}/${page} want)
+  file(READ ${DOCS}/${page} have)
+  if(NOT want STREQUAL have)
+    message(FATAL_ERROR "docs/lint/${page} differs from the lint table: run sbc lint --write-docs docs/lint")
+  endif()
+endforeach()
