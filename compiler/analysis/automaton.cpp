@@ -141,6 +141,28 @@ std::optional<std::vector<std::uint32_t>> Dfa::shortest_witness() const {
   return std::nullopt;
 }
 
+void mark_live(Dfa& a) {
+  std::vector<std::vector<std::size_t>> back(a.states.size());
+  for (std::size_t s = 0; s < a.states.size(); ++s) {
+    for (const auto& e : a.states[s].edges) back[e.to].push_back(s);
+  }
+  std::vector<std::size_t> todo;
+  for (std::size_t s = 0; s < a.states.size(); ++s) {
+    a.states[s].live = a.states[s].accepting;
+    if (a.states[s].live) todo.push_back(s);
+  }
+  while (!todo.empty()) {
+    const std::size_t s = todo.back();
+    todo.pop_back();
+    for (std::size_t p : back[s]) {
+      if (!a.states[p].live) {
+        a.states[p].live = true;
+        todo.push_back(p);
+      }
+    }
+  }
+}
+
 namespace {
 
 // The epsilon closure of `states` (sorted, unique), as a sorted vector.
@@ -240,22 +262,25 @@ std::optional<Dfa> determinize(const Nfa& nfa, std::string& error, std::size_t m
     }
     dfa.states[i].edges = std::move(edges);
   }
+  mark_live(dfa);
   return dfa;
 }
 
 Dfa minimize(const Dfa& a) {
   // Moore's partition refinement: states are equivalent while they agree on
   // acceptance and, unit by unit, on the class of the state they go to.
+  // Each round writes every state's signature into one buffer and sorts
+  // the states by it: no allocation per state.
   const std::size_t n = a.states.size();
-  std::vector<std::size_t> cls(n);
+  std::vector<std::size_t> cls(n), next(n), order(n), offset(n + 1);
+  std::vector<std::uint64_t> sig, hash(n);
   for (std::size_t s = 0; s < n; ++s) cls[s] = a.states[s].accepting ? 1 : 0;
   std::size_t classes = 0;
   for (;;) {
-    std::unordered_map<std::vector<std::size_t>, std::size_t, SubsetHash> ids;
-    std::vector<std::size_t> next(n);
-    std::vector<std::size_t> sig;
+    sig.clear();
     for (std::size_t s = 0; s < n; ++s) {
-      sig.assign({cls[s]});
+      offset[s] = sig.size();
+      sig.push_back(cls[s]);
       std::size_t last = ~std::size_t{0};
       for (const auto& e : a.states[s].edges) {
         // Adjacent intervals to the same class are one.
@@ -264,10 +289,32 @@ Dfa minimize(const Dfa& a) {
         sig.push_back(e.lo);
         sig.push_back(cls[e.to]);
       }
-      next[s] = ids.emplace(sig, ids.size()).first->second;
+      std::uint64_t h = 0xcbf29ce484222325ULL;
+      for (std::size_t k = offset[s]; k < sig.size(); ++k) h = (h ^ sig[k]) * 0x100000001b3ULL;
+      hash[s] = h;
     }
-    const std::size_t count = ids.size();
-    cls = std::move(next);
+    offset[n] = sig.size();
+    const auto span = [&](std::size_t s) {
+      return std::pair(sig.begin() + static_cast<std::ptrdiff_t>(offset[s]),
+                       sig.begin() + static_cast<std::ptrdiff_t>(offset[s + 1]));
+    };
+    // By hash first; the whole signature breaks ties, so a collision never
+    // merges states.
+    const auto less = [&](std::size_t x, std::size_t y) {
+      if (hash[x] != hash[y]) return hash[x] < hash[y];
+      const auto [xb, xe] = span(x);
+      const auto [yb, ye] = span(y);
+      return std::lexicographical_compare(xb, xe, yb, ye);
+    };
+    for (std::size_t s = 0; s < n; ++s) order[s] = s;
+    std::sort(order.begin(), order.end(), less);
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i > 0 && less(order[i - 1], order[i])) ++count;
+      next[order[i]] = count;
+    }
+    count = n == 0 ? 0 : count + 1;
+    cls.swap(next);
     if (count == classes) break;
     classes = count;
   }
@@ -289,12 +336,14 @@ Dfa minimize(const Dfa& a) {
     }
   }
   out.start = cls[a.start];
+  mark_live(out);
   return out;
 }
 
 Dfa complement(const Dfa& a) {
   Dfa out = a;
   for (auto& s : out.states) s.accepting = !s.accepting;
+  mark_live(out);
   return out;
 }
 
@@ -305,9 +354,23 @@ std::optional<Dfa> combine(const Dfa& a, const Dfa& b, Combine how, std::string&
       return p.first * 0x9e3779b97f4a7c15ULL ^ (p.second + 0x7f4a7c15ULL + (p.first << 6));
     }
   };
+  // A pair that can never accept is not explored: every such pair is one
+  // dead state (the product of a small automaton with a large one then
+  // stays the size of the small one's live part, not of both).
+  constexpr std::size_t kDead = ~std::size_t{0};
+  const auto can_accept = [&](std::size_t sa, std::size_t sb) {
+    const bool la = a.states[sa].live, lb = b.states[sb].live;
+    switch (how) {
+      case Combine::Intersection: return la && lb;
+      case Combine::Union: return la || lb;
+      case Combine::Difference: return la;
+    }
+    return true;
+  };
   std::unordered_map<std::pair<std::size_t, std::size_t>, std::size_t, PairHash> ids;
   std::vector<std::pair<std::size_t, std::size_t>> pairs;
   const auto id_of = [&](std::pair<std::size_t, std::size_t> p) -> std::optional<std::size_t> {
+    if (p.first != kDead && !can_accept(p.first, p.second)) p = {kDead, kDead};
     if (auto it = ids.find(p); it != ids.end()) return it->second;
     if (pairs.size() >= kMaxStates) return std::nullopt;
     ids.emplace(p, pairs.size());
@@ -318,6 +381,10 @@ std::optional<Dfa> combine(const Dfa& a, const Dfa& b, Combine how, std::string&
   out.start = *id_of({a.start, b.start});
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     const auto [sa, sb] = pairs[i];
+    if (sa == kDead) {
+      out.states[i].edges = {{0, kUnitEnd - 1, i}};
+      continue;
+    }
     const bool x = a.states[sa].accepting, y = b.states[sb].accepting;
     out.states[i].accepting = how == Combine::Intersection ? (x && y) : how == Combine::Union ? (x || y) : (x && !y);
     const auto& ea = a.states[sa].edges;
@@ -343,6 +410,7 @@ std::optional<Dfa> combine(const Dfa& a, const Dfa& b, Combine how, std::string&
     }
     out.states[i].edges = std::move(edges);
   }
+  mark_live(out);
   return out;
 }
 

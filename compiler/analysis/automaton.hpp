@@ -70,16 +70,24 @@ struct Dfa {
   struct State {
     std::vector<Edge> edges;  // sorted by lo, covering [0, kUnitEnd)
     bool accepting = false;
+    bool live = true;  // an accepting state can be reached from it (mark_live)
   };
   std::vector<State> states;
   std::size_t start = 0;
 
   std::size_t next(std::size_t state, std::uint32_t unit) const;
   bool accepts(const std::vector<std::uint32_t>& units) const;
-  bool empty() const { return !shortest_witness().has_value(); }
+  // No input is accepted (every Dfa is made by the functions below, which
+  // mark liveness).
+  bool empty() const { return states.empty() || !states[start].live; }
   // A shortest accepted input (the smallest unit on each step), or nullopt.
   std::optional<std::vector<std::uint32_t>> shortest_witness() const;
 };
+
+// Sets State::live: whether an accepting state is reachable. Every function
+// here that returns a Dfa has done it; products use it to stop exploring
+// pairs that can never accept.
+void mark_live(Dfa& a);
 
 // The subset construction; nullopt with `error` set past `max_states`.
 std::optional<Dfa> determinize(const Nfa& nfa, std::string& error, std::size_t max_states = kMaxStates);

@@ -1,5 +1,10 @@
 #include "analysis/compare.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
 namespace sbpolicy::analysis {
 
 namespace {
@@ -76,7 +81,82 @@ bool examples(PolicySets& before, PolicySets& after, Operation op, Dfa region, s
   return true;
 }
 
+std::string rule_key(const ir::Rule& r) {
+  std::string key = fmt::format("{}/{}/{}", static_cast<int>(r.operation), static_cast<int>(r.effect),
+                                sema::pattern_text(r.pattern));
+  for (const auto& e : r.excepts) key += "\x1f" + sema::pattern_text(e);
+  return key;
+}
+
+// Is `path` at or below `top` (both absolute, normalised)?
+bool at_or_below(std::string_view path, std::string_view top) {
+  if (top == "/") return true;
+  return path.starts_with(top) && (path.size() == top.size() || path[top.size()] == '/');
+}
+
+// A necessary condition for two patterns to share a subject.
+bool may_meet(const sema::Pattern& a, const sema::Pattern& b, const sema::PathBindings& bindings) {
+  if (a.index() != b.index()) return false;
+  if (const auto* pa = std::get_if<sema::PathPattern>(&a)) {
+    const auto x = sema::bind_literal_prefix(*pa, bindings);
+    const auto y = sema::bind_literal_prefix(std::get<sema::PathPattern>(b), bindings);
+    if (!x || !y) return true;
+    return at_or_below(x->prefix, y->prefix) || at_or_below(y->prefix, x->prefix);
+  }
+  if (const auto* ea = std::get_if<sema::EnvPattern>(&a)) {
+    const auto& eb = std::get<sema::EnvPattern>(b);
+    const std::string_view x = std::string_view(ea->glob).substr(0, ea->glob.find('*'));
+    const std::string_view y = std::string_view(eb.glob).substr(0, eb.glob.find('*'));
+    return x.starts_with(y) || y.starts_with(x);
+  }
+  const auto& ha = std::get<sema::HostPattern>(a);
+  const auto& hb = std::get<sema::HostPattern>(b);
+  using Kind = sema::HostPattern::Kind;
+  if ((ha.kind == Kind::Address) != (hb.kind == Kind::Address)) return false;
+  if (ha.kind == Kind::Address) return ha.net.contains(hb.net) || hb.net.contains(ha.net);
+  if (ha.kind == Kind::AnyName || hb.kind == Kind::AnyName) return true;
+  const auto under = [](const sema::HostPattern& p, const sema::HostPattern& q) {
+    // Could a name `p` matches also be one `q` matches? q's name is a suffix of p's.
+    return p.name == q.name || p.name.ends_with("." + q.name);
+  };
+  if (ha.kind == Kind::Exact && hb.kind == Kind::Exact) return ha.name == hb.name;
+  return under(ha, hb) || under(hb, ha);
+}
+
+bool rule_may_meet(const ir::Rule& a, const ir::Rule& b, const sema::PathBindings& bindings) {
+  return may_meet(a.pattern, b.pattern, bindings);
+}
+
 }  // namespace
+
+std::optional<std::pair<ir::Policy, ir::Policy>> touched_rules(const ir::Policy& before, const ir::Policy& after,
+                                                               const sema::PathBindings& bindings,
+                                                               std::size_t max_changed) {
+  std::map<std::string, int> count;
+  for (const ir::Rule& r : before.rules) ++count[rule_key(r)];
+  for (const ir::Rule& r : after.rules) --count[rule_key(r)];
+  std::vector<const ir::Rule*> changed;
+  for (const ir::Policy* p : {&before, &after}) {
+    for (const ir::Rule& r : p->rules) {
+      const int c = count[rule_key(r)];
+      if ((p == &before && c > 0) || (p == &after && c < 0)) changed.push_back(&r);
+    }
+  }
+  if (changed.size() > max_changed) return std::nullopt;
+  const auto reduce = [&](const ir::Policy& p) {
+    ir::Policy out;
+    out.files = p.files;
+    out.limits = p.limits;
+    out.ptrace = p.ptrace;
+    for (const ir::Rule& r : p.rules) {
+      if (std::any_of(changed.begin(), changed.end(), [&](const ir::Rule* c) { return rule_may_meet(r, *c, bindings); })) {
+        out.rules.push_back(r);
+      }
+    }
+    return out;
+  };
+  return std::make_pair(reduce(before), reduce(after));
+}
 
 std::string_view relation_name(Relation r) {
   switch (r) {

@@ -33,6 +33,20 @@ struct OperationDiff {
   bool more_added = false, more_removed = false;
 };
 
+// The rules of two policies that a change between them can touch: every
+// rule that is not in both (the same operation, effect, pattern and
+// excepts), and every rule that may share a subject with one of those (by
+// literal prefixes, host names and blocks, variable prefixes: a necessary
+// condition). A subject no changed rule matches is matched by the same rules
+// on both sides and decided alike, and every rule matching a subject a
+// changed rule matches is kept, so comparing the reduced policies finds
+// exactly what comparing the whole ones does, and ir::decide on a subject
+// of a difference answers the same. Returns nullopt (compare the whole
+// policies) past `max_changed` changed rules.
+std::optional<std::pair<ir::Policy, ir::Policy>> touched_rules(const ir::Policy& before, const ir::Policy& after,
+                                                               const sema::PathBindings& bindings,
+                                                               std::size_t max_changed = 500);
+
 // Nullopt with `error` set past the automata's bound.
 std::optional<OperationDiff> compare(PolicySets& before, PolicySets& after, Operation op, std::size_t max_examples,
                                      std::string& error);

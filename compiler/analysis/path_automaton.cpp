@@ -106,12 +106,11 @@ std::string units_text(const std::vector<std::uint32_t>& units) {
   return out;
 }
 
-std::optional<Nfa> path_nfa(const sema::PathPattern& pattern, const sema::PathBindings& bindings) {
+std::optional<std::size_t> add_path(Nfa& n, const sema::PathPattern& pattern, const sema::PathBindings& bindings) {
   const auto bound = sema::bind_literal_prefix(pattern, bindings);
   if (!bound) return std::nullopt;
-  Nfa n;
-  n.start = n.add_state();
-  std::size_t at = n.start;
+  const std::size_t start = n.add_state();
+  std::size_t at = start;
   std::size_t steps = 0;
   for (std::size_t b = 1; b < bound->prefix.size();) {
     const std::size_t e = std::min(bound->prefix.find('/', b), bound->prefix.size());
@@ -132,13 +131,21 @@ std::optional<Nfa> path_nfa(const sema::PathPattern& pattern, const sema::PathBi
   if (steps == 0 && bound->rest.empty()) {
     // The root: "/" itself, and every path, which has a first step.
     const std::size_t root = n.add_state();
-    n.states[n.start].edges.push_back({UnitSet::single(kSlash), root});
+    n.states[start].edges.push_back({UnitSet::single(kSlash), root});
     n.states[root].accepting = true;
-    at = any_step(n, n.start);
+    at = any_step(n, start);
   }
   // What it matches, and everything below.
   const std::size_t end = any_steps(n, at);
   n.states[end].accepting = true;
+  return start;
+}
+
+std::optional<Nfa> path_nfa(const sema::PathPattern& pattern, const sema::PathBindings& bindings) {
+  Nfa n;
+  const auto start = add_path(n, pattern, bindings);
+  if (!start) return std::nullopt;
+  n.start = *start;
   return n;
 }
 

@@ -21,6 +21,8 @@ namespace sbpolicy::analysis {
 // The automaton of the subjects `pattern` covers, bound with `bindings`;
 // nullopt when it cannot be bound (a leading `..` above `/`).
 std::optional<Nfa> path_nfa(const sema::PathPattern& pattern, const sema::PathBindings& bindings);
+// The same states added to `n`; returns their start.
+std::optional<std::size_t> add_path(Nfa& n, const sema::PathPattern& pattern, const sema::PathBindings& bindings);
 
 // A subject path as units, and back.
 std::vector<std::uint32_t> path_units(std::string_view path);

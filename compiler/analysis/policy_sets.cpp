@@ -1,5 +1,7 @@
 #include "analysis/policy_sets.hpp"
 
+#include <algorithm>
+
 #include "analysis/path_automaton.hpp"
 #include "analysis/subjects.hpp"
 
@@ -101,52 +103,69 @@ const Dfa* PolicySets::rule(const ir::Rule& rule, std::string& error) {
     dfa = combine(*dfa, *removed, Combine::Difference, error);
     if (!dfa) return nullptr;
   }
-  return rules_.emplace(rule.id, std::make_unique<Dfa>(minimize(*dfa))).first->second.get();
+  return rules_.emplace(rule.id, std::make_unique<Dfa>(std::move(*dfa))).first->second.get();
 }
 
 std::optional<Dfa> PolicySets::union_of(const std::vector<const ir::Rule*>& rules, std::string& error) {
   if (rules.empty()) return empty_dfa();
-  // Rules of literal paths (and hosts, variables) without excepts make one
-  // automaton by one subset construction: a trie, whatever their number.
-  // Each other rule (a glob, an except) is joined to it one at a time and
-  // the result minimised each time: the union of patterns that each cover
-  // what lies below a match would otherwise track, in one subset
-  // construction, which of them matched above, 2^n states for n of them.
+  // Rules without `**` make one automaton by one subset construction
+  // (literal paths make a trie, whatever their number). The others are
+  // joined pairwise, in a balanced tree, each union minimised: patterns that match at any depth and cover what lies below a
+  // match would otherwise track, in one subset construction, which of them
+  // matched above, 2^n states for n of them.
   Nfa simple;
   simple.start = simple.add_state();
   std::vector<const Dfa*> others;
+  const auto any_depth = [](const sema::Pattern& p) {
+    const auto* path = std::get_if<sema::PathPattern>(&p);
+    return path != nullptr && std::find(path->components.begin(), path->components.end(), "**") != path->components.end();
+  };
   for (const ir::Rule* r : rules) {
-    const auto* path = std::get_if<sema::PathPattern>(&r->pattern);
-    if (r->excepts.empty() && (path == nullptr || !path->has_glob())) {
-      const auto part = pattern_nfa(r->pattern, bindings_);
-      if (!part) {
+    const bool deep = any_depth(r->pattern) || std::any_of(r->excepts.begin(), r->excepts.end(), any_depth);
+    if (deep) {
+      const Dfa* d = rule(*r, error);
+      if (d == nullptr) return std::nullopt;
+      others.push_back(d);
+    } else if (r->excepts.empty()) {
+      const auto start = add_pattern(simple, r->pattern, bindings_);
+      if (!start) {
         error = "the pattern `" + sema::pattern_text(r->pattern) + "` cannot be bound";
         return std::nullopt;
       }
-      join(simple, *part);
-      continue;
+      simple.states[simple.start].epsilon.push_back(*start);
+    } else {
+      const Dfa* d = rule(*r, error);
+      if (d == nullptr) return std::nullopt;
+      join(simple, trimmed_nfa(*d));
     }
-    const Dfa* d = rule(*r, error);
-    if (d == nullptr) return std::nullopt;
-    others.push_back(d);
   }
   auto all = determinize(simple, error);
   if (!all) return std::nullopt;
-  Dfa out = minimize(*all);
-  for (const Dfa* d : others) {
-    auto next = combine(out, *d, Combine::Union, error);
-    if (!next) return std::nullopt;
-    out = minimize(*next);
+  if (others.empty()) return all;
+  std::vector<Dfa> level;
+  level.push_back(minimize(*all));
+  for (const Dfa* d : others) level.push_back(*d);
+  while (level.size() > 1) {
+    std::vector<Dfa> next;
+    for (std::size_t i = 0; i + 1 < level.size(); i += 2) {
+      auto u = combine(level[i], level[i + 1], Combine::Union, error);
+      if (!u) return std::nullopt;
+      next.push_back(minimize(*u));
+    }
+    if (level.size() % 2 == 1) next.push_back(std::move(level.back()));
+    level = std::move(next);
   }
-  return out;
+  return std::move(level.front());
 }
 
-std::vector<const ir::Rule*> PolicySets::rules_of(Operation op, Effect effect) const {
+const std::vector<const ir::Rule*>& PolicySets::rules_of(Operation op, Effect effect) {
+  const auto key = std::make_pair(op, effect);
+  if (auto it = rules_of_.find(key); it != rules_of_.end()) return it->second;
   std::vector<const ir::Rule*> out;
   for (const ir::Rule& r : policy_.rules) {
     if (r.effect == effect && ir::applies_to(r, op)) out.push_back(&r);
   }
-  return out;
+  return rules_of_.emplace(key, std::move(out)).first->second;
 }
 
 const Dfa* PolicySets::decided(Operation op, Effect effect, std::string& error) {

@@ -46,7 +46,7 @@ class PolicySets {
   // is not in the deny set: it is what no set holds.
   const Dfa* decided(Operation op, Effect effect, std::string& error);
   // The rules that take part in decisions about `op`, of `effect`, in IR order.
-  std::vector<const ir::Rule*> rules_of(Operation op, Effect effect) const;
+  const std::vector<const ir::Rule*>& rules_of(Operation op, Effect effect);
 
   // A subject's units, and back (a path or variable name as text, a host as
   // "name:port"), for the operation's kind of subject.
@@ -58,6 +58,7 @@ class PolicySets {
   sema::PathBindings bindings_;
   std::map<std::uint32_t, std::unique_ptr<Dfa>> rules_;
   std::map<std::pair<Operation, Effect>, std::unique_ptr<Dfa>> decided_;
+  std::map<std::pair<Operation, Effect>, std::vector<const ir::Rule*>> rules_of_;
 };
 
 // The subject as a user writes it: a path under the workspace as "./x", under

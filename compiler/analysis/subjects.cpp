@@ -1,5 +1,7 @@
 #include "analysis/subjects.hpp"
 
+#include <algorithm>
+
 #include "analysis/path_automaton.hpp"
 
 namespace sbpolicy::analysis {
@@ -40,27 +42,36 @@ UnitSet name_units() {
   return s;
 }
 
-// The separator and the pattern's ports; the final state accepts.
-void ports(Nfa& n, std::size_t from, const sema::HostPattern& pattern) {
+// The pattern's ports, then the separator; returns the state after them.
+std::size_t ports(Nfa& n, std::size_t from, const sema::HostPattern& pattern) {
   UnitSet on;
   for (const auto& r : pattern.ports) on.add(r.lo, r.hi);
-  const std::size_t end = step(n, step(n, from, UnitSet::single(kHostSeparator)), on);
-  n.states[end].accepting = true;
+  return step(n, step(n, from, on), UnitSet::single(kHostSeparator));
+}
+
+std::string reversed(std::string s) {
+  std::reverse(s.begin(), s.end());
+  return s;
 }
 
 }  // namespace
 
 Nfa host_nfa(const sema::HostPattern& pattern) {
-  using Kind = sema::HostPattern::Kind;
   Nfa n;
-  n.start = n.add_state();
-  std::size_t at = n.start;
+  n.start = add_host(n, pattern);
+  return n;
+}
+
+std::size_t add_host(Nfa& n, const sema::HostPattern& pattern) {
+  using Kind = sema::HostPattern::Kind;
+  const std::size_t start = n.add_state();
+  std::size_t at = ports(n, start, pattern);
   switch (pattern.kind) {
     case Kind::Exact:
-      at = literal(n, at, pattern.name);
+      at = literal(n, at, reversed(pattern.name));
       break;
     case Kind::Subdomains:
-      at = literal(n, some(n, at, name_units()), "." + pattern.name);
+      at = some(n, literal(n, at, reversed("." + pattern.name)), name_units());
       break;
     case Kind::AnyName:
       at = some(n, at, name_units());
@@ -78,19 +89,24 @@ Nfa host_nfa(const sema::HostPattern& pattern) {
       break;
     }
   }
-  ports(n, at, pattern);
-  return n;
+  n.states[at].accepting = true;
+  return start;
 }
 
 Nfa env_nfa(const sema::EnvPattern& pattern) {
+  Nfa n;
+  n.start = add_env(n, pattern);
+  return n;
+}
+
+std::size_t add_env(Nfa& n, const sema::EnvPattern& pattern) {
   // `*` spans name characters, as sema::env_matches has it.
   UnitSet name_chars = UnitSet::range('A', 'Z');
   name_chars.add('a', 'z');
   name_chars.add('0', '9');
   name_chars.add('_', '_');
-  Nfa n;
-  n.start = n.add_state();
-  std::size_t at = n.start;
+  const std::size_t start = n.add_state();
+  std::size_t at = start;
   for (unsigned char c : pattern.glob) {
     if (c == '*') {
       n.states[at].edges.push_back({name_chars, at});
@@ -99,7 +115,13 @@ Nfa env_nfa(const sema::EnvPattern& pattern) {
     at = step(n, at, UnitSet::single(c));
   }
   n.states[at].accepting = true;
-  return n;
+  return start;
+}
+
+std::optional<std::size_t> add_pattern(Nfa& n, const sema::Pattern& pattern, const sema::PathBindings& bindings) {
+  if (const auto* p = std::get_if<sema::PathPattern>(&pattern)) return add_path(n, *p, bindings);
+  if (const auto* h = std::get_if<sema::HostPattern>(&pattern)) return add_host(n, *h);
+  return add_env(n, std::get<sema::EnvPattern>(pattern));
 }
 
 std::optional<Nfa> pattern_nfa(const sema::Pattern& pattern, const sema::PathBindings& bindings) {
@@ -109,36 +131,33 @@ std::optional<Nfa> pattern_nfa(const sema::Pattern& pattern, const sema::PathBin
 }
 
 std::vector<std::uint32_t> host_units(const sema::HostSubject& subject) {
-  std::vector<std::uint32_t> out;
+  std::vector<std::uint32_t> out = {subject.port, kHostSeparator};
   if (subject.is_ip) {
     out.push_back(subject.address.family == 6 ? kIpv6 : kIpv4);
     for (unsigned i = 0; i < (subject.address.family == 6 ? 16u : 4u); ++i) out.push_back(subject.address.bytes[i]);
   } else {
-    for (unsigned char c : subject.name) out.push_back(c);
+    for (auto it = subject.name.rbegin(); it != subject.name.rend(); ++it) out.push_back(static_cast<unsigned char>(*it));
   }
-  out.push_back(kHostSeparator);
-  out.push_back(subject.port);
   return out;
 }
 
 std::optional<sema::HostSubject> units_host(const std::vector<std::uint32_t>& units) {
-  if (units.size() < 3 || units[units.size() - 2] != kHostSeparator || units.back() > 0xFFFF) return std::nullopt;
+  if (units.size() < 3 || units[1] != kHostSeparator || units[0] > 0xFFFF) return std::nullopt;
   sema::HostSubject s;
-  s.port = static_cast<std::uint16_t>(units.back());
-  const std::size_t body = units.size() - 2;
-  if (units[0] == kIpv4 || units[0] == kIpv6) {
+  s.port = static_cast<std::uint16_t>(units[0]);
+  if (units[2] == kIpv4 || units[2] == kIpv6) {
     s.is_ip = true;
-    s.address.family = units[0] == kIpv6 ? 6 : 4;
+    s.address.family = units[2] == kIpv6 ? 6 : 4;
     const std::size_t length = s.address.family == 6 ? 16 : 4;
-    if (body != length + 1) return std::nullopt;
+    if (units.size() != length + 3) return std::nullopt;
     for (std::size_t i = 0; i < length; ++i) {
-      if (units[i + 1] > 0xFF) return std::nullopt;
-      s.address.bytes[i] = static_cast<std::uint8_t>(units[i + 1]);
+      if (units[i + 3] > 0xFF) return std::nullopt;
+      s.address.bytes[i] = static_cast<std::uint8_t>(units[i + 3]);
     }
     s.address.prefix = static_cast<std::uint8_t>(8 * length);
     return s;
   }
-  for (std::size_t i = 0; i < body; ++i) {
+  for (std::size_t i = units.size(); i-- > 2;) {
     if (units[i] > 0x7F) return std::nullopt;
     s.name += static_cast<char>(units[i]);
   }

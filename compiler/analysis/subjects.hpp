@@ -2,10 +2,11 @@
 // operation, over one alphabet of units (analysis/automaton.hpp).
 //
 // Paths (read, write, unix) are their units (analysis/path_automaton.hpp).
-// A host subject is its canonical name, or a marker and the address's bytes
-// as units 0-255, then a separator and the port as one unit (0-65535), so a
-// port range or a CIDR block is one edge:
-//   "example.com" kSep 443        kIpv4 127 0 0 1 kSep 80
+// A host subject is its port as one unit (0-65535) and a separator, then
+// its canonical name read from the right, or a marker and the address's
+// bytes as units 0-255; so a port range or a CIDR block is one edge, and
+// `*.a.example` patterns share their suffixes as a trie does prefixes:
+//   443 kSep "moc.elpmaxe"        80 kSep kIpv4 127 0 0 1
 // The markers are units past the code points that no name holds. A variable
 // name (env) is its units. Each pattern's automaton accepts exactly the
 // subjects its reference matcher accepts (sema::host_matches, env_matches):
@@ -31,6 +32,10 @@ inline constexpr std::uint32_t kIpv6 = 0x110000 + 0xF6;
 
 Nfa host_nfa(const sema::HostPattern& pattern);
 Nfa env_nfa(const sema::EnvPattern& pattern);
+// The same states added to `n`; each returns their start.
+std::size_t add_host(Nfa& n, const sema::HostPattern& pattern);
+std::size_t add_env(Nfa& n, const sema::EnvPattern& pattern);
+std::optional<std::size_t> add_pattern(Nfa& n, const sema::Pattern& pattern, const sema::PathBindings& bindings);
 
 // The automaton of what `pattern` covers (bound with `bindings` for a
 // path); nullopt when a path pattern cannot be bound.

@@ -32,16 +32,25 @@ void warn_shadowed_allows(Compilation& c) {
   sema::PathBindings bindings;
   bindings.home = "/home/user";
   bindings.workspace = "/workspace";
+  // Only the imported files' denies can shadow: ask them alone (the whole
+  // evaluator per grant is quadratic in the policy's size).
+  std::vector<const ir::Rule*> imported;
+  for (const ir::Rule& r : c.policy->rules) {
+    if (r.effect == ir::Effect::Deny && r.origin.target.span.file != c.program.root) imported.push_back(&r);
+  }
+  if (imported.empty()) return;
   for (const ir::Rule& r : c.policy->rules) {
     if (r.effect == ir::Effect::Deny || r.origin.target.span.file != c.program.root || !sema::takes_paths(r.operation)) {
       continue;
     }
     const auto bound = sema::bind_literal_prefix(std::get<sema::PathPattern>(r.pattern), bindings);
     if (!bound || !bound->rest.empty()) continue;
-    const ir::Decision d = ir::decide(*c.policy, r.operation, bound->prefix, bindings);
-    if (d.effect != ir::Effect::Deny || d.deciding.empty()) continue;
-    const ir::Rule& deny = *d.deciding.front();
-    if (deny.origin.target.span.file == c.program.root) continue;
+    const ir::Subject subject = bound->prefix;
+    const auto it = std::find_if(imported.begin(), imported.end(), [&](const ir::Rule* deny) {
+      return ir::applies_to(*deny, r.operation) && ir::rule_matches(*deny, subject, bindings);
+    });
+    if (it == imported.end()) continue;
+    const ir::Rule& deny = **it;
     const std::string module = use_name(c, deny.origin.target.span.file);
     if (module.empty()) continue;
     c.diags

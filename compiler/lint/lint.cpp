@@ -102,7 +102,7 @@ class Linter {
 
   // The rules of `effect` that apply to `op`, in the group of `from`, that
   // the file of `from` sees.
-  std::vector<const ir::Rule*> rules_in(Operation op, Effect effect, const ir::Rule& from) const {
+  std::vector<const ir::Rule*> rules_in(Operation op, Effect effect, const ir::Rule& from) {
     std::vector<const ir::Rule*> out;
     for (const ir::Rule* r : sets_.rules_of(op, effect)) {
       if (group_of(r->pattern) == group_of(from.pattern) && sees(from, *r)) out.push_back(r);
@@ -200,9 +200,17 @@ class Linter {
     return out;
   }
 
-  // A host pattern can only cover another of the same name, a subdomain of its
-  // suffix, or any name; an address block only addresses.
-  static bool host_may_cover(const sema::Pattern& outer, const sema::Pattern& inner) {
+  // A cheap necessary condition for `outer` to cover `inner`, before the
+  // automata: a host pattern only covers the same name, a subdomain of its
+  // suffix, or (`*`) any name, an address block only addresses inside it; a
+  // variable pattern only names that start with its text before its `*`.
+  static bool may_cover(const sema::Pattern& outer, const sema::Pattern& inner) {
+    if (const auto* o = std::get_if<sema::EnvPattern>(&outer)) {
+      const auto& i = std::get<sema::EnvPattern>(inner);
+      const std::string_view op = std::string_view(o->glob).substr(0, o->glob.find('*'));
+      const std::string_view ip = std::string_view(i.glob).substr(0, i.glob.find('*'));
+      return ip.starts_with(op);
+    }
     const auto* o = std::get_if<sema::HostPattern>(&outer);
     const auto* i = std::get_if<sema::HostPattern>(&inner);
     if (o == nullptr || i == nullptr) return true;
@@ -220,7 +228,7 @@ class Linter {
     const Dfa* mine = nullptr;
     for (const ir::Rule* s : cover_candidates(r)) {
       if (literal && has_glob(s->pattern)) continue;
-      if (!host_may_cover(s->pattern, r.pattern)) continue;
+      if (!may_cover(s->pattern, r.pattern)) continue;
       // The same rule twice in one file is W0002's.
       if (s->pattern == r.pattern && s->excepts == r.excepts && s->operation == r.operation &&
           s->origin.target.file == r.origin.target.file) {

@@ -89,7 +89,10 @@ int run_diff(const CommonOptions& common, const DiffOptions& options) {
   if (!before.policy || !after.policy) return kPolicyErrors;
 
   const sema::PathBindings bindings = analysis::analysis_bindings(options.workspace, options.home);
-  analysis::PolicySets old_sets(*before.policy, bindings), new_sets(*after.policy, bindings);
+  // Only the rules a change can touch take part (analysis/compare.hpp).
+  const auto touched = analysis::touched_rules(*before.policy, *after.policy, bindings);
+  analysis::PolicySets old_sets(touched ? touched->first : *before.policy, bindings);
+  analysis::PolicySets new_sets(touched ? touched->second : *after.policy, bindings);
   std::vector<analysis::OperationDiff> diffs;
   for (ir::Operation op : kOperations) {
     std::string error;

@@ -190,6 +190,12 @@ std::vector<TargetAnswer> TargetOracle::answers(ir::Operation op, const ir::Subj
     if (allowed == static_cast<int>(ops.size())) mac.effect = Effect::Allow;
     else if (allowed == 0) mac.effect = Effect::Deny;
     mac.detail = detail;
+    // What every process may read to start is the profile's own, as the
+    // Linux sandbox's /proc and /dev are.
+    if (op == ir::Operation::Read && mac.effect == Effect::Allow && lower::sbpl::in_startup_reads(q.path)) {
+      mac.effect.reset();
+      mac.detail = "the sandbox's own start-up allowance (what every process reads to start): " + detail;
+    }
   }
   out.push_back(std::move(mac));
   return out;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include <unordered_map>
+
 #include <algorithm>
 #include <optional>
 
@@ -113,12 +115,17 @@ class Loader {
         std::string error;
         const std::string pattern = translate_regex(f.value, error);
         if (pattern.empty()) fail(d.items[i], error);
-        RE2::Options options;
-        options.set_encoding(RE2::Options::EncodingLatin1);
-        options.set_log_errors(false);
-        auto re = std::make_shared<RE2>(pattern, options);
+        // A profile repeats its regexes (a deny's, in every grant it is
+        // taken from): each is compiled once.
+        auto& re = regexes_[pattern];
+        if (!re) {
+          RE2::Options options;
+          options.set_encoding(RE2::Options::EncodingLatin1);
+          options.set_log_errors(false);
+          re = std::make_shared<RE2>(pattern, options);
+        }
         if (!re->ok()) fail(d.items[i], fmt::format("regex `{}`: {}", f.value, re->error()));
-        f.regex = std::move(re);
+        f.regex = re;
       } else if (kind != Kind::VnodeType && (f.value.empty() || f.value.front() != '/')) {
         fail(d.items[i], fmt::format("`{}` is not an absolute path", f.value));
       }
@@ -359,6 +366,7 @@ class Loader {
 
  private:
   const std::map<std::string, std::string>& params_;
+  std::unordered_map<std::string, std::shared_ptr<const RE2>> regexes_;  // by translated pattern
 };
 
 bool localhost(const std::string& address) {

@@ -244,10 +244,23 @@ TEST(Compare, AgreesWithTheEvaluatorOnGeneratedPairs) {
     if (!before || !after) continue;
     ++pairs;
     PolicySets x(*before, b), y(*after, b);
-    for (Operation op : {Operation::Read, Operation::Write, Operation::Net}) {
+    // The reduced policies (only the rules a change can touch) give the same answers.
+    const auto touched = touched_rules(*before, *after, b);
+    ASSERT_TRUE(touched);
+    PolicySets tx(touched->first, b), ty(touched->second, b);
+    for (Operation op : {Operation::Read, Operation::Write, Operation::Net, Operation::Env, Operation::Unix}) {
       std::string error;
       const auto d = compare(x, y, op, 50, error);
       ASSERT_TRUE(d) << error;
+      const auto reduced = compare(tx, ty, op, 50, error);
+      ASSERT_TRUE(reduced) << error;
+      ASSERT_EQ(reduced->relation, d->relation);
+      ASSERT_EQ(reduced->added.size(), d->added.size());
+      ASSERT_EQ(reduced->removed.size(), d->removed.size());
+      for (std::size_t i = 0; i < d->added.size(); ++i) {
+        ASSERT_EQ(subject_text(reduced->added[i].subject, b), subject_text(d->added[i].subject, b));
+        ASSERT_EQ(reduced->added[i].after.deciding.size(), d->added[i].after.deciding.size());
+      }
       const auto level = [](Effect e) { return e == Effect::Allow ? 2 : e == Effect::Ask ? 1 : 0; };
       // Every example really opens or closes, as ir::decide says.
       for (const auto& c : d->added) {
@@ -260,7 +273,9 @@ TEST(Compare, AgreesWithTheEvaluatorOnGeneratedPairs) {
       }
       // And no subject opens or closes where the diff says nothing does.
       std::vector<ir::Subject> sample;
-      if (op == Operation::Net) {
+      if (op == Operation::Env) {
+        for (const char* e : {"PATH", "LC_ALL", "HTTP_PROXY", "HOME", "X"}) sample.push_back(std::string(e));
+      } else if (op == Operation::Net) {
         for (const auto& h : kHosts) sample.push_back(std::get<sema::HostSubject>(sema::parse_host_subject(h, 443)));
       } else {
         for (const auto& p : paths) sample.push_back(p);

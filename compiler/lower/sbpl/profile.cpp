@@ -130,6 +130,25 @@ const std::vector<std::string>& baseline_read_subpaths() {
   return kPaths;
 }
 
+static const std::vector<std::string>& startup_read_files() {
+  static const std::vector<std::string> kFiles = {"/dev/null",          "/dev/zero",           "/dev/random",
+                                                  "/dev/urandom",       "/dev/dtracehelper",   "/dev/tty",
+                                                  "/dev/ptmx",          "/private/etc/passwd", "/private/etc/services",
+                                                  "/private/etc/protocols"};
+  return kFiles;
+}
+
+bool in_startup_reads(const std::string& path) {
+  if (path == "/") return true;
+  for (const std::string& f : startup_read_files()) {
+    if (path == f) return true;
+  }
+  for (const std::string& d : baseline_read_subpaths()) {
+    if (path == d || (path.starts_with(d) && path[d.size()] == '/')) return true;
+  }
+  return false;
+}
+
 std::string canonical_macos_path(const std::string& path) {
   for (const char* link : {"/tmp", "/var", "/etc"}) {
     const std::string l = link;
@@ -165,7 +184,7 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
       return SbplProfile{{}, {}, fmt::format("rule {} (`{} {} \"{}\"` at {}) cannot be written for macOS", r.id,
                                               sema::effect_name(r.effect), sema::operation_name(r.operation),
                                               sema::pattern_text(r.pattern), r.origin.target.text()),
-                         {}};
+                         {}, {}};
     }
     const std::string prefix = canonical_macos_path(bound->prefix);
     for (const std::string& a : self_and_ancestors(prefix)) {
@@ -212,9 +231,8 @@ SbplProfile lower_to_sbpl(const ir::Policy& policy, const SbplOptions& options) 
   {
     std::vector<std::string> reads = {"(literal \"/\")"};
     for (const std::string& p : baseline_read_subpaths()) reads.push_back(fmt::format("(subpath {})", e.param(p)));
-    for (const char* dev : {"/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/dtracehelper", "/dev/tty",
-                            "/dev/ptmx", "/private/etc/passwd", "/private/etc/services", "/private/etc/protocols"}) {
-      reads.push_back(fmt::format("(literal {})", e.param(dev)));
+    for (const std::string& file : startup_read_files()) {
+      reads.push_back(fmt::format("(literal {})", e.param(file)));
     }
     // The command's own terminals, never every terminal of the user.
     for (const std::string& t : options.terminals) reads.push_back(fmt::format("(literal {})", e.param(t)));

@@ -64,4 +64,9 @@ const std::vector<std::string>& baseline_read_subpaths();
 // links: `/tmp`, `/var` and `/etc` are under `/private`.
 std::string canonical_macos_path(const std::string& path);
 
+// What every profile lets a process read to start (dyld, frameworks,
+// devices, user names), whatever the policy says, minus its denies: the
+// start-up allowance (docs/sbpl.md). `path` canonical (macOS).
+bool in_startup_reads(const std::string& path);
+
 }  // namespace sbpolicy::lower::sbpl
