@@ -114,4 +114,12 @@ struct LintOptions {
 };
 int run_lint(const CommonOptions& common, const LintOptions& options);
 
+struct FmtOptions {
+  std::vector<std::string> files;  // none, or "-": standard input to standard output
+  bool check = false;              // exit 1 and list the files that are not formatted
+  bool diff = false;               // print what would change, as a unified diff
+  bool write = false;              // rewrite the files in place (atomically)
+};
+int run_fmt(const CommonOptions& common, const FmtOptions& options);
+
 }  // namespace sbpolicy::sbc

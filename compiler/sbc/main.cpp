@@ -145,10 +145,18 @@ int main(int argc, char** argv) {
     lint_cmd->add_option("--write-docs", lint.write_docs, "Write the rules' documentation pages into DIR");
     add_common(lint_cmd, common, false, /*format=*/false, /*fail_level=*/false);
 
+    FmtOptions fmt_options;
+    auto* fmt_cmd = app.add_subcommand("fmt", "Print policies in the canonical layout, comments kept");
+    fmt_cmd->add_option("files", fmt_options.files, "Policy files (none or -: standard input)");
+    fmt_cmd->add_flag("--check", fmt_options.check, "Exit 1 and list the files that are not in the canonical layout");
+    fmt_cmd->add_flag("--diff", fmt_options.diff, "Print the changes as a unified diff instead");
+    fmt_cmd->add_flag("-w,--write", fmt_options.write, "Rewrite the files in place");
+    add_common(fmt_cmd, common, false, /*format=*/false, /*fail_level=*/false);
+
     // A mistyped command gets the one it resembles.
     if (argc > 1 && argv[1][0] != '-') {
       const std::string word = argv[1];
-      const std::vector<std::string> commands = {"check", "compile", "explain", "diff", "test", "lint"};
+      const std::vector<std::string> commands = {"check", "compile", "explain", "diff", "test", "lint", "fmt"};
       if (std::find(commands.begin(), commands.end(), word) == commands.end()) {
         const auto near = sbpolicy::closest_match(word, commands);
         std::string all;
@@ -178,6 +186,7 @@ int main(int argc, char** argv) {
     if (diff_cmd->parsed()) return run_diff(common, diff);
     if (test_cmd->parsed()) return run_test(common, test);
     if (lint_cmd->parsed()) return run_lint(common, lint);
+    if (fmt_cmd->parsed()) return run_fmt(common, fmt_options);
     return kUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sbc: internal error: %s\n", e.what());

@@ -1,0 +1,66 @@
+"""`sbc fmt` as a command: the layout on written-out cases (stdin to
+stdout), --check (exit 1 and the files that change), --diff, -w, and a
+policy that does not parse refused with nothing on stdout. The round trip
+over every policy of the project (meaning, comments, idempotence) is the
+unit test Format.KeepsMeaningAndCommentsOnEveryPolicyAndIsIdempotent.
+
+usage: fmt_test.py SBC SOURCE_DIR
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+SBC, SOURCE = (os.path.abspath(a) for a in sys.argv[1:3])
+failures = []
+work = tempfile.mkdtemp(prefix="sbpolicy-fmt-")
+
+
+def sbc(*args, stdin=None, cwd=work):
+    return subprocess.run([SBC, *args], input=stdin, capture_output=True, text=True, cwd=cwd)
+
+
+# The command on a few files: stdout, --check, --diff, -w, stdin.
+open(os.path.join(work, "a.sbpolicy"), "w").write('allow read "./a";\n')
+open(os.path.join(work, "b.sbpolicy"), "w").write('allow   read "./b" ;# note\n')
+check = sbc("fmt", "--check", "a.sbpolicy", "b.sbpolicy")
+if check.returncode != 1 or check.stdout != "b.sbpolicy\n":
+    failures.append(f"--check: exit {check.returncode}, {check.stdout!r}")
+diff = sbc("fmt", "--diff", "b.sbpolicy")
+if diff.returncode != 0 or '-allow   read "./b" ;# note' not in diff.stdout or '+allow read "./b";  # note' not in diff.stdout:
+    failures.append(f"--diff: {diff.stdout!r}")
+write = sbc("fmt", "-w", "a.sbpolicy", "b.sbpolicy")
+if write.returncode != 0 or open(os.path.join(work, "b.sbpolicy")).read() != 'allow read "./b";  # note\n':
+    failures.append(f"-w: exit {write.returncode}, {open(os.path.join(work, 'b.sbpolicy')).read()!r}")
+if sbc("fmt", "--check", "a.sbpolicy", "b.sbpolicy").returncode != 0:
+    failures.append("--check after -w")
+if sbc("fmt", "-w").returncode != 2:
+    failures.append("-w without files is a usage error")
+
+# The layout itself.
+cases = [
+    ('allow   read "./a" ,"./b";deny read "./c"', 'allow read "./a", "./b";\ndeny read "./c";\n'),
+    ("# head\n\n\n\nversion 1;\n\n\n\nuse std.base;\n", "# head\n\nversion 1;\n\nuse std.base;\n"),
+    ('deny read\n  "~/.ssh", # keys\n  "~/.aws"\nexcept "~/.aws/config";\n',
+     'deny read\n  "~/.ssh",  # keys\n  "~/.aws"\nexcept\n  "~/.aws/config";\n'),
+    ('let x = [ "a" ,\n "b" ];\n', 'let x = [\n  "a",\n  "b",\n];\n'),
+    ('let x=["a","b"];', 'let x = ["a", "b"];\n'),
+    ('test "t" {expect deny read "./a";   expect allow net "a.test" by "p:1";}',
+     'test "t" {\n  expect deny read "./a";\n  expect allow net "a.test" by "p:1";\n}\n'),
+    ('allow read "' + "a" * 60 + '", "' + "b" * 60 + '";', 'allow read\n  "' + "a" * 60 + '",\n  "' + "b" * 60 + '";\n'),
+    ("allow read \"./a\";  # trailing\n# tail\n", "allow read \"./a\";  # trailing\n# tail\n"),
+    ("limit memory   4G ;", "limit memory 4G;\n"),
+]
+for given, want in cases:
+    got = sbc("fmt", stdin=given)
+    if got.returncode != 0 or got.stdout != want:
+        failures.append(f"layout of {given!r}: got {got.stdout!r} (exit {got.returncode}), want {want!r}")
+bad = sbc("fmt", stdin='allow reed "./a" "./b";')
+if bad.returncode != 1 or bad.stdout != "" or "syntax errors" not in bad.stderr:
+    failures.append(f"a policy that does not parse: exit {bad.returncode}, {bad.stderr!r}")
+
+print(f"fmt: {len(cases)} layout cases and the command's flags; {len(failures)} failures")
+for f in failures:
+    print("FAIL", f)
+sys.exit(1 if failures else 0)
