@@ -2,8 +2,6 @@
 
 namespace sbpolicy::ir {
 
-namespace {
-
 bool pattern_matches(const Pattern& pattern, const Subject& subject, const sema::PathBindings& bindings) {
   if (const auto* path = std::get_if<sema::PathPattern>(&pattern)) {
     const auto* s = std::get_if<std::string>(&subject);
@@ -17,8 +15,6 @@ bool pattern_matches(const Pattern& pattern, const Subject& subject, const sema:
   const auto* s = std::get_if<std::string>(&subject);
   return s != nullptr && sema::env_matches(env, *s);
 }
-
-}  // namespace
 
 bool applies_to(Operation operation, Effect effect, Operation op) {
   if (operation == op) return true;

@@ -39,6 +39,9 @@ bool applies_to(const Rule& rule, Operation op);
 // The same for a rule of `operation` and `effect`.
 bool applies_to(Operation operation, Effect effect, Operation op);
 
+// Does `pattern` match `subject` (the reference matchers of sema)?
+bool pattern_matches(const Pattern& pattern, const Subject& subject, const sema::PathBindings& bindings);
+
 // Does `rule`'s pattern match `subject` with none of its excepts matching?
 bool rule_matches(const Rule& rule, const Subject& subject, const sema::PathBindings& bindings);
 

@@ -45,6 +45,31 @@ std::optional<std::string> proxy_refusal(const ir::Policy& policy, const sema::H
   return sbc::proxy_refusal(*table, subject, d);
 }
 
+// A rule that took no part in the decision although its pattern matched.
+struct LostRule {
+  const ir::Rule* rule;
+  bool matched;     // it matched and lost to a stronger effect; else an except took the subject out
+  std::string why;
+};
+
+nlohmann::json lost_json(const std::vector<LostRule>& lost) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const LostRule& l : lost) {
+    out.push_back({{"rule", ir::rule_to_json(*l.rule)}, {"matched", l.matched}, {"why", l.why}});
+  }
+  return out;
+}
+
+nlohmann::json targets_json(const std::vector<TargetAnswer>& targets) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const TargetAnswer& a : targets) {
+    out.push_back({{"target", a.target},
+                   {"effect", a.effect ? nlohmann::json(sema::effect_name(*a.effect)) : nlohmann::json()},
+                   {"detail", a.detail}});
+  }
+  return out;
+}
+
 // With --exit-code: the decision the command meets (the proxy's refusal
 // or the Linux sandbox's own answer, where they differ from the rules').
 int exit_status(const ExplainOptions& options, ir::Effect rules, const std::optional<lower::SandboxOverride>& on_linux,
@@ -218,6 +243,34 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
   if (paths) on_linux = lower::linux_override(resolved, bindings, *op, subject_text, resolved_decision);
   std::optional<std::string> at_proxy;
   if (const auto* host = std::get_if<sema::HostSubject>(&subject)) at_proxy = proxy_refusal(*c.policy, *host, resolved_decision);
+  // Every other rule that matched and why it lost, and every rule whose
+  // pattern matched but an except took the subject out.
+  std::vector<LostRule> lost;
+  for (const ir::Rule& rule : (paths ? resolved : *c.policy).rules) {
+    if (!ir::applies_to(rule, *op)) continue;
+    const ir::Rule& as_written_rule = c.policy->rules[rule.id];
+    if (std::find(d.deciding.begin(), d.deciding.end(), &as_written_rule) != d.deciding.end()) continue;
+    if (ir::rule_matches(rule, subject, bindings)) {
+      lost.push_back({&as_written_rule, true,
+                      fmt::format("loses: {} beats {}", sema::effect_name(d.effect), sema::effect_name(rule.effect))});
+    } else if (ir::pattern_matches(rule.pattern, subject, bindings)) {
+      for (std::size_t i = 0; i < rule.excepts.size(); ++i) {
+        if (!ir::pattern_matches(rule.excepts[i], subject, bindings)) continue;
+        lost.push_back({&as_written_rule, false,
+                        fmt::format("its except \"{}\" takes this subject out",
+                                    sema::pattern_text(as_written_rule.excepts[i]))});
+        break;
+      }
+    }
+  }
+  // What each target's own lowering decides, with the line that does it.
+  std::vector<TargetAnswer> targets;
+  {
+    std::vector<std::pair<ir::Operation, std::string>> at;
+    if (paths) at.emplace_back(*op, subject_text);
+    const TargetOracle oracle(*c.policy, bindings, at);
+    targets = oracle.answers(*op, subject);
+  }
   if (render.format == RenderFormat::Json) {
     auto rules = [](const std::vector<const ir::Rule*>& list) {
       nlohmann::json out = nlohmann::json::array();
@@ -237,6 +290,8 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
                                                    : nlohmann::json()},
                                 {"deciding", rules(d.deciding)},
                                 {"matching", rules(d.matching)},
+                                {"lost", lost_json(lost)},
+                                {"targets", targets_json(targets)},
                                 {"bindings", {{"workspace", bindings.workspace}, {"home", bindings.home}, {"tmpdir", bindings.tmpdir}}}};
     std::fputs((out.dump(2) + "\n").c_str(), stdout);
     return exit_status(options, d.effect, on_linux, at_proxy);
@@ -248,11 +303,19 @@ int run_explain(const CommonOptions& common, const ExplainOptions& options) {
   } else {
     for (const ir::Rule* r : d.deciding) text += fmt::format("  decided by {}\n    at {}\n", rule_text(*r), rule_place(*r));
   }
-  for (const ir::Rule* r : d.matching) {
-    if (r->effect != d.effect) text += fmt::format("  also matched {}\n    at {}\n", rule_text(*r), rule_place(*r));
+  for (const LostRule& l : lost) {
+    text += fmt::format("  {} {}\n    at {}\n    {}\n", l.matched ? "also matched" : "not matched", rule_text(*l.rule),
+                        rule_place(*l.rule), l.why);
   }
   if (at_proxy) text += fmt::format("  at sbrun's proxy: deny, {}\n", *at_proxy);
   if (on_linux) text += fmt::format("  in the Linux sandbox: {}, {}\n", sema::effect_name(on_linux->effect), on_linux->why);
+  if (!targets.empty()) {
+    text += "  each target (asks unanswered; Linux for this path existing at launch):\n";
+    for (const TargetAnswer& a : targets) {
+      text += fmt::format("    {}: {}, {}\n", a.target, a.effect ? sema::effect_name(*a.effect) : "not the rules'",
+                          a.detail);
+    }
+  }
   if (*op == sema::Operation::Read || *op == sema::Operation::Write) {
     text += fmt::format("  (workspace {}, home {})\n", bindings.workspace, bindings.home);
   }
