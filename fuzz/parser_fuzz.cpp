@@ -5,12 +5,15 @@
 // SBPL evaluator reads. Imports resolve against a small in-memory set
 // of files (one good, one broken, one that imports back), so the loader's
 // cycle and error paths are reached too. Every rendering is exercised, and
-// when the policy compiles the evaluator runs on a few subjects.
+// when the policy compiles the evaluator runs on a few subjects. `sbc fmt`
+// on the same bytes either refuses them or gives a text it formats to
+// itself again (its own check keeps the syntax tree and the comments).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "driver/pipeline.hpp"
+#include "format/format.hpp"
 #include "ir/evaluator.hpp"
 #include "ir/ir_json.hpp"
 #include "lower/sbpl/profile.hpp"
@@ -29,8 +32,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   };
   sema::LoadOptions options;
   options.reader = &reader;
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  const auto formatted = format::format_policy("fuzz.sbpolicy", text);
+  if (const auto* out = std::get_if<std::string>(&formatted)) {
+    const auto again = format::format_policy("fuzz.sbpolicy", *out);
+    if (!std::holds_alternative<std::string>(again) || std::get<std::string>(again) != *out) __builtin_trap();
+  } else if (std::get<format::Refused>(formatted).message.find("syntax errors") == std::string::npos) {
+    __builtin_trap();  // a policy that parses is always formatted
+  }
   driver::Compilation c;
-  driver::compile_text(c, "fuzz.sbpolicy", "/fuzz", std::string(reinterpret_cast<const char*>(data), size), options);
+  driver::compile_text(c, "fuzz.sbpolicy", "/fuzz", text, options);
   (void)render_diagnostics(c.diags, c.sources, {RenderFormat::Human, true});
   (void)render_diagnostics(c.diags, c.sources, {RenderFormat::Json, false});
   for (const auto& f : c.program.files) (void)syntax::module_to_json(f.module, c.sources).dump();

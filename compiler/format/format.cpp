@@ -224,15 +224,19 @@ class Printer {
       }
     }
     std::string one = flat(b, body_end) + ";";
+    const bool no_items = sections.size() == 1 && sections.front().empty();  // `use std.base;`, `allow ptrace;`
+    if (no_items) {
+      inner_comments(b, e);
+      out_ += with_comment(one, t_[e - 1].trailing);
+      return true;
+    }
     if (!multiline(b, e) && !has_comments(b, e) && one.size() <= kWidth) {
       out_ += with_comment(one, closed ? t_[e - 1].trailing : t_[e - 1].trailing);
       return true;
     }
-    // Broken: the words, then one item per line.
-    std::string head = flat(b, head_end);
-    std::string head_comment;
-    for (std::size_t k = b; k < head_end; ++k) head_comment = t_[k].trailing.empty() ? head_comment : t_[k].trailing;
-    out_ += with_comment(head, head_comment);
+    // Broken: the words (comments among them go before), then one item per line.
+    inner_comments(b, head_end);
+    out_ += with_comment(flat(b, head_end), t_[head_end - 1].trailing);
     const std::size_t last_section = sections.size() - 1;
     for (std::size_t s = 0; s < sections.size(); ++s) {
       if (s > 0) {
@@ -243,14 +247,26 @@ class Printer {
         const std::size_t k = sections[s][i];
         comments(t_[k].leading, "  ");
         const bool last = s == last_section && i + 1 == sections[s].size();
-        std::string comment = t_[k].trailing;
-        // The comma's (or the `;`'s) comment belongs to this line.
+        // The item's comment, or the comma's (or the `;`'s), ends this line;
+        // when both have one, the second follows on a line of its own, as
+        // do comments on their own lines before the comma.
         const std::size_t after = k + 1;
-        if (after < e && (t_[after].text == "," || t_[after].text == ";") && !t_[after].trailing.empty()) {
-          comment = t_[after].trailing;
+        const bool punct = after < e && (t_[after].text == "," || t_[after].text == ";");
+        std::string comment = t_[k].trailing, later;
+        if (punct && !t_[after].trailing.empty()) {
+          if (comment.empty()) comment = t_[after].trailing;
+          else later = t_[after].trailing;
         }
         const bool next_is_except = after < e && t_[after].text == "except";
         out_ += with_comment("  " + t_[k].text + (last ? ";" : next_is_except ? "" : ","), comment);
+        if (punct) {
+          // Source order: the comma's own-line comments came before its
+          // trailing one. After the `;` they are the next statement's, and
+          // sit where it starts (so formatting again moves nothing).
+          const std::string indent = t_[after].text == ";" ? "" : "  ";
+          comments(t_[after].leading, indent);
+          if (!later.empty()) out_ += indent + later + "\n";
+        }
       }
     }
     // `use M except …` has no items before its `except`.
