@@ -98,6 +98,33 @@ std::optional<std::size_t> glob_step(Nfa& n, std::size_t from, std::string_view 
 
 }  // namespace
 
+const Dfa& real_paths() {
+  static const Dfa kReal = [] {
+    // States: 0 before the first `/`, 1 after a `/`, 2 a component "." so
+    // far, 3 "..", 4 inside any other name, 5 dead.
+    Dfa d;
+    d.states.resize(6);
+    const auto edges = [&](std::size_t s, std::size_t on_slash, std::size_t on_dot, std::size_t other) {
+      auto& e = d.states[s].edges;
+      e.push_back({0, '.' - 1, other});
+      e.push_back({'.', '.', on_dot});
+      e.push_back({'/', '/', on_slash});
+      e.push_back({'/' + 1, kUnitEnd - 1, other});
+    };
+    edges(0, 1, 5, 5);
+    edges(1, 1, 2, 4);
+    edges(2, 5, 3, 4);
+    edges(3, 5, 4, 4);
+    edges(4, 1, 4, 4);
+    edges(5, 5, 5, 5);
+    d.states[1].accepting = d.states[4].accepting = true;
+    d.start = 0;
+    mark_live(d);
+    return d;
+  }();
+  return kReal;
+}
+
 std::vector<std::uint32_t> path_units(std::string_view path) { return sema::glob::decode_name(path); }
 
 std::string units_text(const std::vector<std::uint32_t>& units) {

@@ -24,6 +24,11 @@ std::optional<Nfa> path_nfa(const sema::PathPattern& pattern, const sema::PathBi
 // The same states added to `n`; returns their start.
 std::optional<std::size_t> add_path(Nfa& n, const sema::PathPattern& pattern, const sema::PathBindings& bindings);
 
+// Every path that is a subject: absolute, no component `.` or `..` (the
+// evaluator normalises them away). The pattern automata accept such names
+// where a glob does (`.*`); intersect with this before an example is drawn.
+const Dfa& real_paths();
+
 // A subject path as units, and back.
 std::vector<std::uint32_t> path_units(std::string_view path);
 std::string units_text(const std::vector<std::uint32_t>& units);

@@ -39,37 +39,15 @@ sema::PathBindings analysis_bindings(const std::string& workspace, const std::st
 }
 
 Nfa trimmed_nfa(const Dfa& dfa) {
-  // Which states reach acceptance: walk the reversed edges from the accepting ones.
-  std::vector<std::vector<std::size_t>> back(dfa.states.size());
-  for (std::size_t s = 0; s < dfa.states.size(); ++s) {
-    for (const auto& e : dfa.states[s].edges) back[e.to].push_back(s);
-  }
-  std::vector<bool> live(dfa.states.size(), false);
-  std::vector<std::size_t> todo;
-  for (std::size_t s = 0; s < dfa.states.size(); ++s) {
-    if (dfa.states[s].accepting) {
-      live[s] = true;
-      todo.push_back(s);
-    }
-  }
-  while (!todo.empty()) {
-    const std::size_t s = todo.back();
-    todo.pop_back();
-    for (std::size_t p : back[s]) {
-      if (!live[p]) {
-        live[p] = true;
-        todo.push_back(p);
-      }
-    }
-  }
+  // The states that cannot reach acceptance (State::live) are left out.
   Nfa n;
   n.states.resize(dfa.states.size());
   n.start = dfa.start;
   for (std::size_t s = 0; s < dfa.states.size(); ++s) {
     n.states[s].accepting = dfa.states[s].accepting;
-    if (!live[s]) continue;
+    if (!dfa.states[s].live) continue;
     for (const auto& e : dfa.states[s].edges) {
-      if (live[e.to]) n.states[s].edges.push_back({UnitSet::range(e.lo, e.hi), e.to});
+      if (dfa.states[e.to].live) n.states[s].edges.push_back({UnitSet::range(e.lo, e.hi), e.to});
     }
   }
   return n;
@@ -87,6 +65,10 @@ const Dfa* PolicySets::rule(const ir::Rule& rule, std::string& error) {
   }
   auto dfa = determinize(*pattern, error);
   if (!dfa) return nullptr;
+  if (std::holds_alternative<sema::PathPattern>(rule.pattern)) {
+    dfa = combine(*dfa, real_paths(), Combine::Intersection, error);
+    if (!dfa) return nullptr;
+  }
   if (!rule.excepts.empty()) {
     Nfa excepts;
     excepts.start = excepts.add_state();
@@ -141,6 +123,10 @@ std::optional<Dfa> PolicySets::union_of(const std::vector<const ir::Rule*>& rule
   }
   auto all = determinize(simple, error);
   if (!all) return std::nullopt;
+  if (std::holds_alternative<sema::PathPattern>(rules.front()->pattern)) {
+    all = combine(*all, real_paths(), Combine::Intersection, error);
+    if (!all) return std::nullopt;
+  }
   if (others.empty()) return all;
   std::vector<Dfa> level;
   level.push_back(minimize(*all));
@@ -187,7 +173,11 @@ const Dfa* PolicySets::decided(Operation op, Effect effect, std::string& error) 
 std::vector<std::uint32_t> PolicySets::units(Operation op, const ir::Subject& subject) {
   if (op == Operation::Net) return host_units(std::get<sema::HostSubject>(subject));
   const std::string& text = std::get<std::string>(subject);
-  if (op == Operation::Env) return {text.begin(), text.end()};
+  if (op == Operation::Env) {
+    std::vector<std::uint32_t> out;
+    for (unsigned char c : text) out.push_back(c);
+    return out;
+  }
   return path_units(text);
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include <algorithm>
 #include <optional>
 #include <vector>
@@ -137,10 +139,8 @@ class Printer {
     }
     for (std::size_t k = begin; k < t_.size(); ++k) {
       if (t_[k].kind == Token::Punct && t_[k].text == ";") return k + 1;
-      // A later statement's first word after a line break: this one omitted
-      // its `;` at the end of the file only.
     }
-    return t_.size();  // the last statement, without its `;`
+    return t_.size();  // the last statement, without its `;` (the parser allows it only there)
   }
 
   void comments(const std::vector<Comment>& list, const std::string& indent) {
@@ -231,7 +231,7 @@ class Printer {
       return true;
     }
     if (!multiline(b, e) && !has_comments(b, e) && one.size() <= kWidth) {
-      out_ += with_comment(one, closed ? t_[e - 1].trailing : t_[e - 1].trailing);
+      out_ += with_comment(one, t_[e - 1].trailing);
       return true;
     }
     // Broken: the words (comments among them go before), then one item per line.
@@ -254,7 +254,8 @@ class Printer {
         const bool punct = after < e && (t_[after].text == "," || t_[after].text == ";");
         std::string comment = t_[k].trailing, later;
         if (punct && !t_[after].trailing.empty()) {
-          if (comment.empty()) comment = t_[after].trailing;
+          // On the item's line only when nothing came between.
+          if (comment.empty() && t_[after].leading.empty()) comment = t_[after].trailing;
           else later = t_[after].trailing;
         }
         const bool next_is_except = after < e && t_[after].text == "except";
@@ -284,7 +285,19 @@ class Printer {
     std::size_t k = eq + 1;
     if (!value(k, value_end, line, "")) return false;
     if (k != value_end) return false;
-    out_ += with_comment(line + ";", t_[e - 1].trailing);
+    // The value's last token's comment, when the `;` is on a later line.
+    // In source order: the value's last token's comment, comments on their
+    // own lines before the `;`, the `;`'s comment. The first that exists
+    // ends the statement's line; the others follow on lines of their own,
+    // at the statement's indent (the next statement's, formatted again).
+    std::vector<std::string> after;
+    if (!t_[k - 1].trailing.empty()) after.push_back(t_[k - 1].trailing);
+    if (k < e) {
+      for (const Comment& c : t_[k].leading) after.push_back(c.text);
+    }
+    if (k < e && !t_[e - 1].trailing.empty()) after.push_back(t_[e - 1].trailing);
+    out_ += with_comment(line + ";", after.empty() ? std::string() : after.front());
+    for (std::size_t i = 1; i < after.size(); ++i) out_ += after[i] + "\n";
     return true;
   }
 
@@ -319,12 +332,20 @@ class Printer {
       comments(t_[i].leading, indent + "  ");
       std::string item = indent + "  ";
       if (!value(i, close, item, indent + "  ")) return false;
-      std::string comment = t_[i - 1].trailing;
-      if (i < close && t_[i].text == ",") {
-        if (!t_[i].trailing.empty()) comment = t_[i].trailing;
-        ++i;
+      // As for a rule's items: the item's comment, then the comma's own
+      // lines, then the comma's comment, in source order.
+      std::string comment = t_[i - 1].trailing, later;
+      const Token* comma = i < close && t_[i].text == "," ? &t_[i] : nullptr;
+      if (comma != nullptr && !comma->trailing.empty()) {
+        if (comment.empty() && comma->leading.empty()) comment = comma->trailing;
+        else later = comma->trailing;
       }
       out_ += with_comment(item + ",", comment);
+      if (comma != nullptr) {
+        comments(comma->leading, indent + "  ");
+        if (!later.empty()) out_ += indent + "  " + later + "\n";
+        ++i;
+      }
     }
     comments(t_[close].leading, indent + "  ");
     line = indent + "]";
@@ -336,11 +357,17 @@ class Printer {
   bool test(std::size_t b, std::size_t e) {
     if (e - b < 3 || t_[b + 2].text != "{") return false;
     const std::size_t close = e - 1;
+    // Comments among `test "name" {` go before it, in order.
+    for (std::size_t k = b; k < b + 2; ++k) {
+      if (k > b) comments(t_[k].leading, "");
+      if (!t_[k].trailing.empty()) out_ += t_[k].trailing + "\n";
+    }
+    comments(t_[b + 2].leading, "");
     if (close == b + 3 && t_[close].leading.empty() && t_[b + 2].trailing.empty()) {
       out_ += with_comment(flat(b, b + 3) + "}", t_[close].trailing);
       return true;
     }
-    out_ += with_comment(flat(b, b + 3), t_[b + 2].trailing.empty() ? t_[b + 1].trailing : t_[b + 2].trailing);
+    out_ += with_comment(flat(b, b + 3), t_[b + 2].trailing);
     std::size_t k = b + 3;
     bool first = true;
     while (k < close) {

@@ -52,8 +52,9 @@ std::string rule_words(const ir::Rule& r) {
 // rule come in through a `use` of that file? A module is judged with what
 // it uses, not with what a policy happens to use beside it.
 bool sees(const ir::Rule& from, const ir::Rule& rule) {
-  const std::string& file = from.origin.target.file;
-  if (rule.origin.target.file == file) return true;
+  // The statement's file: a rule may take its string from another file's `export let`.
+  const std::string& file = from.origin.statement.file;
+  if (rule.origin.statement.file == file) return true;
   return std::any_of(rule.origin.via.begin(), rule.origin.via.end(),
                      [&](const ir::SourceLocation& step) { return step.file == file; });
 }
@@ -113,7 +114,7 @@ class Linter {
   // A cache key for the rules `from`'s file sees in its group.
   std::string key_of(std::string_view what, const ir::Rule& from) const {
     return fmt::format("{}/{}/{}/{}", what, static_cast<int>(from.operation), group_of(from.pattern),
-                       from.origin.target.file);
+                       from.origin.statement.file);
   }
 
   // The union of `rules`' sets, cached by `key`.
@@ -145,12 +146,25 @@ class Linter {
     }
   }
 
+  // The operations a grant of `r` takes part in: a write grant also grants read.
+  static std::vector<Operation> granted_ops(const ir::Rule& r) {
+    if (r.operation == Operation::Write) return {Operation::Write, Operation::Read};
+    return {r.operation};
+  }
+
   bool dead(const ir::Rule& r) {
-    const auto denies = rules_in(r.operation, Effect::Deny, r);
-    if (denies.empty()) return false;
     const Dfa* mine = rule_set(r);
-    const Dfa* denied = union_cached(key_of("deny", r), denies);
-    if (mine == nullptr || denied == nullptr || mine->empty() || !empty_difference(*mine, *denied)) return false;
+    if (mine == nullptr || mine->empty()) return false;
+    std::vector<const ir::Rule*> denies;
+    for (Operation op : granted_ops(r)) {
+      const auto these = rules_in(op, Effect::Deny, r);
+      if (these.empty()) return false;
+      const Dfa* denied = union_cached(key_of(fmt::format("deny-as-{}", static_cast<int>(op)), r), these);
+      if (denied == nullptr || !empty_difference(*mine, *denied)) return false;
+      for (const ir::Rule* d : these) {
+        if (std::find(denies.begin(), denies.end(), d) == denies.end()) denies.push_back(d);
+      }
+    }
     auto d = out_.report(Code::L0101, r.origin.target.span,
                          fmt::format("`{}` grants nothing: deny rules cover everything it matches", rule_words(r)));
     d.label("denied everywhere it matches");
@@ -160,13 +174,20 @@ class Linter {
   }
 
   void ask_never_fires(const ir::Rule& r) {
-    auto over = rules_in(r.operation, Effect::Deny, r);
-    const auto allows = rules_in(r.operation, Effect::Allow, r);
-    over.insert(over.end(), allows.begin(), allows.end());
-    if (over.empty()) return;
     const Dfa* mine = rule_set(r);
-    const Dfa* decided = union_cached(key_of("over-ask", r), over);
-    if (mine == nullptr || decided == nullptr || mine->empty() || !empty_difference(*mine, *decided)) return;
+    if (mine == nullptr || mine->empty()) return;
+    std::vector<const ir::Rule*> over;
+    for (Operation op : granted_ops(r)) {
+      auto these = rules_in(op, Effect::Deny, r);
+      const auto allows = rules_in(op, Effect::Allow, r);
+      these.insert(these.end(), allows.begin(), allows.end());
+      if (these.empty()) return;
+      const Dfa* decided = union_cached(key_of(fmt::format("over-ask-as-{}", static_cast<int>(op)), r), these);
+      if (decided == nullptr || !empty_difference(*mine, *decided)) return;
+      for (const ir::Rule* d : these) {
+        if (std::find(over.begin(), over.end(), d) == over.end()) over.push_back(d);
+      }
+    }
     auto d = out_.report(Code::L0104, r.origin.target.span,
                          fmt::format("`{}` never asks: allow or deny rules decide everything it matches", rule_words(r)));
     d.label("never asked");
@@ -239,7 +260,7 @@ class Linter {
       if (theirs == nullptr || !empty_difference(*mine, *theirs)) continue;
       // Two rules that cover each other: report one of them, the later one
       // unless it is the standard library's.
-      if (s->operation == r.operation && empty_difference(*theirs, *mine)) {
+      if (s->operation == r.operation && sees(*s, r) && empty_difference(*theirs, *mine)) {
         const bool r_lib = driver::in_stdlib(c_, r.origin.target.span), s_lib = driver::in_stdlib(c_, s->origin.target.span);
         if (r_lib != s_lib ? r_lib : r.id < s->id) continue;
       }

@@ -1,6 +1,6 @@
 // `sbc lint`: findings about a policy that compiles, each a diagnostic with
 // a lint code (support/lint_rules.def: the one table of rules, with their
-// categories, reasons and fixes; docs/lint.md is generated from it).
+// categories, reasons and fixes; docs/lint/ is generated from it).
 //
 // The correctness rules (dead and redundant rules, excepts that remove
 // nothing, asks that never fire) are exact: they compare the sets of
@@ -10,7 +10,7 @@
 // protection rules ask the reference evaluator about the paths that matter
 // (the home, /run, ~/.bashrc, ~/.ssh/id_rsa, ...) under the analysis
 // bindings; the fidelity rule lowers to each target and reports what it can
-// only approximate. docs/lint.md has the rules; docs/analysis.md the method.
+// only approximate. docs/lint/ has the rules; docs/analysis.md the method.
 #pragma once
 
 #include <set>

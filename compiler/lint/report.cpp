@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include <map>
 #include <nlohmann/json.hpp>
 

@@ -21,6 +21,10 @@ struct Suppression {
   std::vector<Code> codes;
   std::vector<std::string> unknown;
   std::string reason;
+  // The statement it covers: the one it ends (or sits in), or, alone on its
+  // line, the next one. Findings anywhere in it are covered, whatever the
+  // layout (`sbc fmt` may break a statement over lines). Invalid: by line.
+  Span statement;
 };
 
 std::string_view trim(std::string_view s) {
@@ -61,6 +65,7 @@ std::vector<Suppression> suppressions_of(const SourceFile& file) {
       continue;
     }
     if (ch != '#') continue;
+    const std::size_t hash = i;
     std::size_t end = text.find('\n', i);
     if (end == std::string_view::npos) end = text.size();
     std::string_view body = trim(text.substr(i + 1, end - i - 1));
@@ -72,7 +77,7 @@ std::vector<Suppression> suppressions_of(const SourceFile& file) {
     s.file = file.id();
     s.line = file.line_col(static_cast<std::uint32_t>(line_start)).line;
     s.alone = alone;
-    s.span = Span{file.id(), static_cast<std::uint32_t>(text.substr(0, end).rfind('#')), static_cast<std::uint32_t>(end)};
+    s.span = Span{file.id(), static_cast<std::uint32_t>(hash), static_cast<std::uint32_t>(end)};
     if (!body.starts_with("allow")) {
       s.unknown.push_back(std::string(body.substr(0, body.find(' '))));
       out.push_back(std::move(s));
@@ -101,6 +106,22 @@ void apply_suppressions(const driver::Compilation& c, Diagnostics& findings, std
   std::vector<Suppression> all;
   for (const auto& f : c.program.files) {
     auto part = suppressions_of(c.sources.file(f.file));
+    const auto& statements = f.module.statements;
+    for (Suppression& s : part) {
+      const SourceFile& src = c.sources.file(f.file);
+      for (const ast::Statement& st : statements) {
+        const Span sp = st.span;
+        const bool inside = sp.begin < s.span.begin && s.span.begin < sp.end;
+        const bool ends_here = !s.alone && sp.end <= s.span.begin && src.line_col(sp.end).line == s.line;
+        const bool next = s.alone && sp.begin > s.span.begin;
+        if (inside || ends_here) s.statement = sp;  // the last one wins: the statement on this line
+        if (next && !s.statement.valid()) {
+          s.statement = sp;
+          break;
+        }
+        if (inside) break;
+      }
+    }
     all.insert(all.end(), part.begin(), part.end());
   }
   Diagnostics kept;
@@ -118,7 +139,10 @@ void apply_suppressions(const driver::Compilation& c, Diagnostics& findings, std
       const std::uint32_t line = c.sources.file(d.primary.span.file).line_col(d.primary.span.begin).line;
       for (const Suppression& s : all) {
         if (s.file != d.primary.span.file || s.reason.empty() || !s.unknown.empty()) continue;
-        if (!(s.line == line || (s.alone && s.line + 1 == line))) continue;
+        const bool here = s.statement.valid() ? d.primary.span.begin >= s.statement.begin &&
+                                                    d.primary.span.begin <= s.statement.end
+                                              : s.line == line || (s.alone && s.line + 1 == line);
+        if (!here) continue;
         if (std::find(s.codes.begin(), s.codes.end(), d.code) == s.codes.end()) continue;
         suppressed.push_back({d, s.reason});
         hidden = true;

@@ -41,7 +41,8 @@ std::optional<std::string> proxy_refusal(const ir::Policy& policy, const sema::H
   if (d.effect == ir::Effect::Deny) return std::nullopt;
   auto built = lower::ProxyRuleTable::build(policy);
   const auto* table = std::get_if<lower::ProxyRuleTable>(&built);
-  if (table == nullptr) return std::nullopt;
+  // A table that cannot be built refuses everything: sbrun would not start.
+  if (table == nullptr) return "the proxy's table cannot be built: " + std::get<std::string>(built);
   return sbc::proxy_refusal(*table, subject, d);
 }
 

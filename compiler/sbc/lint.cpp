@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "analysis/policy_sets.hpp"
 #include "lint/lint.hpp"
@@ -129,13 +130,27 @@ int run_lint(const CommonOptions& common, const LintOptions& options) {
     CommonOptions render_common = common;
     render_common.format = options.format;
     const RenderOptions render = render_options(render_common);
-    for (const auto& r : results) {
-      if (render.format == RenderFormat::Json) {
-        std::fputs(render_diagnostics(r->shown, r->c.sources, render).c_str(), stdout);
-        continue;
+    if (render.format == RenderFormat::Json) {
+      // One document for every file: the diagnostics name their files.
+      nlohmann::json all;
+      for (const auto& r : results) {
+        nlohmann::json one = nlohmann::json::parse(render_diagnostics(r->shown, r->c.sources, render));
+        if (all.is_null()) {
+          all = std::move(one);
+          continue;
+        }
+        for (auto& d : one["diagnostics"]) all["diagnostics"].push_back(std::move(d));
+        for (const char* k : {"errors", "warnings", "notes"}) {
+          all["summary"][k] = all["summary"][k].get<std::size_t>() + one["summary"][k].get<std::size_t>();
+        }
       }
-      std::fputs(render_diagnostics(r->shown, r->c.sources, render).c_str(), stdout);
-      if (!r->library_summary.empty()) std::fprintf(stderr, "%s\n", r->library_summary.c_str());
+      all["summary"]["suppressed"] = suppressed;
+      std::fputs((all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n").c_str(), stdout);
+    } else {
+      for (const auto& r : results) {
+        std::fputs(render_diagnostics(r->shown, r->c.sources, render).c_str(), stdout);
+        if (!r->library_summary.empty()) std::fprintf(stderr, "%s\n", r->library_summary.c_str());
+      }
     }
     if (render.format != RenderFormat::Json) {
       std::string line = fmt::format("sbc lint: {} file{}, {} error{}, {} warning{}, {} note{}", results.size(),

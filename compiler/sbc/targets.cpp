@@ -153,6 +153,7 @@ std::vector<TargetAnswer> TargetOracle::answers(ir::Operation op, const ir::Subj
       linux.detail = "nothing is mounted at or above it";
     } else if (m->kind == Kind::Proc || m->kind == Kind::Dev || m->kind == Kind::Tmpfs) {
       linux.detail = "the sandbox's own " + m->dest + " (" + mount_text(*m) + "), not the host's";
+      linux.own = true;
     } else {
       const bool writable = m->kind == Kind::Bind;
       const bool readable = writable || m->kind == Kind::RoBind;
@@ -172,12 +173,13 @@ std::vector<TargetAnswer> TargetOracle::answers(ir::Operation op, const ir::Subj
       ops = {"network-outbound"};
       q.unix_socket = true;
     }
-    int allowed = 0;
+    int allowed = 0, unknown = 0;
     std::string detail;
     for (const char* o : ops) {
       const auto v = profile_->decide(o, q);
       if (const auto* e = std::get_if<std::string>(&v)) {
         detail += fmt::format("{}{}: not known ({})", detail.empty() ? "" : "; ", o, *e);
+        ++unknown;
         continue;
       }
       const auto& verdict = std::get<sbpl::Verdict>(v);
@@ -187,13 +189,15 @@ std::vector<TargetAnswer> TargetOracle::answers(ir::Operation op, const ir::Subj
     }
     // Writing is allowed when every one of its operations is; a mix is no
     // clean answer, and counts as neither.
-    if (allowed == static_cast<int>(ops.size())) mac.effect = Effect::Allow;
-    else if (allowed == 0) mac.effect = Effect::Deny;
+    // An operation the evaluator cannot answer leaves no answer at all.
+    if (unknown == 0 && allowed == static_cast<int>(ops.size())) mac.effect = Effect::Allow;
+    else if (unknown == 0 && allowed == 0) mac.effect = Effect::Deny;
     mac.detail = detail;
     // What every process may read to start is the profile's own, as the
     // Linux sandbox's /proc and /dev are.
     if (op == ir::Operation::Read && mac.effect == Effect::Allow && lower::sbpl::in_startup_reads(q.path)) {
       mac.effect.reset();
+      mac.own = true;
       mac.detail = "the sandbox's own start-up allowance (what every process reads to start): " + detail;
     }
   }

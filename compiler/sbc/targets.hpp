@@ -23,6 +23,9 @@ struct TargetAnswer {
   std::string target;                // "linux", "macos", "proxy", "environment"
   std::optional<ir::Effect> effect;  // nullopt: the target does not decide this (see `detail`)
   std::string detail;                // the mount, profile form or table row that decides
+  // The target decides this itself, whatever the rules say (Linux's own
+  // /tmp, /proc and /dev; the macOS start-up allowance): not compared.
+  bool own = false;
 };
 
 // What sbrun's proxy does with a host the rules allow or ask about, when it

@@ -198,6 +198,10 @@ TEST(Compare, SpellingsOfTheSameRulesAreEquivalent) {
                                "deny read \"./a/x\"; allow read \"./{b,a}\";", Operation::Read);
   EXPECT_EQ(d.relation, Relation::Equivalent);
   EXPECT_TRUE(d.added.empty() && d.removed.empty());
+  // `.*` and `.?*` differ only on `.` and `..`, which no subject has.
+  EXPECT_EQ(compare_texts("deny read \"~/.*\";", "deny read \"~/.?*\";", Operation::Read).relation, Relation::Equivalent);
+  EXPECT_EQ(compare_texts("allow read \"~/.*\";", "allow read \"~/.?*\";", Operation::Read).relation,
+            Relation::Equivalent);
   // Write implies read: a write grant in the new policy is read access too.
   const auto w = compare_texts("allow read \"./a\";", "allow write \"./a\";", Operation::Read);
   EXPECT_EQ(w.relation, Relation::Equivalent);
