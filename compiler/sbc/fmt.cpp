@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -125,7 +126,15 @@ int run_fmt(const CommonOptions& common, const FmtOptions& options) {
     }
     if (options.write) {
       if (!changed) continue;
-      const std::string error = write_output(file, formatted);
+      // The file a link names is rewritten, not the link; its mode is kept.
+      std::error_code ec;
+      const std::filesystem::path target = std::filesystem::canonical(file, ec);
+      const auto perms = std::filesystem::status(file, ec).permissions();
+      std::string error = ec ? fmt::format("{}: {}", file, ec.message()) : write_output(target.string(), formatted);
+      if (error.empty()) {
+        std::filesystem::permissions(target, perms, ec);
+        if (ec) error = fmt::format("{}: {}", target.string(), ec.message());
+      }
       if (!error.empty()) {
         std::fprintf(stderr, "sbc fmt: %s\n", error.c_str());
         status = kUsage;

@@ -35,6 +35,14 @@ if write.returncode != 0 or open(os.path.join(work, "b.sbpolicy")).read() != 'al
     failures.append(f"-w: exit {write.returncode}, {open(os.path.join(work, 'b.sbpolicy')).read()!r}")
 if sbc("fmt", "--check", "a.sbpolicy", "b.sbpolicy").returncode != 0:
     failures.append("--check after -w")
+# -w rewrites the file a link names, and keeps its mode.
+open(os.path.join(work, "c.sbpolicy"), "w").write('allow   read "./c";\n')
+os.chmod(os.path.join(work, "c.sbpolicy"), 0o640)
+os.symlink("c.sbpolicy", os.path.join(work, "link.sbpolicy"))
+if sbc("fmt", "-w", "link.sbpolicy").returncode != 0 or not os.path.islink(os.path.join(work, "link.sbpolicy")) \
+        or open(os.path.join(work, "c.sbpolicy")).read() != 'allow read "./c";\n' \
+        or (os.stat(os.path.join(work, "c.sbpolicy")).st_mode & 0o777) != 0o640:
+    failures.append("-w through a link: the link or the mode was not kept")
 if sbc("fmt", "-w").returncode != 2:
     failures.append("-w without files is a usage error")
 
