@@ -1,6 +1,9 @@
 // Inline suppressions and the configuration file of `sbc lint` (lint.hpp).
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -168,9 +171,20 @@ bool load_config(const std::string& path, const std::string& start_dir, Config& 
         found = candidate.string();
         break;
       }
-      if (dir == dir.parent_path()) break;
+      // The search ends at the repository's root: a file above it (in
+      // /tmp, a shared home) is not the project's.
+      if (fs::exists(dir / ".git", missing) || dir == dir.parent_path()) break;
     }
     if (found.empty()) return true;
+    // A configuration can turn rules off: one that another user could have
+    // written is refused, not obeyed (a gate fails closed).
+    struct stat st {};
+    if (stat(found.c_str(), &st) != 0 || (st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022) != 0) {
+      error = fmt::format("{}: refused: it is owned by another user or writable by others, and could turn rules off "
+                          "(pass --config to use it)",
+                          found);
+      return false;
+    }
   }
   std::ifstream in(found);
   if (!in) {
