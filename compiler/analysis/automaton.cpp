@@ -267,75 +267,184 @@ std::optional<Dfa> determinize(const Nfa& nfa, std::string& error, std::size_t m
 }
 
 Dfa minimize(const Dfa& a) {
-  // Moore's partition refinement: states are equivalent while they agree on
-  // acceptance and, unit by unit, on the class of the state they go to.
-  // Each round writes every state's signature into one buffer and sorts
-  // the states by it: no allocation per state.
+  // Hopcroft's partition refinement (docs/analysis.md). Blocks of states
+  // start as accepting / not accepting; a splitter block B splits every
+  // block whose states differ in which units lead them into B. A block
+  // splits by the whole set of intervals into B at once, so the alphabet is
+  // never expanded into single units; and of the pieces of a split block
+  // only the smaller ones become splitters (the last one's predecessors are
+  // known from the others' in a complete automaton), so each state is in a
+  // splitter O(log n) times. The result is the coarsest partition Moore's
+  // rounds would reach, without one round per unit of the deepest path.
   const std::size_t n = a.states.size();
-  std::vector<std::size_t> cls(n), next(n), order(n), offset(n + 1);
-  std::vector<std::uint64_t> sig, hash(n);
-  for (std::size_t s = 0; s < n; ++s) cls[s] = a.states[s].accepting ? 1 : 0;
-  std::size_t classes = 0;
-  for (;;) {
-    sig.clear();
-    for (std::size_t s = 0; s < n; ++s) {
-      offset[s] = sig.size();
-      sig.push_back(cls[s]);
-      std::size_t last = ~std::size_t{0};
-      for (const auto& e : a.states[s].edges) {
-        // Adjacent intervals to the same class are one.
-        if (cls[e.to] == last) continue;
-        last = cls[e.to];
-        sig.push_back(e.lo);
-        sig.push_back(cls[e.to]);
-      }
-      std::uint64_t h = 0xcbf29ce484222325ULL;
-      for (std::size_t k = offset[s]; k < sig.size(); ++k) h = (h ^ sig[k]) * 0x100000001b3ULL;
-      hash[s] = h;
-    }
-    offset[n] = sig.size();
-    const auto span = [&](std::size_t s) {
-      return std::pair(sig.begin() + static_cast<std::ptrdiff_t>(offset[s]),
-                       sig.begin() + static_cast<std::ptrdiff_t>(offset[s + 1]));
-    };
-    // By hash first; the whole signature breaks ties, so a collision never
-    // merges states.
-    const auto less = [&](std::size_t x, std::size_t y) {
-      if (hash[x] != hash[y]) return hash[x] < hash[y];
-      const auto [xb, xe] = span(x);
-      const auto [yb, ye] = span(y);
-      return std::lexicographical_compare(xb, xe, yb, ye);
-    };
-    for (std::size_t s = 0; s < n; ++s) order[s] = s;
-    std::sort(order.begin(), order.end(), less);
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (i > 0 && less(order[i - 1], order[i])) ++count;
-      next[order[i]] = count;
-    }
-    count = n == 0 ? 0 : count + 1;
-    cls.swap(next);
-    if (count == classes) break;
-    classes = count;
+  if (n == 0) return a;
+
+  // The edges into each state, grouped by target.
+  struct In {
+    std::size_t from;
+    std::uint32_t lo, hi;
+  };
+  std::vector<std::size_t> in_first(n + 1, 0);
+  for (const auto& st : a.states) {
+    for (const auto& e : st.edges) ++in_first[e.to + 1];
   }
+  for (std::size_t s = 0; s < n; ++s) in_first[s + 1] += in_first[s];
+  std::vector<In> in(in_first[n]);
+  {
+    std::vector<std::size_t> at(in_first.begin(), in_first.end() - 1);
+    for (std::size_t s = 0; s < n; ++s) {
+      for (const auto& e : a.states[s].edges) in[at[e.to]++] = {s, e.lo, e.hi};
+    }
+  }
+
+  // The partition: `elems` holds the states, each block a contiguous range.
+  struct Block {
+    std::size_t first, end;
+    bool queued = false;
+  };
+  std::vector<Block> blocks;
+  std::vector<std::size_t> elems(n), where(n), block_of(n);
+  for (std::size_t s = 0; s < n; ++s) elems[s] = s;
+  const auto accepting_end = std::stable_partition(elems.begin(), elems.end(),
+                                                   [&](std::size_t s) { return a.states[s].accepting; });
+  const auto split_at = static_cast<std::size_t>(accepting_end - elems.begin());
+  for (auto [first, end] : {std::pair{std::size_t{0}, split_at}, std::pair{split_at, n}}) {
+    if (first == end) continue;
+    for (std::size_t i = first; i < end; ++i) block_of[elems[i]] = blocks.size();
+    blocks.push_back({first, end});
+  }
+  for (std::size_t i = 0; i < n; ++i) where[elems[i]] = i;
+  std::vector<std::size_t> work;
+  if (blocks.size() == 2) {
+    // The automaton is complete: stability against all states is given, so
+    // the smaller block alone is a splitter.
+    const std::size_t smaller = blocks[0].end - blocks[0].first <= blocks[1].end - blocks[1].first ? 0 : 1;
+    blocks[smaller].queued = true;
+    work.push_back(smaller);
+  }
+
+  // Scratch reused across splitters.
+  struct Hit {
+    std::size_t from;
+    std::uint32_t lo, hi;
+  };
+  struct Signature {
+    std::size_t state, block, first, end;  // [first, end) in `sig`
+    std::uint64_t hash;
+  };
+  std::vector<Hit> hits;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> sig;
+  std::vector<Signature> sigs;
+  const auto same = [&](const Signature& x, const Signature& y) {
+    return x.hash == y.hash && std::equal(sig.begin() + static_cast<std::ptrdiff_t>(x.first),
+                                          sig.begin() + static_cast<std::ptrdiff_t>(x.end),
+                                          sig.begin() + static_cast<std::ptrdiff_t>(y.first),
+                                          sig.begin() + static_cast<std::ptrdiff_t>(y.end));
+  };
+  const auto before = [&](const Signature& x, const Signature& y) {
+    if (x.block != y.block) return x.block < y.block;
+    if (x.hash != y.hash) return x.hash < y.hash;
+    return std::lexicographical_compare(sig.begin() + static_cast<std::ptrdiff_t>(x.first),
+                                        sig.begin() + static_cast<std::ptrdiff_t>(x.end),
+                                        sig.begin() + static_cast<std::ptrdiff_t>(y.first),
+                                        sig.begin() + static_cast<std::ptrdiff_t>(y.end));
+  };
+
+  while (!work.empty()) {
+    const std::size_t splitter = work.back();
+    work.pop_back();
+    blocks[splitter].queued = false;
+    // Every edge into the splitter, then per source state the units that
+    // lead into it, as merged intervals.
+    hits.clear();
+    for (std::size_t i = blocks[splitter].first; i < blocks[splitter].end; ++i) {
+      const std::size_t t = elems[i];
+      for (std::size_t k = in_first[t]; k < in_first[t + 1]; ++k) hits.push_back({in[k].from, in[k].lo, in[k].hi});
+    }
+    std::sort(hits.begin(), hits.end(), [](const Hit& x, const Hit& y) {
+      return x.from != y.from ? x.from < y.from : x.lo < y.lo;
+    });
+    sig.clear();
+    sigs.clear();
+    for (std::size_t i = 0; i < hits.size();) {
+      Signature g{hits[i].from, block_of[hits[i].from], sig.size(), 0, 0xcbf29ce484222325ULL};
+      for (; i < hits.size() && hits[i].from == g.state; ++i) {
+        if (sig.size() > g.first && sig.back().second + 1 == hits[i].lo) {
+          sig.back().second = hits[i].hi;
+        } else {
+          sig.emplace_back(hits[i].lo, hits[i].hi);
+        }
+      }
+      g.end = sig.size();
+      for (std::size_t k = g.first; k < g.end; ++k) {
+        g.hash = (g.hash ^ sig[k].first) * 0x100000001b3ULL;
+        g.hash = (g.hash ^ sig[k].second) * 0x100000001b3ULL;
+      }
+      sigs.push_back(g);
+    }
+    std::sort(sigs.begin(), sigs.end(), before);
+    // Each block the splitter reaches, one run of `sigs` per block.
+    for (std::size_t i = 0; i < sigs.size();) {
+      const std::size_t c = sigs[i].block;
+      std::size_t j = i;
+      while (j < sigs.size() && sigs[j].block == c) ++j;
+      const std::size_t size = blocks[c].end - blocks[c].first;
+      const bool all_reached = j - i == size;
+      // Groups of equal signatures; states not reached stay in `c`, and
+      // when every state is reached the last group does.
+      std::vector<std::size_t> pieces;
+      for (std::size_t g = i; g < j;) {
+        std::size_t h = g + 1;
+        while (h < j && same(sigs[g], sigs[h])) ++h;
+        if (all_reached && h == j) break;
+        // Move the group to the end of `c`'s range and make it a block.
+        for (std::size_t k = g; k < h; ++k) {
+          const std::size_t s = sigs[k].state;
+          const std::size_t last = --blocks[c].end;
+          const std::size_t other = elems[last];
+          std::swap(elems[where[s]], elems[last]);
+          where[other] = where[s];
+          where[s] = last;
+          block_of[s] = blocks.size();
+        }
+        pieces.push_back(blocks.size());
+        blocks.push_back({blocks[c].end, blocks[c].end + (h - g)});
+        g = h;
+      }
+      i = j;
+      if (pieces.empty()) continue;
+      // Every new piece becomes a splitter, except that when `c` is not
+      // waiting already the largest piece (`c`'s remainder or a new one)
+      // need not.
+      if (!blocks[c].queued) {
+        pieces.push_back(c);
+        const auto largest = std::max_element(pieces.begin(), pieces.end(), [&](std::size_t x, std::size_t y) {
+          return blocks[x].end - blocks[x].first < blocks[y].end - blocks[y].first;
+        });
+        pieces.erase(largest);
+      }
+      for (std::size_t p : pieces) {
+        blocks[p].queued = true;
+        work.push_back(p);
+      }
+    }
+  }
+
   Dfa out;
-  out.states.resize(classes);
-  std::vector<bool> done(classes, false);
-  for (std::size_t s = 0; s < n; ++s) {
-    const std::size_t c = cls[s];
-    if (done[c]) continue;
-    done[c] = true;
+  out.states.resize(blocks.size());
+  for (std::size_t c = 0; c < blocks.size(); ++c) {
+    const std::size_t s = elems[blocks[c].first];
     out.states[c].accepting = a.states[s].accepting;
+    auto& edges = out.states[c].edges;
     for (const auto& e : a.states[s].edges) {
-      auto& edges = out.states[c].edges;
-      if (!edges.empty() && edges.back().to == cls[e.to] && edges.back().hi + 1 == e.lo) {
+      if (!edges.empty() && edges.back().to == block_of[e.to] && edges.back().hi + 1 == e.lo) {
         edges.back().hi = e.hi;
       } else {
-        edges.push_back({e.lo, e.hi, cls[e.to]});
+        edges.push_back({e.lo, e.hi, block_of[e.to]});
       }
     }
   }
-  out.start = cls[a.start];
+  out.start = block_of[a.start];
   mark_live(out);
   return out;
 }
