@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <deque>
 #include <fmt/format.h>
-#include <map>
-#include <set>
 #include <unordered_map>
 
 namespace sbpolicy::analysis {
@@ -17,17 +15,27 @@ UnitSet UnitSet::range(std::uint32_t lo, std::uint32_t hi) {
 
 void UnitSet::add(std::uint32_t lo, std::uint32_t hi) {
   if (lo > hi) return;
-  ranges_.emplace_back(lo, hi);
-  std::sort(ranges_.begin(), ranges_.end());
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> merged;
-  for (const auto& r : ranges_) {
-    if (!merged.empty() && r.first <= merged.back().second + 1) {
-      merged.back().second = std::max(merged.back().second, r.second);
-    } else {
-      merged.push_back(r);
-    }
+  // Past the last interval (the common case when sets are built in order).
+  if (ranges_.empty() || lo > ranges_.back().second + 1) {
+    ranges_.emplace_back(lo, hi);
+    return;
   }
-  ranges_ = std::move(merged);
+  // Otherwise merge with every interval it overlaps or touches.
+  auto first = std::lower_bound(ranges_.begin(), ranges_.end(), lo, [](const auto& r, std::uint32_t v) {
+    return r.second + 1 < v;  // ends before `lo` without touching it
+  });
+  auto last = first;
+  while (last != ranges_.end() && last->first <= hi + 1) {
+    lo = std::min(lo, last->first);
+    hi = std::max(hi, last->second);
+    ++last;
+  }
+  if (first == last) {
+    ranges_.insert(first, {lo, hi});
+    return;
+  }
+  *first = {lo, hi};
+  ranges_.erase(first + 1, last);
 }
 
 bool UnitSet::contains(std::uint32_t u) const {
@@ -62,30 +70,52 @@ UnitSet UnitSet::minus(const UnitSet& other) const {
 
 namespace {
 
-std::set<std::size_t> closure(const Nfa& nfa, std::set<std::size_t> states) {
-  std::vector<std::size_t> todo(states.begin(), states.end());
+// Extends `states` to its epsilon closure, sorted and unique. `seen` is all
+// zero before and after; `todo` is scratch.
+void close(const Nfa& nfa, std::vector<std::size_t>& states, std::vector<char>& seen, std::vector<std::size_t>& todo) {
+  todo = states;
+  for (std::size_t s : states) seen[s] = 1;
   while (!todo.empty()) {
     const std::size_t s = todo.back();
     todo.pop_back();
     for (std::size_t t : nfa.states[s].epsilon) {
-      if (states.insert(t).second) todo.push_back(t);
+      if (seen[t] == 0) {
+        seen[t] = 1;
+        states.push_back(t);
+        todo.push_back(t);
+      }
     }
   }
-  return states;
+  for (std::size_t s : states) seen[s] = 0;
+  std::sort(states.begin(), states.end());
+  states.erase(std::unique(states.begin(), states.end()), states.end());
 }
+
+struct SubsetHash {
+  std::size_t operator()(const std::vector<std::size_t>& v) const {
+    std::size_t h = v.size();
+    for (std::size_t x : v) h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h;
+  }
+};
 
 }  // namespace
 
 bool Nfa::accepts(const std::vector<std::uint32_t>& units) const {
-  std::set<std::size_t> now = closure(*this, {start});
+  std::vector<char> seen(states.size(), 0);
+  std::vector<std::size_t> now{start}, next, todo;
+  close(*this, now, seen, todo);
   for (std::uint32_t u : units) {
-    std::set<std::size_t> next;
+    next.clear();
     for (std::size_t s : now) {
       for (const Edge& e : states[s].edges) {
-        if (e.on.contains(u)) next.insert(e.to);
+        if (e.on.contains(u)) next.push_back(e.to);
       }
     }
-    now = closure(*this, std::move(next));
+    std::sort(next.begin(), next.end());
+    next.erase(std::unique(next.begin(), next.end()), next.end());
+    close(*this, next, seen, todo);
+    now.swap(next);
     if (now.empty()) return false;
   }
   return std::any_of(now.begin(), now.end(), [&](std::size_t s) { return states[s].accepting; });
@@ -141,11 +171,37 @@ std::optional<std::vector<std::uint32_t>> Dfa::shortest_witness() const {
   return std::nullopt;
 }
 
-void mark_live(Dfa& a) {
-  std::vector<std::vector<std::size_t>> back(a.states.size());
-  for (std::size_t s = 0; s < a.states.size(); ++s) {
-    for (const auto& e : a.states[s].edges) back[e.to].push_back(s);
+namespace {
+
+// The edges into each state, grouped by target: those into `t` are
+// `edges[first[t]]` up to `edges[first[t + 1]]`.
+struct Incoming {
+  struct Edge {
+    std::size_t from;
+    std::uint32_t lo, hi;
+  };
+  std::vector<std::size_t> first;
+  std::vector<Edge> edges;
+
+  explicit Incoming(const Dfa& a) : first(a.states.size() + 1, 0) {
+    const std::size_t n = a.states.size();
+    for (const auto& st : a.states) {
+      for (const auto& e : st.edges) ++first[e.to + 1];
+    }
+    for (std::size_t s = 0; s < n; ++s) first[s + 1] += first[s];
+    edges.resize(first[n]);
+    std::vector<std::size_t> at(first.begin(), first.end() - 1);
+    for (std::size_t s = 0; s < n; ++s) {
+      for (const auto& e : a.states[s].edges) edges[at[e.to]++] = {s, e.lo, e.hi};
+    }
   }
+};
+
+}  // namespace
+
+void mark_live(Dfa& a) {
+  // Backwards from the accepting states.
+  const Incoming in(a);
   std::vector<std::size_t> todo;
   for (std::size_t s = 0; s < a.states.size(); ++s) {
     a.states[s].live = a.states[s].accepting;
@@ -154,7 +210,8 @@ void mark_live(Dfa& a) {
   while (!todo.empty()) {
     const std::size_t s = todo.back();
     todo.pop_back();
-    for (std::size_t p : back[s]) {
+    for (std::size_t k = in.first[s]; k < in.first[s + 1]; ++k) {
+      const std::size_t p = in.edges[k].from;
       if (!a.states[p].live) {
         a.states[p].live = true;
         todo.push_back(p);
@@ -163,68 +220,39 @@ void mark_live(Dfa& a) {
   }
 }
 
-namespace {
-
-// The epsilon closure of `states` (sorted, unique), as a sorted vector.
-std::vector<std::size_t> closure_of(const Nfa& nfa, std::vector<std::size_t> states, std::vector<char>& seen) {
-  std::vector<std::size_t> todo = states;
-  for (std::size_t s : states) seen[s] = 1;
-  while (!todo.empty()) {
-    const std::size_t s = todo.back();
-    todo.pop_back();
-    for (std::size_t t : nfa.states[s].epsilon) {
-      if (seen[t] == 0) {
-        seen[t] = 1;
-        states.push_back(t);
-        todo.push_back(t);
-      }
-    }
-  }
-  for (std::size_t s : states) seen[s] = 0;
-  std::sort(states.begin(), states.end());
-  states.erase(std::unique(states.begin(), states.end()), states.end());
-  return states;
-}
-
-struct SubsetHash {
-  std::size_t operator()(const std::vector<std::size_t>& v) const {
-    std::size_t h = v.size();
-    for (std::size_t x : v) h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    return h;
-  }
-};
-
-}  // namespace
-
 std::optional<Dfa> determinize(const Nfa& nfa, std::string& error, std::size_t max_states) {
   Dfa dfa;
   std::unordered_map<std::vector<std::size_t>, std::size_t, SubsetHash> ids;
   std::vector<const std::vector<std::size_t>*> sets;
   std::vector<char> seen(nfa.states.size(), 0);
-  const auto id_of = [&](std::vector<std::size_t> s) -> std::optional<std::size_t> {
-    if (auto it = ids.find(s); it != ids.end()) return it->second;
+  std::vector<std::size_t> subset, todo;
+  // The state of the subset in `subset` (copied only when it is new).
+  const auto id_of = [&]() -> std::optional<std::size_t> {
+    close(nfa, subset, seen, todo);
+    if (auto it = ids.find(subset); it != ids.end()) return it->second;
     if (sets.size() >= max_states) return std::nullopt;
     const std::size_t id = sets.size();
-    auto [it, inserted] = ids.emplace(std::move(s), id);
+    auto [it, inserted] = ids.emplace(subset, id);
     sets.push_back(&it->first);
     dfa.states.emplace_back();
     return id;
   };
-  dfa.start = *id_of(closure_of(nfa, {nfa.start}, seen));
+  subset = {nfa.start};
+  dfa.start = *id_of();
   struct Piece {
     std::uint32_t lo, end;  // [lo, end)
     std::size_t to;
   };
   std::vector<Piece> pieces;
   std::vector<std::uint32_t> cuts;
-  std::vector<std::vector<std::size_t>> targets;
+  std::vector<std::pair<std::size_t, std::size_t>> hits;  // (interval, NFA state it leads to)
   for (std::size_t i = 0; i < sets.size(); ++i) {
     const std::vector<std::size_t>& current = *sets[i];
     dfa.states[i].accepting = std::any_of(current.begin(), current.end(), [&](std::size_t s) {
       return nfa.states[s].accepting;
     });
     // Split the alphabet where any outgoing edge starts or ends; each
-    // edge adds its target to the intervals it spans.
+    // edge leads to its target on the intervals it spans.
     pieces.clear();
     cuts.assign({0, kUnitEnd});
     for (std::size_t s : current) {
@@ -238,17 +266,20 @@ std::optional<Dfa> determinize(const Nfa& nfa, std::string& error, std::size_t m
     }
     std::sort(cuts.begin(), cuts.end());
     cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-    targets.assign(cuts.size() - 1, {});
+    hits.clear();
     for (const Piece& p : pieces) {
       auto k = static_cast<std::size_t>(std::lower_bound(cuts.begin(), cuts.end(), p.lo) - cuts.begin());
-      for (; k + 1 < cuts.size() && cuts[k] < p.end; ++k) targets[k].push_back(p.to);
+      for (; k + 1 < cuts.size() && cuts[k] < p.end; ++k) hits.emplace_back(k, p.to);
     }
+    std::sort(hits.begin(), hits.end());
     std::vector<Dfa::Edge> edges;
+    std::size_t h = 0;
     for (std::size_t k = 0; k + 1 < cuts.size(); ++k) {
-      std::vector<std::size_t>& t = targets[k];
-      std::sort(t.begin(), t.end());
-      t.erase(std::unique(t.begin(), t.end()), t.end());
-      const auto to = id_of(closure_of(nfa, std::move(t), seen));
+      subset.clear();
+      for (; h < hits.size() && hits[h].first == k; ++h) {
+        if (subset.empty() || subset.back() != hits[h].second) subset.push_back(hits[h].second);
+      }
+      const auto to = id_of();
       if (!to) {
         error = fmt::format("the automaton grows past {} states", max_states);
         return std::nullopt;
@@ -279,23 +310,7 @@ Dfa minimize(const Dfa& a) {
   const std::size_t n = a.states.size();
   if (n == 0) return a;
 
-  // The edges into each state, grouped by target.
-  struct In {
-    std::size_t from;
-    std::uint32_t lo, hi;
-  };
-  std::vector<std::size_t> in_first(n + 1, 0);
-  for (const auto& st : a.states) {
-    for (const auto& e : st.edges) ++in_first[e.to + 1];
-  }
-  for (std::size_t s = 0; s < n; ++s) in_first[s + 1] += in_first[s];
-  std::vector<In> in(in_first[n]);
-  {
-    std::vector<std::size_t> at(in_first.begin(), in_first.end() - 1);
-    for (std::size_t s = 0; s < n; ++s) {
-      for (const auto& e : a.states[s].edges) in[at[e.to]++] = {s, e.lo, e.hi};
-    }
-  }
+  const Incoming in(a);
 
   // The partition: `elems` holds the states, each block a contiguous range.
   struct Block {
@@ -324,10 +339,7 @@ Dfa minimize(const Dfa& a) {
   }
 
   // Scratch reused across splitters.
-  struct Hit {
-    std::size_t from;
-    std::uint32_t lo, hi;
-  };
+  using Hit = Incoming::Edge;
   struct Signature {
     std::size_t state, block, first, end;  // [first, end) in `sig`
     std::uint64_t hash;
@@ -359,7 +371,9 @@ Dfa minimize(const Dfa& a) {
     hits.clear();
     for (std::size_t i = blocks[splitter].first; i < blocks[splitter].end; ++i) {
       const std::size_t t = elems[i];
-      for (std::size_t k = in_first[t]; k < in_first[t + 1]; ++k) hits.push_back({in[k].from, in[k].lo, in[k].hi});
+      for (std::size_t k = in.first[t]; k < in.first[t + 1]; ++k) {
+        hits.push_back(in.edges[k]);
+      }
     }
     std::sort(hits.begin(), hits.end(), [](const Hit& x, const Hit& y) {
       return x.from != y.from ? x.from < y.from : x.lo < y.lo;

@@ -1,6 +1,7 @@
 #include "analysis/path_automaton.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "sema/glob.hpp"
 #include "support/text.hpp"
@@ -13,22 +14,123 @@ constexpr std::uint32_t kSlash = '/';
 
 // A unit a name can hold: anything but `/` and NUL, and never a surrogate
 // or an invalid byte below 0x80 (the decoder gives neither).
-UnitSet name_unit() {
-  UnitSet not_in_names = UnitSet::single(0);
-  not_in_names.add(kSlash, kSlash);
-  not_in_names.add(0xD800, 0xDFFF);
-  not_in_names.add(0x110000, 0x110000 + 0x7F);
-  return UnitSet::all().minus(not_in_names);
+const UnitSet& name_unit() {
+  static const UnitSet kName = [] {
+    UnitSet not_in_names = UnitSet::single(0);
+    not_in_names.add(kSlash, kSlash);
+    not_in_names.add(0xD800, 0xDFFF);
+    not_in_names.add(0x110000, 0x110000 + 0x7F);
+    return UnitSet::all().minus(not_in_names);
+  }();
+  return kName;
 }
 
-// Appends, from `from`, one component step "/NAME" where NAME is any name;
-// returns the state after it.
-std::size_t any_step(Nfa& n, std::size_t from) {
-  const std::size_t after_slash = n.add_state(), in_name = n.add_state();
+// The names a component glob matches, as an automaton of its own (the
+// accepting states end a name); nullopt when it does not compile.
+std::optional<Nfa> glob_names(std::string_view component) {
+  const auto compiled = sema::glob::compile(component);
+  if (!compiled) return std::nullopt;
+  Nfa c;
+  c.start = c.add_state();
+  const std::size_t end = c.add_state();
+  c.states[end].accepting = true;
+  for (const auto& tokens : compiled->alternatives) {
+    std::size_t at = c.add_state();
+    c.states[c.start].epsilon.push_back(at);
+    // A name is never empty: an alternative of stars alone takes one unit.
+    const bool only_stars = std::all_of(tokens.begin(), tokens.end(),
+                                        [](const auto& t) { return t.kind == sema::glob::Token::Star; });
+    if (only_stars) {
+      const std::size_t one = c.add_state();
+      c.states[at].edges.push_back({name_unit(), one});
+      at = one;
+    }
+    for (const auto& t : tokens) {
+      if (t.kind == sema::glob::Token::Star) {
+        c.states[at].edges.push_back({name_unit(), at});
+        continue;
+      }
+      UnitSet on;
+      if (t.kind == sema::glob::Token::Unit) {
+        on = UnitSet::single(t.value);
+      } else if (t.kind == sema::glob::Token::Any) {
+        on = name_unit();
+      } else {
+        const auto& cls = compiled->classes[t.value];
+        for (const auto& [lo, hi] : cls.ranges) on.add(lo, hi);
+        if (cls.negated) on = on.complement();
+        on = on.minus(name_unit().complement());
+      }
+      const std::size_t next = c.add_state();
+      c.states[at].edges.push_back({on, next});
+      at = next;
+    }
+    c.states[at].epsilon.push_back(end);
+  }
+  return c;
+}
+
+// Any name: one or more name units.
+const Nfa& any_name() {
+  static const Nfa kAny = [] {
+    Nfa c;
+    c.start = c.add_state();
+    const std::size_t in = c.add_state();
+    c.states[c.start].edges.push_back({name_unit(), in});
+    c.states[in].edges.push_back({name_unit(), in});
+    c.states[in].accepting = true;
+    return c;
+  }();
+  return kAny;
+}
+
+// Appends, from `from`, one component step: "/" and a name `names`
+// accepts, except `.` and `..` (no subject holds them: the evaluator
+// normalises them away, and a glob such as `.*` or `*` would match them).
+// Returns the state after the name. The product of `names` with a
+// four-state reader of the name's start (nothing yet, ".", "..", any other
+// name), built from the start over the pairs that occur.
+std::size_t real_step(Nfa& n, std::size_t from, const Nfa& names) {
+  enum Seen : std::size_t { kNothing, kDot, kDotDot, kOther };
+  const std::size_t after_slash = n.add_state(), end = n.add_state();
   n.states[from].edges.push_back({UnitSet::single(kSlash), after_slash});
-  n.states[after_slash].edges.push_back({name_unit(), in_name});
-  n.states[in_name].edges.push_back({name_unit(), in_name});
-  return in_name;
+  std::map<std::pair<std::size_t, std::size_t>, std::size_t> ids{{{names.start, kNothing}, after_slash}};
+  std::vector<std::pair<std::size_t, std::size_t>> todo{{names.start, kNothing}};
+  const auto id_of = [&](std::size_t q, std::size_t seen) {
+    auto [it, added] = ids.try_emplace({q, seen}, 0);
+    if (added) {
+      it->second = n.add_state();
+      todo.emplace_back(q, seen);
+    }
+    return it->second;
+  };
+  static const UnitSet dot = UnitSet::single('.'), not_dot = UnitSet::all().minus(dot);
+  // Targets are numbered before an edge is added: numbering adds states,
+  // which may move the vector an edge would be added to.
+  const auto edge = [&](std::size_t here, const UnitSet& on, std::size_t q, std::size_t seen) {
+    const std::size_t to = id_of(q, seen);
+    n.states[here].edges.push_back({on, to});
+  };
+  while (!todo.empty()) {
+    const auto [q, seen] = todo.back();
+    todo.pop_back();
+    const std::size_t here = ids.at({q, seen});
+    if (names.states[q].accepting && seen == kOther) n.states[here].epsilon.push_back(end);
+    for (std::size_t t : names.states[q].epsilon) {
+      const std::size_t to = id_of(t, seen);
+      n.states[here].epsilon.push_back(to);
+    }
+    for (const auto& e : names.states[q].edges) {
+      if (seen == kOther || seen == kDotDot) {
+        edge(here, e.on, e.to, kOther);
+        continue;
+      }
+      const UnitSet on_dot = e.on.minus(not_dot), on_other = e.on.minus(dot);
+      if (!on_dot.empty()) edge(here, on_dot, e.to, seen == kNothing ? kDot : kDotDot);
+      if (!on_other.empty()) edge(here, on_other, e.to, kOther);
+    }
+  }
+  return end;
 }
 
 // Any number of component steps from `from`; returns the state where they
@@ -36,12 +138,13 @@ std::size_t any_step(Nfa& n, std::size_t from) {
 std::size_t any_steps(Nfa& n, std::size_t from) {
   const std::size_t hub = n.add_state();
   n.states[from].epsilon.push_back(hub);
-  const std::size_t end = any_step(n, hub);
+  const std::size_t end = real_step(n, hub, any_name());
   n.states[end].epsilon.push_back(hub);
   return hub;
 }
 
-// One step "/" + a literal name.
+// One step "/" + a literal name (never `.` or `..`: literal prefixes are
+// normalised).
 std::size_t literal_step(Nfa& n, std::size_t from, std::string_view name) {
   std::size_t at = n.add_state();
   n.states[from].edges.push_back({UnitSet::single(kSlash), at});
@@ -51,49 +154,6 @@ std::size_t literal_step(Nfa& n, std::size_t from, std::string_view name) {
     at = next;
   }
   return at;
-}
-
-// One step "/" + a name the glob `component` matches; nullopt when it does
-// not compile.
-std::optional<std::size_t> glob_step(Nfa& n, std::size_t from, std::string_view component) {
-  const auto compiled = sema::glob::compile(component);
-  if (!compiled) return std::nullopt;
-  const std::size_t after_slash = n.add_state(), end = n.add_state();
-  n.states[from].edges.push_back({UnitSet::single(kSlash), after_slash});
-  for (const auto& tokens : compiled->alternatives) {
-    std::size_t at = n.add_state();
-    n.states[after_slash].epsilon.push_back(at);
-    // A name is never empty: an alternative of stars alone takes one unit.
-    const bool only_stars = std::all_of(tokens.begin(), tokens.end(),
-                                        [](const auto& t) { return t.kind == sema::glob::Token::Star; });
-    if (only_stars) {
-      const std::size_t one = n.add_state();
-      n.states[at].edges.push_back({name_unit(), one});
-      at = one;
-    }
-    for (const auto& t : tokens) {
-      if (t.kind == sema::glob::Token::Star) {
-        n.states[at].edges.push_back({name_unit(), at});
-        continue;
-      }
-      UnitSet on;
-      if (t.kind == sema::glob::Token::Unit) {
-        on = UnitSet::single(t.value);
-      } else if (t.kind == sema::glob::Token::Any) {
-        on = name_unit();
-      } else {
-        const auto& c = compiled->classes[t.value];
-        for (const auto& [lo, hi] : c.ranges) on.add(lo, hi);
-        if (c.negated) on = on.complement();
-        on = on.minus(name_unit().complement());
-      }
-      const std::size_t next = n.add_state();
-      n.states[at].edges.push_back({on, next});
-      at = next;
-    }
-    n.states[at].epsilon.push_back(end);
-  }
-  return end;
 }
 
 }  // namespace
@@ -133,7 +193,8 @@ std::string units_text(const std::vector<std::uint32_t>& units) {
   return out;
 }
 
-std::optional<std::size_t> add_path(Nfa& n, const sema::PathPattern& pattern, const sema::PathBindings& bindings) {
+std::optional<std::size_t> add_path(Nfa& n, const sema::PathPattern& pattern, const sema::PathBindings& bindings,
+                                    PathTail& tail) {
   const auto bound = sema::bind_literal_prefix(pattern, bindings);
   if (!bound) return std::nullopt;
   const std::size_t start = n.add_state();
@@ -150,9 +211,9 @@ std::optional<std::size_t> add_path(Nfa& n, const sema::PathPattern& pattern, co
       at = any_steps(n, at);
       continue;
     }
-    auto next = glob_step(n, at, component);
-    if (!next) return std::nullopt;
-    at = *next;
+    const auto names = glob_names(component);
+    if (!names) return std::nullopt;
+    at = real_step(n, at, *names);
     ++steps;
   }
   if (steps == 0 && bound->rest.empty()) {
@@ -160,17 +221,22 @@ std::optional<std::size_t> add_path(Nfa& n, const sema::PathPattern& pattern, co
     const std::size_t root = n.add_state();
     n.states[start].edges.push_back({UnitSet::single(kSlash), root});
     n.states[root].accepting = true;
-    at = any_step(n, start);
+    at = real_step(n, start, any_name());
   }
   // What it matches, and everything below.
-  const std::size_t end = any_steps(n, at);
-  n.states[end].accepting = true;
+  if (!tail.below) {
+    const std::size_t below = n.add_state();
+    n.states[any_steps(n, below)].accepting = true;
+    tail.below = below;
+  }
+  n.states[at].epsilon.push_back(*tail.below);
   return start;
 }
 
 std::optional<Nfa> path_nfa(const sema::PathPattern& pattern, const sema::PathBindings& bindings) {
   Nfa n;
-  const auto start = add_path(n, pattern, bindings);
+  PathTail tail;
+  const auto start = add_path(n, pattern, bindings, tail);
   if (!start) return std::nullopt;
   n.start = *start;
   return n;

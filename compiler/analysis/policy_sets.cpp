@@ -65,10 +65,6 @@ const Dfa* PolicySets::rule(const ir::Rule& rule, std::string& error) {
   }
   auto dfa = determinize(*pattern, error);
   if (!dfa) return nullptr;
-  if (std::holds_alternative<sema::PathPattern>(rule.pattern)) {
-    dfa = combine(*dfa, real_paths(), Combine::Intersection, error);
-    if (!dfa) return nullptr;
-  }
   if (!rule.excepts.empty()) {
     Nfa excepts;
     excepts.start = excepts.add_state();
@@ -97,6 +93,7 @@ std::optional<Dfa> PolicySets::union_of(const std::vector<const ir::Rule*>& rule
   // matched above, 2^n states for n of them.
   Nfa simple;
   simple.start = simple.add_state();
+  PathTail tail;
   std::vector<const Dfa*> others;
   const auto any_depth = [](const sema::Pattern& p) {
     const auto* path = std::get_if<sema::PathPattern>(&p);
@@ -109,7 +106,7 @@ std::optional<Dfa> PolicySets::union_of(const std::vector<const ir::Rule*>& rule
       if (d == nullptr) return std::nullopt;
       others.push_back(d);
     } else if (r->excepts.empty()) {
-      const auto start = add_pattern(simple, r->pattern, bindings_);
+      const auto start = add_pattern(simple, r->pattern, bindings_, tail);
       if (!start) {
         error = "the pattern `" + sema::pattern_text(r->pattern) + "` cannot be bound";
         return std::nullopt;
@@ -123,10 +120,6 @@ std::optional<Dfa> PolicySets::union_of(const std::vector<const ir::Rule*>& rule
   }
   auto all = determinize(simple, error);
   if (!all) return std::nullopt;
-  if (std::holds_alternative<sema::PathPattern>(rules.front()->pattern)) {
-    all = combine(*all, real_paths(), Combine::Intersection, error);
-    if (!all) return std::nullopt;
-  }
   if (others.empty()) return all;
   std::vector<Dfa> level;
   level.push_back(minimize(*all));

@@ -118,8 +118,9 @@ std::size_t add_env(Nfa& n, const sema::EnvPattern& pattern) {
   return start;
 }
 
-std::optional<std::size_t> add_pattern(Nfa& n, const sema::Pattern& pattern, const sema::PathBindings& bindings) {
-  if (const auto* p = std::get_if<sema::PathPattern>(&pattern)) return add_path(n, *p, bindings);
+std::optional<std::size_t> add_pattern(Nfa& n, const sema::Pattern& pattern, const sema::PathBindings& bindings,
+                                       PathTail& tail) {
+  if (const auto* p = std::get_if<sema::PathPattern>(&pattern)) return add_path(n, *p, bindings, tail);
   if (const auto* h = std::get_if<sema::HostPattern>(&pattern)) return add_host(n, *h);
   return add_env(n, std::get<sema::EnvPattern>(pattern));
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "analysis/automaton.hpp"
+#include "analysis/path_automaton.hpp"
 #include "sema/env_pattern.hpp"
 #include "sema/host_pattern.hpp"
 #include "sema/path_pattern.hpp"
@@ -35,7 +36,8 @@ Nfa env_nfa(const sema::EnvPattern& pattern);
 // The same states added to `n`; each returns their start.
 std::size_t add_host(Nfa& n, const sema::HostPattern& pattern);
 std::size_t add_env(Nfa& n, const sema::EnvPattern& pattern);
-std::optional<std::size_t> add_pattern(Nfa& n, const sema::Pattern& pattern, const sema::PathBindings& bindings);
+std::optional<std::size_t> add_pattern(Nfa& n, const sema::Pattern& pattern, const sema::PathBindings& bindings,
+                                       PathTail& tail);
 
 // The automaton of what `pattern` covers (bound with `bindings` for a
 // path); nullopt when a path pattern cannot be bound.

@@ -33,6 +33,23 @@ TEST(UnitSet, IntervalsMergeAndComplement) {
   EXPECT_EQ(UnitSet::all().minus(UnitSet::single('/')).ranges().size(), 2u);
 }
 
+TEST(UnitSet, AddingInAnyOrderGivesTheSameSet) {
+  // Intervals added in random order over a small range: the set holds
+  // exactly their units, as sorted, disjoint, non-adjacent intervals.
+  std::mt19937 rng(7);
+  for (int round = 0; round < 500; ++round) {
+    UnitSet s;
+    std::vector<bool> want(64, false);
+    for (int k = 0; k < 6; ++k) {
+      const std::uint32_t lo = rng() % 64, hi = std::min<std::uint32_t>(63, lo + rng() % 8);
+      s.add(lo, hi);
+      for (std::uint32_t u = lo; u <= hi; ++u) want[u] = true;
+    }
+    for (std::uint32_t u = 0; u < 64; ++u) ASSERT_EQ(s.contains(u), want[u]) << "round " << round << " unit " << u;
+    for (std::size_t k = 1; k < s.ranges().size(); ++k) ASSERT_GT(s.ranges()[k].first, s.ranges()[k - 1].second + 1);
+  }
+}
+
 sema::PathPattern parse(const std::string& text) {
   auto p = sema::parse_path_pattern(text);
   EXPECT_TRUE(std::holds_alternative<sema::PathPattern>(p)) << text;
@@ -95,6 +112,36 @@ TEST(PathAutomaton, AcceptsWhatTheReferenceMatcherCovers) {
     }
   }
   std::printf("path automata: %zu cases agree with the reference matcher\n", cases);
+}
+
+TEST(PathAutomaton, AcceptsOnlyRealPaths) {
+  // Globs that match `.` or `..` as names (`*` does not skip dot names,
+  // `.*`, `.?`, braces, a class) never make a path with such a component:
+  // the evaluator normalises them away, so no subject holds one. Each
+  // automaton stays inside real_paths(), rejects the dot forms outright,
+  // and still accepts the names around them.
+  sema::PathBindings b;
+  b.home = "/h/u";
+  b.workspace = "/h/u/w";
+  std::string error;
+  const std::vector<std::string> patterns = {"/a/*", "/a/.*", "/a/.?", "/a/{b,.?,.*}", "/a/[.]*", "/a/**/x",
+                                             "/a/*/*", "/a", "/", "~/.*/**/k"};
+  for (const std::string& text : patterns) {
+    const auto nfa = path_nfa(parse(text), b);
+    ASSERT_TRUE(nfa) << text;
+    const auto dfa = determinize(*nfa, error);
+    ASSERT_TRUE(dfa) << error;
+    const auto inside = includes(real_paths(), *dfa, error);
+    ASSERT_TRUE(inside && *inside) << text << " accepts a path with a `.` or `..` component";
+    for (const char* dotted : {"/a/.", "/a/..", "/a/./b", "/a/../b", "/a/b/.", "/a/x/../x", "/h/u/./k"}) {
+      EXPECT_FALSE(dfa->accepts(path_units(dotted))) << text << " accepts " << dotted;
+    }
+  }
+  const auto dots = determinize(*path_nfa(parse("/a/.*"), b), error);
+  EXPECT_TRUE(dots->accepts(path_units("/a/.x")));
+  EXPECT_TRUE(dots->accepts(path_units("/a/...")));
+  EXPECT_TRUE(dots->accepts(path_units("/a/..x/.")) == false);
+  EXPECT_TRUE(dots->accepts(path_units("/a/..x/y")));
 }
 
 TEST(PathAutomaton, CombinationsAgreeAndWitnessesAreReal) {

@@ -286,8 +286,12 @@ TEST(Compare, AgreesWithTheEvaluatorOnGeneratedPairs) {
       }
       for (const auto& s : sample) {
         const int was = level(ir::decide(*before, op, s, b).effect), now = level(ir::decide(*after, op, s, b).effect);
-        if (now > was) ASSERT_FALSE(d->added.empty()) << subject_text(s, b);
-        if (now < was) ASSERT_FALSE(d->removed.empty()) << subject_text(s, b);
+        if (now > was) {
+          ASSERT_FALSE(d->added.empty()) << subject_text(s, b);
+        }
+        if (now < was) {
+          ASSERT_FALSE(d->removed.empty()) << subject_text(s, b);
+        }
         ++subjects;
       }
     }
