@@ -109,7 +109,7 @@ bool Nfa::accepts(const std::vector<std::uint32_t>& units) const {
     next.clear();
     for (std::size_t s : now) {
       for (const Edge& e : states[s].edges) {
-        if (e.on.contains(u)) next.push_back(e.to);
+        if (e.lo <= u && u <= e.hi) next.push_back(e.to);
       }
     }
     std::sort(next.begin(), next.end());
@@ -257,11 +257,9 @@ std::optional<Dfa> determinize(const Nfa& nfa, std::string& error, std::size_t m
     cuts.assign({0, kUnitEnd});
     for (std::size_t s : current) {
       for (const auto& e : nfa.states[s].edges) {
-        for (const auto& [lo, hi] : e.on.ranges()) {
-          pieces.push_back({lo, hi + 1, e.to});
-          cuts.push_back(lo);
-          cuts.push_back(hi + 1);
-        }
+        pieces.push_back({e.lo, e.hi + 1, e.to});
+        cuts.push_back(e.lo);
+        cuts.push_back(e.hi + 1);
       }
     }
     std::sort(cuts.begin(), cuts.end());

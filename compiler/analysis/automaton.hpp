@@ -42,8 +42,8 @@ class UnitSet {
 };
 
 struct Nfa {
-  struct Edge {
-    UnitSet on;
+  struct Edge {  // one interval of units; a set is one edge per interval
+    std::uint32_t lo, hi;
     std::size_t to;
   };
   struct State {
@@ -57,6 +57,12 @@ struct Nfa {
   std::size_t add_state() {
     states.emplace_back();
     return states.size() - 1;
+  }
+  void add_edge(std::size_t from, std::uint32_t lo, std::uint32_t hi, std::size_t to) {
+    states[from].edges.push_back({lo, hi, to});
+  }
+  void add_edge(std::size_t from, const UnitSet& on, std::size_t to) {
+    for (const auto& [lo, hi] : on.ranges()) add_edge(from, lo, hi, to);
   }
   bool accepts(const std::vector<std::uint32_t>& units) const;
 };

@@ -42,12 +42,12 @@ std::optional<Nfa> glob_names(std::string_view component) {
                                         [](const auto& t) { return t.kind == sema::glob::Token::Star; });
     if (only_stars) {
       const std::size_t one = c.add_state();
-      c.states[at].edges.push_back({name_unit(), one});
+      c.add_edge(at, name_unit(), one);
       at = one;
     }
     for (const auto& t : tokens) {
       if (t.kind == sema::glob::Token::Star) {
-        c.states[at].edges.push_back({name_unit(), at});
+        c.add_edge(at, name_unit(), at);
         continue;
       }
       UnitSet on;
@@ -62,7 +62,7 @@ std::optional<Nfa> glob_names(std::string_view component) {
         on = on.minus(name_unit().complement());
       }
       const std::size_t next = c.add_state();
-      c.states[at].edges.push_back({on, next});
+      c.add_edge(at, on, next);
       at = next;
     }
     c.states[at].epsilon.push_back(end);
@@ -76,8 +76,8 @@ const Nfa& any_name() {
     Nfa c;
     c.start = c.add_state();
     const std::size_t in = c.add_state();
-    c.states[c.start].edges.push_back({name_unit(), in});
-    c.states[in].edges.push_back({name_unit(), in});
+    c.add_edge(c.start, name_unit(), in);
+    c.add_edge(in, name_unit(), in);
     c.states[in].accepting = true;
     return c;
   }();
@@ -93,7 +93,7 @@ const Nfa& any_name() {
 std::size_t real_step(Nfa& n, std::size_t from, const Nfa& names) {
   enum Seen : std::size_t { kNothing, kDot, kDotDot, kOther };
   const std::size_t after_slash = n.add_state(), end = n.add_state();
-  n.states[from].edges.push_back({UnitSet::single(kSlash), after_slash});
+  n.add_edge(from, kSlash, kSlash, after_slash);
   std::map<std::pair<std::size_t, std::size_t>, std::size_t> ids{{{names.start, kNothing}, after_slash}};
   std::vector<std::pair<std::size_t, std::size_t>> todo{{names.start, kNothing}};
   const auto id_of = [&](std::size_t q, std::size_t seen) {
@@ -104,12 +104,12 @@ std::size_t real_step(Nfa& n, std::size_t from, const Nfa& names) {
     }
     return it->second;
   };
-  static const UnitSet dot = UnitSet::single('.'), not_dot = UnitSet::all().minus(dot);
   // Targets are numbered before an edge is added: numbering adds states,
   // which may move the vector an edge would be added to.
-  const auto edge = [&](std::size_t here, const UnitSet& on, std::size_t q, std::size_t seen) {
+  const auto edge = [&](std::size_t here, std::uint32_t lo, std::uint32_t hi, std::size_t q, std::size_t seen) {
+    if (lo > hi) return;
     const std::size_t to = id_of(q, seen);
-    n.states[here].edges.push_back({on, to});
+    n.add_edge(here, lo, hi, to);
   };
   while (!todo.empty()) {
     const auto [q, seen] = todo.back();
@@ -121,13 +121,14 @@ std::size_t real_step(Nfa& n, std::size_t from, const Nfa& names) {
       n.states[here].epsilon.push_back(to);
     }
     for (const auto& e : names.states[q].edges) {
-      if (seen == kOther || seen == kDotDot) {
-        edge(here, e.on, e.to, kOther);
+      if (seen == kOther || seen == kDotDot || e.hi < '.' || e.lo > '.') {
+        edge(here, e.lo, e.hi, e.to, kOther);
         continue;
       }
-      const UnitSet on_dot = e.on.minus(not_dot), on_other = e.on.minus(dot);
-      if (!on_dot.empty()) edge(here, on_dot, e.to, seen == kNothing ? kDot : kDotDot);
-      if (!on_other.empty()) edge(here, on_other, e.to, kOther);
+      // The interval holds `.`: below it, `.` itself, above it.
+      if (e.lo < '.') edge(here, e.lo, '.' - 1, e.to, kOther);
+      edge(here, '.', '.', e.to, seen == kNothing ? kDot : kDotDot);
+      if (e.hi > '.') edge(here, '.' + 1, e.hi, e.to, kOther);
     }
   }
   return end;
@@ -147,10 +148,10 @@ std::size_t any_steps(Nfa& n, std::size_t from) {
 // normalised).
 std::size_t literal_step(Nfa& n, std::size_t from, std::string_view name) {
   std::size_t at = n.add_state();
-  n.states[from].edges.push_back({UnitSet::single(kSlash), at});
+  n.add_edge(from, kSlash, kSlash, at);
   for (std::uint32_t u : sema::glob::decode_name(name)) {
     const std::size_t next = n.add_state();
-    n.states[at].edges.push_back({UnitSet::single(u), next});
+    n.add_edge(at, u, u, next);
     at = next;
   }
   return at;
@@ -193,20 +194,26 @@ std::string units_text(const std::vector<std::uint32_t>& units) {
   return out;
 }
 
-std::optional<std::size_t> add_path(Nfa& n, const sema::PathPattern& pattern, const sema::PathBindings& bindings,
-                                    PathTail& tail) {
-  const auto bound = sema::bind_literal_prefix(pattern, bindings);
-  if (!bound) return std::nullopt;
-  const std::size_t start = n.add_state();
-  std::size_t at = start;
-  std::size_t steps = 0;
-  for (std::size_t b = 1; b < bound->prefix.size();) {
-    const std::size_t e = std::min(bound->prefix.find('/', b), bound->prefix.size());
-    at = literal_step(n, at, std::string_view(bound->prefix).substr(b, e - b));
-    ++steps;
+std::size_t add_literal_steps(Nfa& n, std::size_t from, std::string_view components) {
+  std::size_t at = from;
+  for (std::size_t b = 1; b < components.size();) {
+    const std::size_t e = std::min(components.find('/', b), components.size());
+    at = literal_step(n, at, components.substr(b, e - b));
     b = e + 1;
   }
-  for (const std::string& component : bound->rest) {
+  return at;
+}
+
+std::optional<std::size_t> add_ending(Nfa& n, const std::vector<std::string>& rest, PathEnds& ends) {
+  if (auto it = ends.rests.find(rest); it != ends.rests.end()) return it->second;
+  if (!ends.below) {
+    const std::size_t below = n.add_state();
+    n.states[any_steps(n, below)].accepting = true;
+    ends.below = below;
+  }
+  const std::size_t first = n.add_state();
+  std::size_t at = first;
+  for (const std::string& component : rest) {
     if (component == "**") {
       at = any_steps(n, at);
       continue;
@@ -214,29 +221,35 @@ std::optional<std::size_t> add_path(Nfa& n, const sema::PathPattern& pattern, co
     const auto names = glob_names(component);
     if (!names) return std::nullopt;
     at = real_step(n, at, *names);
-    ++steps;
   }
-  if (steps == 0 && bound->rest.empty()) {
+  n.states[at].epsilon.push_back(*ends.below);
+  ends.rests.emplace(rest, first);
+  return first;
+}
+
+std::optional<std::size_t> add_path(Nfa& n, const sema::PathPattern& pattern, const sema::PathBindings& bindings,
+                                    PathEnds& ends) {
+  const auto bound = sema::bind_literal_prefix(pattern, bindings);
+  if (!bound) return std::nullopt;
+  const std::size_t start = n.add_state();
+  std::size_t at = add_literal_steps(n, start, bound->prefix);
+  if (at == start && bound->rest.empty()) {
     // The root: "/" itself, and every path, which has a first step.
     const std::size_t root = n.add_state();
-    n.states[start].edges.push_back({UnitSet::single(kSlash), root});
+    n.add_edge(start, kSlash, kSlash, root);
     n.states[root].accepting = true;
     at = real_step(n, start, any_name());
   }
-  // What it matches, and everything below.
-  if (!tail.below) {
-    const std::size_t below = n.add_state();
-    n.states[any_steps(n, below)].accepting = true;
-    tail.below = below;
-  }
-  n.states[at].epsilon.push_back(*tail.below);
+  const auto end = add_ending(n, bound->rest, ends);
+  if (!end) return std::nullopt;
+  n.states[at].epsilon.push_back(*end);
   return start;
 }
 
 std::optional<Nfa> path_nfa(const sema::PathPattern& pattern, const sema::PathBindings& bindings) {
   Nfa n;
-  PathTail tail;
-  const auto start = add_path(n, pattern, bindings, tail);
+  PathEnds ends;
+  const auto start = add_path(n, pattern, bindings, ends);
   if (!start) return std::nullopt;
   n.start = *start;
   return n;

@@ -9,8 +9,9 @@ namespace sbpolicy::analysis {
 
 namespace {
 
-// Appends `part` to `into`, reachable from `into`'s start by an epsilon edge.
-void join(Nfa& into, const Nfa& part) {
+// Appends `part`'s states to `into`; returns the number its states are
+// shifted by.
+std::size_t append(Nfa& into, const Nfa& part) {
   const std::size_t offset = into.states.size();
   for (const Nfa::State& s : part.states) {
     Nfa::State copy = s;
@@ -18,7 +19,87 @@ void join(Nfa& into, const Nfa& part) {
     for (auto& t : copy.epsilon) t += offset;
     into.states.push_back(std::move(copy));
   }
+  return offset;
+}
+
+// Appends `part` to `into`, reachable from `into`'s start by an epsilon edge.
+void join(Nfa& into, const Nfa& part) {
+  const std::size_t offset = append(into, part);
   into.states[into.start].epsilon.push_back(part.start + offset);
+}
+
+// A path rule whose excepts all lie at or below its literal prefix matches
+// that prefix followed by a relative set: its glob components and what lies
+// below, minus each except's components below the prefix and what lies
+// below them. Rules that differ only in their prefix
+// (`~/.config/appN except ~/.config/appN/public`) have the same relative
+// set, so a union builds it once.
+struct RelativeExcepts {
+  std::string text;  // the rule's pattern, for messages
+  std::string prefix;
+  std::vector<std::string> rest;
+  std::vector<std::pair<std::string, std::vector<std::string>>> excepts;  // literal components, glob components
+  std::vector<std::string> key;                                           // all of the above but the prefix
+};
+
+// Nullopt when the rule is not of that shape.
+std::optional<RelativeExcepts> relative_excepts(const ir::Rule& rule, const sema::PathBindings& bindings) {
+  const auto* pattern = std::get_if<sema::PathPattern>(&rule.pattern);
+  if (pattern == nullptr || rule.excepts.empty()) return std::nullopt;
+  const auto bound = sema::bind_literal_prefix(*pattern, bindings);
+  if (!bound || bound->prefix == "/") return std::nullopt;
+  RelativeExcepts out{sema::pattern_text(rule.pattern), bound->prefix, bound->rest, {}, bound->rest};
+  for (const sema::Pattern& e : rule.excepts) {
+    const auto eb = sema::bind_literal_prefix(std::get<sema::PathPattern>(e), bindings);
+    if (!eb) return std::nullopt;
+    const bool below = eb->prefix == out.prefix ||
+                       (eb->prefix.starts_with(out.prefix) && eb->prefix[out.prefix.size()] == '/');
+    if (!below) return std::nullopt;
+    out.excepts.emplace_back(eb->prefix.substr(out.prefix.size()), eb->rest);
+    out.key.push_back("\x1f" + out.excepts.back().first);  // a separator no component holds
+    out.key.insert(out.key.end(), eb->rest.begin(), eb->rest.end());
+  }
+  return out;
+}
+
+// Adds the rule to `n` (the relative set from `shared`, made and added on
+// first use); returns the start of its states. Nullopt with `error` set past
+// the automata's bound.
+using SharedExcepts = std::map<std::vector<std::string>, std::size_t>;
+std::optional<std::size_t> add_relative_excepts(Nfa& n, const RelativeExcepts& r, SharedExcepts& shared,
+                                                std::string& error) {
+  auto it = shared.find(r.key);
+  if (it == shared.end()) {
+    Nfa keep, remove;
+    PathEnds keep_ends, remove_ends;
+    keep.start = keep.add_state();
+    remove.start = remove.add_state();
+    const auto not_compiled = [&] {
+      error = "the pattern `" + r.text + "` or one of its excepts does not compile";
+      return std::nullopt;
+    };
+    const auto ending = add_ending(keep, r.rest, keep_ends);
+    if (!ending) return not_compiled();
+    keep.states[keep.start].epsilon.push_back(*ending);
+    for (const auto& [components, rest] : r.excepts) {
+      const std::size_t start = remove.add_state();
+      remove.states[remove.start].epsilon.push_back(start);
+      const auto end = add_ending(remove, rest, remove_ends);
+      if (!end) return not_compiled();
+      remove.states[add_literal_steps(remove, start, components)].epsilon.push_back(*end);
+    }
+    auto kept = determinize(keep, error);
+    if (!kept) return std::nullopt;
+    const auto removed = determinize(remove, error);
+    if (!removed) return std::nullopt;
+    kept = combine(*kept, *removed, Combine::Difference, error);
+    if (!kept) return std::nullopt;
+    const Nfa relative = trimmed_nfa(minimize(*kept));
+    it = shared.emplace(r.key, append(n, relative) + relative.start).first;
+  }
+  const std::size_t start = n.add_state();
+  n.states[add_literal_steps(n, start, r.prefix)].epsilon.push_back(it->second);
+  return start;
 }
 
 std::optional<Dfa> empty_dfa() {
@@ -47,7 +128,7 @@ Nfa trimmed_nfa(const Dfa& dfa) {
     n.states[s].accepting = dfa.states[s].accepting;
     if (!dfa.states[s].live) continue;
     for (const auto& e : dfa.states[s].edges) {
-      if (dfa.states[e.to].live) n.states[s].edges.push_back({UnitSet::range(e.lo, e.hi), e.to});
+      if (dfa.states[e.to].live) n.add_edge(s, e.lo, e.hi, e.to);
     }
   }
   return n;
@@ -93,7 +174,8 @@ std::optional<Dfa> PolicySets::union_of(const std::vector<const ir::Rule*>& rule
   // matched above, 2^n states for n of them.
   Nfa simple;
   simple.start = simple.add_state();
-  PathTail tail;
+  PathEnds ends;
+  SharedExcepts excepts;
   std::vector<const Dfa*> others;
   const auto any_depth = [](const sema::Pattern& p) {
     const auto* path = std::get_if<sema::PathPattern>(&p);
@@ -106,11 +188,15 @@ std::optional<Dfa> PolicySets::union_of(const std::vector<const ir::Rule*>& rule
       if (d == nullptr) return std::nullopt;
       others.push_back(d);
     } else if (r->excepts.empty()) {
-      const auto start = add_pattern(simple, r->pattern, bindings_, tail);
+      const auto start = add_pattern(simple, r->pattern, bindings_, ends);
       if (!start) {
         error = "the pattern `" + sema::pattern_text(r->pattern) + "` cannot be bound";
         return std::nullopt;
       }
+      simple.states[simple.start].epsilon.push_back(*start);
+    } else if (const auto relative = relative_excepts(*r, bindings_)) {
+      const auto start = add_relative_excepts(simple, *relative, excepts, error);
+      if (!start) return std::nullopt;
       simple.states[simple.start].epsilon.push_back(*start);
     } else {
       const Dfa* d = rule(*r, error);

@@ -13,7 +13,7 @@ std::size_t literal(Nfa& n, std::size_t from, const std::string& text) {
   std::size_t at = from;
   for (unsigned char c : text) {
     const std::size_t next = n.add_state();
-    n.states[at].edges.push_back({UnitSet::single(c), next});
+    n.add_edge(at, c, c, next);
     at = next;
   }
   return at;
@@ -21,14 +21,14 @@ std::size_t literal(Nfa& n, std::size_t from, const std::string& text) {
 
 std::size_t step(Nfa& n, std::size_t from, const UnitSet& on) {
   const std::size_t next = n.add_state();
-  n.states[from].edges.push_back({on, next});
+  n.add_edge(from, on, next);
   return next;
 }
 
 // One or more units of `on` from `from`; returns the state after them.
 std::size_t some(Nfa& n, std::size_t from, const UnitSet& on) {
   const std::size_t at = step(n, from, on);
-  n.states[at].edges.push_back({on, at});
+  n.add_edge(at, on, at);
   return at;
 }
 
@@ -109,7 +109,7 @@ std::size_t add_env(Nfa& n, const sema::EnvPattern& pattern) {
   std::size_t at = start;
   for (unsigned char c : pattern.glob) {
     if (c == '*') {
-      n.states[at].edges.push_back({name_chars, at});
+      n.add_edge(at, name_chars, at);
       continue;
     }
     at = step(n, at, UnitSet::single(c));
@@ -119,8 +119,8 @@ std::size_t add_env(Nfa& n, const sema::EnvPattern& pattern) {
 }
 
 std::optional<std::size_t> add_pattern(Nfa& n, const sema::Pattern& pattern, const sema::PathBindings& bindings,
-                                       PathTail& tail) {
-  if (const auto* p = std::get_if<sema::PathPattern>(&pattern)) return add_path(n, *p, bindings, tail);
+                                       PathEnds& ends) {
+  if (const auto* p = std::get_if<sema::PathPattern>(&pattern)) return add_path(n, *p, bindings, ends);
   if (const auto* h = std::get_if<sema::HostPattern>(&pattern)) return add_host(n, *h);
   return add_env(n, std::get<sema::EnvPattern>(pattern));
 }

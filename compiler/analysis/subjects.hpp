@@ -37,7 +37,7 @@ Nfa env_nfa(const sema::EnvPattern& pattern);
 std::size_t add_host(Nfa& n, const sema::HostPattern& pattern);
 std::size_t add_env(Nfa& n, const sema::EnvPattern& pattern);
 std::optional<std::size_t> add_pattern(Nfa& n, const sema::Pattern& pattern, const sema::PathBindings& bindings,
-                                       PathTail& tail);
+                                       PathEnds& ends);
 
 // The automaton of what `pattern` covers (bound with `bindings` for a
 // path); nullopt when a path pattern cannot be bound.

@@ -11,6 +11,7 @@ usage: sarif_test.py SBC SOURCE_DIR
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -20,8 +21,32 @@ import jsonschema
 SBC, SOURCE = sys.argv[1:3]
 schema = json.load(open(os.path.join(SOURCE, "tests/sarif/sarif-2.1.0-emitted.schema.json")))
 jsonschema.Draft7Validator.check_schema(schema)
-validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+# `uri` and `uri-reference` checked here (RFC 3986: a scheme, then no
+# space or control character): jsonschema checks them only when an optional
+# module is installed, and would otherwise pass any string.
+formats = jsonschema.FormatChecker()
+URI_TEXT = re.compile(r"^[^\x00-\x20\x7f<>\"{}|\\^`]*$")
+
+
+@formats.checks("uri")
+def is_uri(value):
+    return not isinstance(value, str) or bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value) and URI_TEXT.match(value))
+
+
+@formats.checks("uri-reference")
+def is_uri_reference(value):
+    return not isinstance(value, str) or bool(URI_TEXT.match(value))
+
+
+validator = jsonschema.Draft7Validator(schema, format_checker=formats)
 failures = []
+
+# The format checks can fail.
+for value, fmt in [("not a uri", "uri"), ("policy.sbpolicy", "uri"), ("a b", "uri-reference")]:
+    if formats.conforms(value, fmt):
+        failures.append(f"`{value}` passes as {fmt}")
+if not formats.conforms("file:///tmp/p.sbpolicy", "uri") or not formats.conforms("p.sbpolicy", "uri-reference"):
+    failures.append("a URI is refused")
 
 # A log that breaks the schema is refused (the check can fail).
 bad = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"level": "fatal", "message": {"text": "m"}}]}]}

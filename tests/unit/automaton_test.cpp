@@ -308,12 +308,12 @@ TEST(Automaton, DeterminizingIsBounded) {
   Nfa n;
   n.start = n.add_state();
   const UnitSet ab = UnitSet::range('a', 'b');
-  n.states[n.start].edges.push_back({ab, n.start});
+  n.add_edge(n.start, ab, n.start);
   std::size_t at = n.add_state();
-  n.states[n.start].edges.push_back({UnitSet::single('a'), at});
+  n.add_edge(n.start, 'a', 'a', at);
   for (int i = 0; i < 11; ++i) {
     const std::size_t next = n.add_state();
-    n.states[at].edges.push_back({ab, next});
+    n.add_edge(at, ab, next);
     at = next;
   }
   n.states[at].accepting = true;
