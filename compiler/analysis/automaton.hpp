@@ -76,7 +76,10 @@ struct Dfa {
   struct State {
     std::vector<Edge> edges;  // sorted by lo, covering [0, kUnitEnd)
     bool accepting = false;
-    bool live = true;  // an accepting state can be reached from it (mark_live)
+    // An accepting state can be reached from it (mark_live). True until
+    // marked: a state nobody judged is never pruned from a product, and an
+    // automaton built by hand is taken as possibly non-empty.
+    bool live = true;
   };
   std::vector<State> states;
   std::size_t start = 0;

@@ -39,7 +39,7 @@ struct RelativeExcepts {
   std::string prefix;
   std::vector<std::string> rest;
   std::vector<std::pair<std::string, std::vector<std::string>>> excepts;  // literal components, glob components
-  std::vector<std::string> key;                                           // all of the above but the prefix
+  std::vector<std::string> key;  // all of the above but the prefix, each list after its length
 };
 
 // Nullopt when the rule is not of that shape.
@@ -48,16 +48,23 @@ std::optional<RelativeExcepts> relative_excepts(const ir::Rule& rule, const sema
   if (pattern == nullptr || rule.excepts.empty()) return std::nullopt;
   const auto bound = sema::bind_literal_prefix(*pattern, bindings);
   if (!bound || bound->prefix == "/") return std::nullopt;
-  RelativeExcepts out{sema::pattern_text(rule.pattern), bound->prefix, bound->rest, {}, bound->rest};
+  RelativeExcepts out{sema::pattern_text(rule.pattern), bound->prefix, bound->rest, {}, {}};
+  const auto add_to_key = [&](const std::vector<std::string>& components) {
+    out.key.push_back(std::to_string(components.size()));
+    out.key.insert(out.key.end(), components.begin(), components.end());
+  };
+  add_to_key(bound->rest);
   for (const sema::Pattern& e : rule.excepts) {
-    const auto eb = sema::bind_literal_prefix(std::get<sema::PathPattern>(e), bindings);
+    const auto* except = std::get_if<sema::PathPattern>(&e);
+    if (except == nullptr) return std::nullopt;
+    const auto eb = sema::bind_literal_prefix(*except, bindings);
     if (!eb) return std::nullopt;
     const bool below = eb->prefix == out.prefix ||
                        (eb->prefix.starts_with(out.prefix) && eb->prefix[out.prefix.size()] == '/');
     if (!below) return std::nullopt;
     out.excepts.emplace_back(eb->prefix.substr(out.prefix.size()), eb->rest);
-    out.key.push_back("\x1f" + out.excepts.back().first);  // a separator no component holds
-    out.key.insert(out.key.end(), eb->rest.begin(), eb->rest.end());
+    out.key.push_back(out.excepts.back().first);
+    add_to_key(eb->rest);
   }
   return out;
 }
@@ -283,8 +290,14 @@ std::string subject_text(const ir::Subject& subject, const sema::PathBindings& b
   const auto below = [&](const std::string& dir) {
     return !dir.empty() && (text == dir || (text.starts_with(dir) && text[dir.size()] == '/'));
   };
-  if (below(bindings.workspace)) return text == bindings.workspace ? "." : "." + text.substr(bindings.workspace.size());
-  if (below(bindings.home)) return text == bindings.home ? "~" : "~" + text.substr(bindings.home.size());
+  // `.` or `~` in place of the directory.
+  const auto spelled = [&](const std::string& dir, char anchor) {
+    std::string out(1, anchor);
+    out += std::string_view(text).substr(dir.size());
+    return out;
+  };
+  if (below(bindings.workspace)) return spelled(bindings.workspace, '.');
+  if (below(bindings.home)) return spelled(bindings.home, '~');
   return text;
 }
 

@@ -9,6 +9,15 @@ namespace sbpolicy::ir {
 
 std::string SourceLocation::text() const { return fmt::format("{}:{}:{}", file, line, column); }
 
+std::string rule_text(const Rule& r) {
+  std::string s = fmt::format("{} {} \"{}\"", sema::effect_name(r.effect), sema::operation_name(r.operation),
+                              sema::pattern_text(r.pattern));
+  for (std::size_t i = 0; i < r.excepts.size(); ++i) {
+    s += fmt::format("{}\"{}\"", i == 0 ? " except " : ", ", sema::pattern_text(r.excepts[i]));
+  }
+  return s;
+}
+
 namespace {
 
 SourceLocation locate(const SourceMap& sources, Span span) {

@@ -46,6 +46,9 @@ struct Rule {
   Origin origin;
 };
 
+// A rule as written: `allow read "~/x" except "~/x/y"`.
+std::string rule_text(const Rule& r);
+
 using sema::LimitKind;
 
 // A resource limit of the policy: the smallest of its kind across the files

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <map>
 
 #include "analysis/path_automaton.hpp"
@@ -41,11 +42,6 @@ bool has_glob(const sema::Pattern& p) {
   if (const auto* env = std::get_if<sema::EnvPattern>(&p)) return env->has_wildcard();
   const auto& host = std::get<sema::HostPattern>(p);
   return host.kind != sema::HostPattern::Kind::Exact;
-}
-
-std::string rule_words(const ir::Rule& r) {
-  return fmt::format("{} {} \"{}\"", sema::effect_name(r.effect), sema::operation_name(r.operation),
-                     sema::pattern_text(r.pattern));
 }
 
 // Does the file of `from` see `rule`: is it the rule's own file, or did the
@@ -125,9 +121,10 @@ class Linter {
     return &unions_.emplace(key, std::move(*u)).first->second;
   }
 
-  bool empty_difference(const Dfa& a, const Dfa& b) {
-    auto d = analysis::combine(a, b, Combine::Difference, error_);
-    return good(d) && d->empty();
+  // Is every subject of `a` also one of `b`'s?
+  bool covered(const Dfa& a, const Dfa& b) {
+    const auto in = analysis::includes(b, a, error_);
+    return good(in) && *in;
   }
 
   bool intersects(const Dfa& a, const Dfa& b) {
@@ -152,46 +149,48 @@ class Linter {
     return {r.operation};
   }
 
-  bool dead(const ir::Rule& r) {
+  // The rules of `effects` (as the file of `r` sees them) that together
+  // cover every subject `r` matches, for each operation a grant of `r`
+  // takes part in; empty when they do not (or there are none).
+  std::vector<const ir::Rule*> overruled_by(const ir::Rule& r, std::initializer_list<Effect> effects,
+                                            std::string_view what) {
     const Dfa* mine = rule_set(r);
-    if (mine == nullptr || mine->empty()) return false;
-    std::vector<const ir::Rule*> denies;
+    if (mine == nullptr || mine->empty()) return {};
+    std::vector<const ir::Rule*> out;
     for (Operation op : granted_ops(r)) {
-      const auto these = rules_in(op, Effect::Deny, r);
-      if (these.empty()) return false;
-      const Dfa* denied = union_cached(key_of(fmt::format("deny-as-{}", static_cast<int>(op)), r), these);
-      if (denied == nullptr || !empty_difference(*mine, *denied)) return false;
+      std::vector<const ir::Rule*> these;
+      for (Effect e : effects) {
+        const auto of = rules_in(op, e, r);
+        these.insert(these.end(), of.begin(), of.end());
+      }
+      if (these.empty()) return {};
+      const Dfa* decided = union_cached(key_of(fmt::format("{}-as-{}", what, static_cast<int>(op)), r), these);
+      if (decided == nullptr || !covered(*mine, *decided)) return {};
       for (const ir::Rule* d : these) {
-        if (std::find(denies.begin(), denies.end(), d) == denies.end()) denies.push_back(d);
+        if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
       }
     }
+    return out;
+  }
+
+  bool dead(const ir::Rule& r) {
+    const auto denies = overruled_by(r, {Effect::Deny}, "deny");
+    if (denies.empty()) return false;
     auto d = out_.report(Code::L0101, r.origin.target.span,
-                         fmt::format("`{}` grants nothing: deny rules cover everything it matches", rule_words(r)));
+                         fmt::format("`{}` grants nothing: deny rules cover everything it matches", ir::rule_text(r)));
     d.label("denied everywhere it matches");
-    point_at(d, *mine, denies, "denied here");
+    point_at(d, *rule_set(r), denies, "denied here");
     d.help("remove the rule, or narrow the deny");
     return true;
   }
 
   void ask_never_fires(const ir::Rule& r) {
-    const Dfa* mine = rule_set(r);
-    if (mine == nullptr || mine->empty()) return;
-    std::vector<const ir::Rule*> over;
-    for (Operation op : granted_ops(r)) {
-      auto these = rules_in(op, Effect::Deny, r);
-      const auto allows = rules_in(op, Effect::Allow, r);
-      these.insert(these.end(), allows.begin(), allows.end());
-      if (these.empty()) return;
-      const Dfa* decided = union_cached(key_of(fmt::format("over-ask-as-{}", static_cast<int>(op)), r), these);
-      if (decided == nullptr || !empty_difference(*mine, *decided)) return;
-      for (const ir::Rule* d : these) {
-        if (std::find(over.begin(), over.end(), d) == over.end()) over.push_back(d);
-      }
-    }
+    const auto over = overruled_by(r, {Effect::Deny, Effect::Allow}, "over-ask");
+    if (over.empty()) return;
     auto d = out_.report(Code::L0104, r.origin.target.span,
-                         fmt::format("`{}` never asks: allow or deny rules decide everything it matches", rule_words(r)));
+                         fmt::format("`{}` never asks: allow or deny rules decide everything it matches", ir::rule_text(r)));
     d.label("never asked");
-    point_at(d, *mine, over, "decided here first");
+    point_at(d, *rule_set(r), over, "decided here first");
     d.help("remove the ask rule, or narrow the rules that overrule it");
   }
 
@@ -257,16 +256,16 @@ class Linter {
       }
       if (mine == nullptr && (mine = rule_set(r)) == nullptr) return;
       const Dfa* theirs = rule_set(*s);
-      if (theirs == nullptr || !empty_difference(*mine, *theirs)) continue;
+      if (theirs == nullptr || !covered(*mine, *theirs)) continue;
       // Two rules that cover each other: report one of them, the later one
       // unless it is the standard library's.
-      if (s->operation == r.operation && sees(*s, r) && empty_difference(*theirs, *mine)) {
+      if (s->operation == r.operation && sees(*s, r) && covered(*theirs, *mine)) {
         const bool r_lib = driver::in_stdlib(c_, r.origin.target.span), s_lib = driver::in_stdlib(c_, s->origin.target.span);
         if (r_lib != s_lib ? r_lib : r.id < s->id) continue;
       }
       auto d = out_.report(Code::L0102, r.origin.target.span,
-                           fmt::format("`{}` is redundant: `{}` already matches everything it does", rule_words(r),
-                                       rule_words(*s)));
+                           fmt::format("`{}` is redundant: `{}` already matches everything it does", ir::rule_text(r),
+                                       ir::rule_text(*s)));
       d.label("covered by another rule");
       d.secondary(s->origin.target.span, "covers it");
       d.help("remove the redundant rule");
@@ -337,13 +336,13 @@ class Linter {
       if (on(Code::L0201) && r.operation == Operation::Write &&
           (ir::rule_matches(r, home_dir, o_.bindings) || ir::rule_matches(r, std::string("/"), o_.bindings))) {
         out_.report(Code::L0201, r.origin.target.span,
-                    fmt::format("`{}` grants write on {}", rule_words(r),
+                    fmt::format("`{}` grants write on {}", ir::rule_text(r),
                                 ir::rule_matches(r, std::string("/"), o_.bindings) ? "the whole filesystem" : "the whole home"))
             .label("write access this wide")
             .help("grant write on the workspace (`./**`) and the caches the tools need; `use std.persistence`");
       }
       if (on(Code::L0202) && r.operation == Operation::Read && ir::rule_matches(r, home_dir, o_.bindings)) {
-        out_.report(Code::L0202, r.origin.target.span, fmt::format("`{}` grants read on the whole home", rule_words(r)))
+        out_.report(Code::L0202, r.origin.target.span, fmt::format("`{}` grants read on the whole home", ir::rule_text(r)))
             .label("the home, credentials and all")
             .help("grant read on what the tools need; `use std.secrets` denies the well-known credentials");
       }
@@ -352,7 +351,7 @@ class Linter {
         const bool any = host.kind == sema::HostPattern::Kind::AnyName ||
                          (host.kind == sema::HostPattern::Kind::Address && host.net.prefix == 0);
         if (on(Code::L0203) && any) {
-          out_.report(Code::L0203, r.origin.target.span, fmt::format("`{}` allows every host without asking", rule_words(r)))
+          out_.report(Code::L0203, r.origin.target.span, fmt::format("`{}` allows every host without asking", ir::rule_text(r)))
               .label("every host")
               .help("allow the hosts the tools need by name, and `ask net \"*\"` for the rest");
         }
@@ -390,7 +389,7 @@ class Linter {
     for (const std::string& p : places) {
       if (!ir::rule_matches(r, p, o_.bindings)) continue;
       out_.report(Code::L0204, r.origin.target.span,
-                  fmt::format("`{}` reaches the runtime directories or their sockets, such as `{}`", rule_words(r),
+                  fmt::format("`{}` reaches the runtime directories or their sockets, such as `{}`", ir::rule_text(r),
                               analysis::subject_text(p, o_.bindings)))
           .label("exposes the session's and the system's sockets")
           .help("grant only the one socket a tool needs with `allow unix \"...\"`");
@@ -404,7 +403,7 @@ class Linter {
       if (!ir::rule_matches(r, std::string(s), o_.bindings)) continue;
       out_.report(Code::L0204, r.origin.target.span,
                   fmt::format("`{}` grants the container engine's socket `{}`: whoever talks to it is root on the host",
-                              rule_words(r), s))
+                              ir::rule_text(r), s))
           .label("root on the host")
           .help("run container commands outside the sandbox");
       return;
@@ -422,7 +421,7 @@ class Linter {
       if (!sema::host_matches(std::get<sema::HostPattern>(r.pattern), subject)) continue;
       if (ir::decide(policy_, Operation::Net, subject, o_.bindings).effect != Effect::Allow) continue;
       out_.report(Code::L0205, r.origin.target.span,
-                  fmt::format("`{}` allows `{}`, which accepts anonymous uploads", rule_words(r), h))
+                  fmt::format("`{}` allows `{}`, which accepts anonymous uploads", ir::rule_text(r), h))
           .label("data can leave here")
           .help("`ask net` for it instead, unless a tool needs it");
       return;
@@ -470,12 +469,12 @@ class Linter {
       if (paths.size() > 3) list += fmt::format(" and {} more", paths.size() - 3);
       if (code == Code::L0301) {
         out_.report(code, rule->origin.target.span,
-                    fmt::format("`{}` grants write on files that run code later: {}", rule_words(*rule), list))
+                    fmt::format("`{}` grants write on files that run code later: {}", ir::rule_text(*rule), list))
             .label("nothing protects them")
             .help("`use std.persistence;`, or deny write on them");
       } else {
         out_.report(code, rule->origin.target.span,
-                    fmt::format("`{}` grants read on credentials: {}", rule_words(*rule), list))
+                    fmt::format("`{}` grants read on credentials: {}", ir::rule_text(*rule), list))
             .label("nothing protects them")
             .help("`use std.secrets;`, or deny read on them");
       }
@@ -486,14 +485,8 @@ class Linter {
   // warnings over a tree holding only the anchors, and the grants the macOS
   // profile writes narrower.
   void fidelity() {
-    lower::MemoryFs fs;
-    for (const std::string& dir : {o_.bindings.home, o_.bindings.workspace, o_.bindings.tmpdir}) {
-      fs.add(dir, lower::FileKind::Directory);
-    }
-    lower::LowerOptions lo;
-    lo.bindings = o_.bindings;
     Diagnostics diags;
-    (void)lower::lower_to_mount_plan(policy_, fs, lo, diags);
+    (void)lower::lower_in_memory(policy_, o_.bindings, {}, diags);
     for (const Diagnostic& d : diags.all()) {
       if (d.severity == Severity::Error || !d.primary.span.valid()) continue;
       out_.report(Code::L0401, d.primary.span, fmt::format("on Linux: {}", d.message))

@@ -83,6 +83,17 @@ bool visible_in_plan(const MountPlan& plan, FsView& fs, const std::string& path)
   return true;
 }
 
+std::optional<MountPlan> lower_in_memory(const ir::Policy& policy, const sema::PathBindings& bindings,
+                                         const std::vector<std::pair<std::string, FileKind>>& paths,
+                                         Diagnostics& diags) {
+  MemoryFs fs;
+  for (const std::string& dir : {bindings.home, bindings.workspace, bindings.tmpdir}) fs.add(dir, FileKind::Directory);
+  for (const auto& [path, kind] : paths) fs.add(path, kind);
+  LowerOptions options;
+  options.bindings = bindings;
+  return lower_to_mount_plan(policy, fs, options, diags);
+}
+
 std::optional<MountPlan> lower_to_mount_plan(const ir::Policy& policy, FsView& fs, const LowerOptions& options,
                                              Diagnostics& diags, LoweringDumps* dumps) {
   SnapshotFs snapshot(fs);

@@ -178,4 +178,11 @@ struct LoweringDumps {
 std::optional<MountPlan> lower_to_mount_plan(const ir::Policy& policy, FsView& fs, const LowerOptions& options,
                                              Diagnostics& diags, LoweringDumps* dumps = nullptr);
 
+// The plan over a tree in memory that holds only the anchors of `bindings`
+// (home, workspace, temporary directory) and `paths`: the Linux target's
+// answer as `sbc test` and `sbc lint` read it, the same on every machine.
+std::optional<MountPlan> lower_in_memory(const ir::Policy& policy, const sema::PathBindings& bindings,
+                                         const std::vector<std::pair<std::string, FileKind>>& paths,
+                                         Diagnostics& diags);
+
 }  // namespace sbpolicy::lower

@@ -16,9 +16,9 @@ namespace sbpolicy::sbc {
 
 enum Exit { kOk = 0, kPolicyErrors = 1, kUsage = 2, kInternal = 3, kExplainAsk = 4, kExplainDeny = 5 };
 
-// A rule as written (`allow read "~/x" except "~/x/y"`), and where it is:
-// file:line:col, the rule that uses an exported string, the `use` chain.
-std::string rule_text(const ir::Rule& r);
+// Where a rule is: file:line:col, the rule that uses an exported string,
+// the `use` chain. (What it says: ir::rule_text.)
+using ir::rule_text;
 std::string rule_place(const ir::Rule& r);
 
 // Is `path` an existing directory (following links)?

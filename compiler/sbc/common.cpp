@@ -11,15 +11,6 @@
 
 namespace sbpolicy::sbc {
 
-std::string rule_text(const ir::Rule& r) {
-  std::string s = fmt::format("{} {} \"{}\"", sema::effect_name(r.effect), sema::operation_name(r.operation),
-                              sema::pattern_text(r.pattern));
-  for (std::size_t i = 0; i < r.excepts.size(); ++i) {
-    s += fmt::format("{}\"{}\"", i == 0 ? " except " : ", ", sema::pattern_text(r.excepts[i]));
-  }
-  return s;
-}
-
 std::string rule_place(const ir::Rule& r) {
   std::string s = r.origin.target.text();
   // A string an imported file exports (`export let`), used by a rule here.

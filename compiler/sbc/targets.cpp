@@ -56,17 +56,12 @@ TargetOracle::TargetOracle(const ir::Policy& policy, const sema::PathBindings& b
                            const std::vector<std::pair<ir::Operation, std::string>>& paths)
     : policy_(policy), bindings_(bindings) {
   // Linux: a mount plan over a tree that holds every subject.
-  lower::MemoryFs fs;
-  for (const std::string& dir : {bindings.home, bindings.workspace, bindings.tmpdir}) {
-    fs.add(dir, lower::FileKind::Directory);
-  }
+  std::vector<std::pair<std::string, lower::FileKind>> subjects;
   for (const auto& [op, path] : paths) {
-    fs.add(path, op == ir::Operation::Unix ? lower::FileKind::Socket : lower::FileKind::File);
+    subjects.emplace_back(path, op == ir::Operation::Unix ? lower::FileKind::Socket : lower::FileKind::File);
   }
-  lower::LowerOptions o;
-  o.bindings = bindings;
   Diagnostics diags;
-  plan_ = lower::lower_to_mount_plan(policy, fs, o, diags);
+  plan_ = lower::lower_in_memory(policy, bindings, subjects, diags);
   if (!plan_) {
     plan_error_ = "the policy does not lower";
     for (const auto& d : diags.all()) {

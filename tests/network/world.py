@@ -36,9 +36,11 @@ import time
 from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "runtime"))
+from test_user import USER, ensure_user  # noqa: E402 - the runtime tests' user, one definition
+
 UPSTREAM = "198.51.100.2"
 LOCAL_SERVICE = 15432  # on the host's 127.0.0.1
-USER = "sbrun-test"
 
 
 def skip(reason):
@@ -330,17 +332,6 @@ def run_case(world, sbrun, c, mode):
     for e in r.net:
         if e.get("outcome") == "refused" and e.get("reason", "").startswith(("no rule", "denied by")):
             expect("address" not in e, e)
-
-
-def ensure_user():
-    # Other tests may be adding the same user at this moment: useradd then
-    # fails on the lock of /etc/passwd, and a retry finds the user made.
-    for _ in range(20):
-        if subprocess.run(["id", USER], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
-            return
-        subprocess.run(["useradd", "-m", USER], stderr=subprocess.DEVNULL)
-        time.sleep(0.25)
-    raise RuntimeError(f"cannot create the user {USER}")
 
 
 def main(script, tools=("unshare", "nsenter", "ip", "curl", "git"), prepare=None):
