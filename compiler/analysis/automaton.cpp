@@ -300,9 +300,10 @@ Dfa minimize(const Dfa& a) {
   // start as accepting / not accepting; a splitter block B splits every
   // block whose states differ in which units lead them into B. A block
   // splits by the whole set of intervals into B at once, so the alphabet is
-  // never expanded into single units; and of the pieces of a split block
-  // only the smaller ones become splitters (the last one's predecessors are
-  // known from the others' in a complete automaton), so each state is in a
+  // never expanded into single units. When a block that is not waiting to
+  // be a splitter splits, all its pieces but the largest become splitters:
+  // the partition is already stable against the whole block, and against
+  // the others, so against the largest too; each state is then in a
   // splitter O(log n) times. The result is the coarsest partition Moore's
   // rounds would reach, without one round per unit of the deepest path.
   const std::size_t n = a.states.size();

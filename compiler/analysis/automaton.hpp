@@ -101,7 +101,10 @@ void mark_live(Dfa& a);
 // The subset construction; nullopt with `error` set past `max_states`.
 std::optional<Dfa> determinize(const Nfa& nfa, std::string& error, std::size_t max_states = kMaxStates);
 
-// The smallest equivalent automaton (states that no input tells apart are one).
+// The smallest equivalent automaton (states that no input tells apart are
+// one). `a` must be complete, as every Dfa made here is: its first splitter
+// is one of accepting / not accepting only because every state has an edge
+// for every unit.
 Dfa minimize(const Dfa& a);
 Dfa complement(const Dfa& a);
 enum class Combine { Intersection, Union, Difference };

@@ -279,8 +279,10 @@ TEST(Automaton, MinimizingAgreesWithMooresRoundsOnGeneratedAutomata) {
       }
       for (std::size_t k = 0; k < cuts.size(); ++k) {
         const std::uint32_t hi = k + 1 < cuts.size() ? cuts[k + 1] - 1 : kUnitEnd - 1;
-        // Targets drawn from a few states make equivalent states likely.
-        st.edges.push_back({cuts[k], hi, rng() % std::min<std::size_t>(n, 1 + rng() % 6)});
+        // Targets drawn from a few states make equivalent states likely;
+        // from all of them, long chains to refine.
+        const std::size_t among = round % 2 == 0 ? std::min<std::size_t>(n, 1 + rng() % 6) : n;
+        st.edges.push_back({cuts[k], hi, rng() % among});
       }
     }
     a.start = rng() % n;

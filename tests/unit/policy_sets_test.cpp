@@ -162,11 +162,11 @@ TEST(PolicySets, DecideEverySubjectAsTheEvaluatorDoes) {
 }
 
 TEST(PolicySets, RulesThatExceptAlikeShareTheirSetAndStayExact) {
-  // Rules whose excepts lie below their literal prefix share one relative
-  // set per shape (many `~/.config/appN except …/public`); other shapes
-  // (an except elsewhere, a glob in the prefix's place, several excepts,
-  // an except equal to the prefix) are built on their own. Every decision
-  // agrees with the evaluator.
+  // Rules whose excepts lie at or below their literal prefix share one
+  // relative set per shape (many `~/.config/appN except …/public`); other
+  // shapes (several excepts, an except equal to the prefix, globs in the
+  // ending) have sets of their own, and a rule with an except elsewhere is
+  // built whole. Every decision agrees with the evaluator.
   std::string text;
   for (int i = 0; i < 6; ++i) {
     text += "deny read \"~/.config/app" + std::to_string(i) + "\" except \"~/.config/app" + std::to_string(i) +
