@@ -2,7 +2,11 @@
 // diff (--diff), as a check (--check) or in place (-w).
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -126,15 +130,14 @@ int run_fmt(const CommonOptions& common, const FmtOptions& options) {
     }
     if (options.write) {
       if (!changed) continue;
-      // The file a link names is rewritten, not the link; its mode is kept.
+      // The file a link names is rewritten, not the link; its mode (and
+      // owner, for root) is kept.
       std::error_code ec;
       const std::filesystem::path target = std::filesystem::canonical(file, ec);
-      const auto perms = std::filesystem::status(file, ec).permissions();
-      std::string error = ec ? fmt::format("{}: {}", file, ec.message()) : write_output(target.string(), formatted);
-      if (error.empty()) {
-        std::filesystem::permissions(target, perms, ec);
-        if (ec) error = fmt::format("{}: {}", target.string(), ec.message());
-      }
+      struct stat st {};
+      std::string error = ec                                   ? fmt::format("{}: {}", file, ec.message())
+                          : stat(target.c_str(), &st) != 0     ? fmt::format("{}: {}", file, std::strerror(errno))
+                                                               : write_output(target.string(), formatted, &st);
       if (!error.empty()) {
         std::fprintf(stderr, "sbc fmt: %s\n", error.c_str());
         status = kUsage;

@@ -8,6 +8,7 @@ usage: fmt_test.py SBC SOURCE_DIR
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,33 @@ if sbc("fmt", "-w", "link.sbpolicy").returncode != 0 or not os.path.islink(os.pa
         or open(os.path.join(work, "c.sbpolicy")).read() != 'allow read "./c";\n' \
         or (os.stat(os.path.join(work, "c.sbpolicy")).st_mode & 0o777) != 0o640:
     failures.append("-w through a link: the link or the mode was not kept")
+# -w never leaves the file more open than it was, even for a moment: the
+# new file has the old one's mode (and, for root, owner) before the rename
+# puts it in place; no change of mode or owner comes after.
+secret = os.path.join(work, "secret.sbpolicy")
+open(secret, "w").write('allow   read "./s";\n')
+os.chmod(secret, 0o600)
+if os.geteuid() == 0:
+    os.chown(secret, 65534, 65534)
+if shutil.which("strace") is None:
+    print("skipped: the order of mode and rename (strace is not installed)")
+    write = sbc("fmt", "-w", "secret.sbpolicy")
+    calls = ""
+else:
+    trace = os.path.join(work, "trace")
+    write = subprocess.run(["strace", "-f", "-o", trace, "-e", "trace=chmod,fchmod,fchmodat,chown,fchown,fchownat,lchown,"
+                            "rename,renameat,renameat2", SBC, "fmt", "-w", "secret.sbpolicy"],
+                           capture_output=True, text=True, cwd=work,
+                           # LeakSanitizer cannot run under ptrace (a sanitised build).
+                           env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+    calls = open(trace).read()
+    after = calls[calls.find("rename"):] if "rename" in calls else ""
+    if "rename" not in calls or any(c in after for c in ("chmod", "chown")):
+        failures.append(f"-w changes the mode or owner after the rename:\n{calls}")
+st = os.stat(secret)
+if write.returncode != 0 or (st.st_mode & 0o777) != 0o600 or (os.geteuid() == 0 and st.st_uid != 65534):
+    failures.append(f"-w of a 0600 file of another user: exit {write.returncode}, mode {oct(st.st_mode)}, "
+                    f"owner {st.st_uid}")
 if sbc("fmt", "-w").returncode != 2:
     failures.append("-w without files is a usage error")
 
