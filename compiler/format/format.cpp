@@ -401,18 +401,7 @@ nlohmann::json shape(const std::string& name, const std::string& text, bool& ok)
   const ast::Module m = syntax::parse_module(f, diags);
   ok = !diags.has_errors();
   nlohmann::json j = syntax::module_to_json(m, sources);
-  // Drop every "at" (positions) and the file name.
-  std::vector<nlohmann::json*> todo{&j};
-  while (!todo.empty()) {
-    nlohmann::json* x = todo.back();
-    todo.pop_back();
-    if (x->is_object()) {
-      x->erase("at");
-      for (auto& [k, v] : x->items()) todo.push_back(&v);
-    } else if (x->is_array()) {
-      for (auto& v : *x) todo.push_back(&v);
-    }
-  }
+  syntax::erase_keys(j, {"at"});  // positions
   return j;
 }
 

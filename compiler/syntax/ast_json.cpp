@@ -72,4 +72,18 @@ nlohmann::json module_to_json(const ast::Module& module, const SourceMap& source
   return {{"file", sources.file(module.file).name()}, {"statements", statements}};
 }
 
+void erase_keys(nlohmann::json& j, std::initializer_list<std::string_view> keys) {
+  std::vector<nlohmann::json*> todo{&j};
+  while (!todo.empty()) {
+    nlohmann::json* x = todo.back();
+    todo.pop_back();
+    if (x->is_object()) {
+      for (std::string_view k : keys) x->erase(std::string(k));
+      for (auto& [k, v] : x->items()) todo.push_back(&v);
+    } else if (x->is_array()) {
+      for (auto& v : *x) todo.push_back(&v);
+    }
+  }
+}
+
 }  // namespace sbpolicy::syntax

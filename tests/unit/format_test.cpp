@@ -16,6 +16,7 @@
 #include "driver/pipeline.hpp"
 #include "format/format.hpp"
 #include "ir/ir_json.hpp"
+#include "syntax/ast_json.hpp"
 
 namespace sbpolicy {
 namespace {
@@ -91,17 +92,7 @@ nlohmann::json meaning(const std::string& text, const std::string& base, bool& o
   ok = c.policy.has_value();
   if (!ok) return nullptr;
   nlohmann::json j = ir::policy_to_json(*c.policy);
-  std::vector<nlohmann::json*> todo{&j};
-  while (!todo.empty()) {
-    nlohmann::json* x = todo.back();
-    todo.pop_back();
-    if (x->is_object()) {
-      for (const char* k : {"origin", "id", "files"}) x->erase(k);
-      for (auto& [k, v] : x->items()) todo.push_back(&v);
-    } else if (x->is_array()) {
-      for (auto& v : *x) todo.push_back(&v);
-    }
-  }
+  syntax::erase_keys(j, {"origin", "id", "files"});
   return j;
 }
 
