@@ -1,11 +1,13 @@
 // Inline suppressions and the configuration file of `sbc lint` (lint.hpp).
 #include <fmt/format.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -108,11 +110,10 @@ std::vector<Suppression> suppressions_of(const SourceFile& file) {
 void apply_suppressions(const driver::Compilation& c, Diagnostics& findings, std::vector<Suppressed>& suppressed) {
   std::vector<Suppression> all;
   for (const auto& f : c.program.files) {
-    auto part = suppressions_of(c.sources.file(f.file));
-    const auto& statements = f.module.statements;
+    const SourceFile& src = c.sources.file(f.file);
+    auto part = suppressions_of(src);
     for (Suppression& s : part) {
-      const SourceFile& src = c.sources.file(f.file);
-      for (const ast::Statement& st : statements) {
+      for (const ast::Statement& st : f.module.statements) {
         const Span sp = st.span;
         const bool inside = sp.begin < s.span.begin && s.span.begin < sp.end;
         const bool ends_here = !s.alone && sp.end <= s.span.begin && src.line_col(sp.end).line == s.line;
@@ -176,22 +177,43 @@ bool load_config(const std::string& path, const std::string& start_dir, Config& 
       if (fs::exists(dir / ".git", missing) || dir == dir.parent_path()) break;
     }
     if (found.empty()) return true;
-    // A configuration can turn rules off: one that another user could have
-    // written is refused, not obeyed (a gate fails closed).
-    struct stat st {};
-    if (stat(found.c_str(), &st) != 0 || (st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022) != 0) {
-      error = fmt::format("{}: refused: it is owned by another user or writable by others, and could turn rules off "
-                          "(pass --config to use it)",
-                          found);
-      return false;
-    }
   }
-  std::ifstream in(found);
-  if (!in) {
+  // Opened once and judged by what was opened, so the file cannot be
+  // swapped (a link repointed) between the check and the read; a FIFO put in
+  // its place cannot make the open wait.
+  const int fd = open(found.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat st {};
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) close(fd);
     error = fmt::format("{}: cannot be read", found);
     return false;
   }
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  // A configuration can turn rules off: a found one that another user could
+  // have written is refused, not obeyed (a gate fails closed).
+  if (path.empty() && ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022) != 0)) {
+    close(fd);
+    error = fmt::format("{}: refused: it is owned by another user or writable by others, and could turn rules off "
+                        "(pass --config to use it)",
+                        found);
+    return false;
+  }
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const bool failed = n < 0;
+      close(fd);
+      if (failed) {
+        error = fmt::format("{}: cannot be read", found);
+        return false;
+      }
+      break;
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     error = fmt::format("{}: not a JSON object", found);
     return false;
